@@ -1,0 +1,2 @@
+ALTER TABLE core_videoasset ALTER COLUMN size_bytes TYPE integer;
+ALTER TABLE core_videoclip ALTER COLUMN size_bytes TYPE integer;

@@ -1,0 +1,9 @@
+DROP TABLE comments_videocomment;
+DROP TABLE exercises_exercise;
+DROP TABLE core_videoclip;
+DROP TABLE core_videoasset;
+DROP TABLE accounts_usermetrics;
+DROP TABLE accounts_profile;
+DROP TABLE accounts_role;
+DROP TABLE accounts_betainvitation;
+DROP TABLE auth_user;

@@ -1,0 +1,1 @@
+DELETE FROM accounts_role WHERE name IN ('admin', 'coach', 'student');

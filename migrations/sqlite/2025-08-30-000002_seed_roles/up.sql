@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO accounts_role (name) VALUES ('admin'), ('coach'), ('student');

@@ -1,0 +1,222 @@
+//! Raw form input and its parsing into checked values. An invalid form is
+//! shown again (status 422) with one message per problem, next to its field.
+
+use serde::Deserialize;
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Passwords of at least ten characters from Django's list of 20,000 common
+/// passwords (`django/contrib/auth/common-passwords.txt.gz`, BSD licence);
+/// shorter ones are refused by the length rule anyway.
+const COMMON_PASSWORDS: &str = include_str!("data/common-passwords.txt");
+
+/// Field name → message, in the order the fields appear on the page.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The messages for one field (templates call this).
+    pub fn of(&self, field: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|(f, _)| *f == field)
+    }
+}
+
+/// The password rules, one message per rule broken.
+pub fn password_problems(password: &str, username: &str, email: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        problems.push(format!("Use at least {MIN_PASSWORD_LEN} characters."));
+    }
+    if !password.is_empty() && password.chars().all(|c| c.is_ascii_digit()) {
+        problems.push("Use more than digits: add letters or symbols.".to_owned());
+    }
+    if too_similar(password, username)
+        || too_similar(password, email.split('@').next().unwrap_or_default())
+    {
+        problems
+            .push("Choose a password that is not like your username or email address.".to_owned());
+    }
+    let lowered = password.trim().to_lowercase();
+    if COMMON_PASSWORDS.lines().any(|common| common == lowered) {
+        problems
+            .push("This password is one of the most common passwords; choose another.".to_owned());
+    }
+    problems
+}
+
+/// Django's rule in spirit: the password contains the attribute, the
+/// attribute contains the password, or they mostly share characters in order.
+fn too_similar(password: &str, attribute: &str) -> bool {
+    let p = password.to_lowercase();
+    let a = attribute.to_lowercase();
+    if a.chars().count() < 3 || p.is_empty() {
+        return false;
+    }
+    if p.contains(&a) || a.contains(&p) {
+        return true;
+    }
+    let common = longest_common_subsequence(&p, &a);
+    2.0 * common as f64 / (p.chars().count() + a.chars().count()) as f64 >= 0.7
+}
+
+fn longest_common_subsequence(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous = vec![0usize; b.len() + 1];
+    for ca in a.chars() {
+        let mut current = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current[j + 1] = if ca == *cb {
+                previous[j] + 1
+            } else {
+                previous[j + 1].max(current[j])
+            };
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Django's username rule: 1–150 of letters, digits and `@ . + - _`.
+pub fn username_problem(username: &str) -> Option<String> {
+    if username.is_empty() {
+        Some("Enter a username.".to_owned())
+    } else if username.chars().count() > 150 {
+        Some("Use at most 150 characters.".to_owned())
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
+        Some("Use only letters, digits and @ . + - _".to_owned())
+    } else {
+        None
+    }
+}
+
+pub fn email_problem(email: &str) -> Option<String> {
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>')
+        });
+    (!valid).then(|| "Enter a valid email address, like name@example.com.".to_owned())
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct NewAdminForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+/// A checked first-admin (or `createsuperuser`) entry.
+pub struct NewAdmin {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl NewAdminForm {
+    pub fn parse(&self) -> Result<NewAdmin, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let username = self.username.trim();
+        let email = self.email.trim().to_lowercase();
+        if let Some(problem) = username_problem(username) {
+            errors.add("username", problem);
+        }
+        if let Some(problem) = email_problem(&email) {
+            errors.add("email", problem);
+        }
+        for problem in password_problems(&self.password, username, &email) {
+            errors.add("password", problem);
+        }
+        if self.password != self.password_confirm {
+            errors.add("password_confirm", "The two passwords differ.");
+        }
+        if errors.is_empty() {
+            Ok(NewAdmin {
+                username: username.to_owned(),
+                email,
+                password: self.password.clone(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    pub current_password: String,
+    #[serde(default)]
+    pub new_password: String,
+    #[serde(default)]
+    pub new_password_confirm: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_password_rule_has_its_message() {
+        assert!(password_problems("short", "ann", "ann@example.com")[0].contains("at least 10"));
+        assert!(password_problems("12345678901", "ann", "a@example.com")
+            .iter()
+            .any(|p| p.contains("digits")));
+        assert!(
+            password_problems("margaretha1", "margaretha", "m@example.com")
+                .iter()
+                .any(|p| p.contains("username"))
+        );
+        assert!(password_problems("qwertyuiop", "ann", "a@example.com")
+            .iter()
+            .any(|p| p.contains("common")));
+        assert!(password_problems("violet-harbour-91", "margaretha", "m@example.com").is_empty());
+    }
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(username_problem("ann.o'neil").is_some());
+        assert!(username_problem("ann_b+1@x").is_none());
+        assert!(email_problem("ann@example.com").is_none());
+        assert!(email_problem("ann@localhost").is_some());
+        assert!(email_problem("<ann>@x.com").is_some());
+    }
+}

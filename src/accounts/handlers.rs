@@ -1,0 +1,316 @@
+//! HTTP handlers of the accounts area: thin, the work is in queries,
+//! forms and password.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::forms::{password_problems, ChangePasswordForm, FieldErrors, LoginForm, NewAdminForm};
+use super::pages::{
+    AccountPage, HomePage, LoginPage, LogoutPage, PasswordPage, SetupClosedPage, SetupPage,
+};
+use super::setup::{self, CreateAdminError};
+use super::{password, queries};
+use crate::db::{self, Ts};
+use crate::error::{AppError, AppResult};
+use crate::startup::AppState;
+use crate::web::auth::{self, CurrentUser, MaybeUser};
+use crate::web::page::{flash, render, render_status, Level, PageCtx};
+use crate::web::{safe_next, see_other};
+
+const LOGIN_FAILED: &str =
+    "That username and password do not match an active account. Check both and try again.";
+
+pub async fn home(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResponse> {
+    render(&HomePage { ctx, user: user.0 })
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    ctx: PageCtx,
+    user: MaybeUser,
+    query: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    let next = safe_next(query.next.as_deref());
+    if user.0.is_some() {
+        return Ok(see_other(&next));
+    }
+    render(&LoginPage {
+        ctx,
+        form: LoginForm::default(),
+        next,
+        error: None,
+    })
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))
+}
+
+pub async fn login(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.trim().to_owned();
+    let found = {
+        let username = username.clone();
+        db::run(&state.pool, move |c| {
+            queries::find_by_username(c, &username)
+        })
+        .await?
+    };
+    let candidate = form.password.clone();
+    let verified = match found {
+        Some(user) => {
+            let stored = user.password.clone();
+            let ok = blocking(move || password::verify(&candidate, &stored)).await?;
+            (ok && user.is_active).then_some(user)
+        }
+        None => {
+            blocking(move || password::dummy_verify(&candidate)).await?;
+            None
+        }
+    };
+    let Some(mut user) = verified else {
+        tracing::info!("login refused");
+        let form = LoginForm {
+            password: String::new(),
+            ..form
+        };
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &LoginPage {
+                ctx,
+                form,
+                next,
+                error: Some(LOGIN_FAILED),
+            },
+        );
+    };
+
+    if password::needs_rehash(&user.password) {
+        // Django-made (or older) hash: replace it now that the password is known.
+        let upgraded = setup::hash_password(form.password.clone()).await?;
+        let (id, hash) = (user.id, upgraded.clone());
+        db::run(&state.pool, move |c| queries::set_password(c, id, &hash)).await?;
+        user.row.password = upgraded;
+    }
+    let user_id = user.id;
+    db::run(&state.pool, move |c| {
+        queries::record_login(c, user_id, Ts::now())
+    })
+    .await?;
+    auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    tracing::info!(user_id, "logged in");
+    flash(
+        &req,
+        Level::Success,
+        format!("Welcome, {}.", user.clone().into_current().display_name()),
+    );
+    Ok(see_other(&next))
+}
+
+pub async fn logout_confirm(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResponse> {
+    if user.0.is_none() {
+        return Ok(see_other("/"));
+    }
+    render(&LogoutPage { ctx })
+}
+
+pub async fn logout(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
+    session.purge();
+    flash(&req, Level::Info, "You have logged out.");
+    Ok(see_other("/login"))
+}
+
+fn setup_closed(ctx: PageCtx) -> AppResult<HttpResponse> {
+    render_status(StatusCode::GONE, &SetupClosedPage { ctx })
+}
+
+pub async fn setup_form(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    let admin_exists = db::run(&state.pool, queries::superuser_exists).await?;
+    if admin_exists || !state.setup.matches(&token) {
+        return setup_closed(ctx);
+    }
+    render(&SetupPage {
+        ctx,
+        form: NewAdminForm::default(),
+        errors: FieldErrors::default(),
+        token,
+    })
+}
+
+pub async fn setup(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    form: web::Form<NewAdminForm>,
+) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    if !state.setup.matches(&token) {
+        return setup_closed(ctx);
+    }
+    let form = form.into_inner();
+    let admin = match form.parse() {
+        Ok(admin) => admin,
+        Err(errors) => {
+            let form = NewAdminForm {
+                password: String::new(),
+                password_confirm: String::new(),
+                ..form
+            };
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SetupPage {
+                    ctx,
+                    form,
+                    errors,
+                    token,
+                },
+            );
+        }
+    };
+    // Only one request can take the token; it goes back if creation fails
+    // for a reason the user can fix.
+    if !state.setup.take(&token) {
+        return setup_closed(ctx);
+    }
+    let hash = setup::hash_password(admin.password.clone()).await?;
+    let username = admin.username.clone();
+    let created = {
+        let pool = state.pool.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            Ok::<_, AppError>(setup::create_admin(&mut conn, &admin, hash, true))
+        })
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("setup task failed: {e}")))??
+    };
+    let user_id = match created {
+        Ok(id) => id,
+        Err(CreateAdminError::AdminExists) => return setup_closed(ctx),
+        Err(CreateAdminError::User(queries::CreateUserError::UsernameTaken)) => {
+            state.setup.restore(token.clone());
+            let mut errors = FieldErrors::default();
+            errors.add("username", "That username is taken.");
+            let form = NewAdminForm {
+                password: String::new(),
+                password_confirm: String::new(),
+                ..form
+            };
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SetupPage {
+                    ctx,
+                    form,
+                    errors,
+                    token,
+                },
+            );
+        }
+        Err(CreateAdminError::User(queries::CreateUserError::Database(e))) => {
+            state.setup.restore(token);
+            return Err(e.into());
+        }
+    };
+    let user = db::run(&state.pool, move |c| queries::find_auth_user(c, user_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    db::run(&state.pool, move |c| {
+        queries::record_login(c, user_id, Ts::now())
+    })
+    .await?;
+    auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    tracing::info!(user_id, %username, "first admin created through the setup link");
+    flash(
+        &req,
+        Level::Success,
+        format!("Welcome, {username}. Your admin account is ready."),
+    );
+    Ok(see_other("/"))
+}
+
+pub async fn account(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
+    render(&AccountPage { ctx, user })
+}
+
+pub async fn password_form(ctx: PageCtx, _user: CurrentUser) -> AppResult<HttpResponse> {
+    render(&PasswordPage {
+        ctx,
+        form: ChangePasswordForm::default(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<ChangePasswordForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let user_id = user.id;
+    let stored = db::run(&state.pool, move |c| queries::find_auth_user(c, user_id))
+        .await?
+        .ok_or(AppError::NotFound)?
+        .row
+        .password;
+    let current = form.current_password.clone();
+    let current_ok = blocking(move || password::verify(&current, &stored)).await?;
+
+    let mut errors = FieldErrors::default();
+    if !current_ok {
+        errors.add("current_password", "That is not your current password.");
+    }
+    for problem in password_problems(&form.new_password, &user.username, &user.email) {
+        errors.add("new_password", problem);
+    }
+    if form.new_password != form.new_password_confirm {
+        errors.add("new_password_confirm", "The two new passwords differ.");
+    }
+    if !errors.is_empty() {
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                ctx,
+                form: ChangePasswordForm::default(),
+                errors,
+            },
+        );
+    }
+    let hash = setup::hash_password(form.new_password).await?;
+    let new_hash = hash.clone();
+    db::run(&state.pool, move |c| {
+        queries::set_password(c, user_id, &new_hash)
+    })
+    .await?;
+    auth::refresh_session_hash(&session, state.settings.secret_key.bytes(), &hash)?;
+    tracing::info!(user_id, "password changed");
+    flash(
+        &req,
+        Level::Success,
+        "Your password has been changed. You have been logged out everywhere else.",
+    );
+    Ok(see_other("/account"))
+}

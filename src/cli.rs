@@ -1,0 +1,288 @@
+//! The command line: `practika [serve|migrate|createsuperuser|check]`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::accounts::forms::NewAdminForm;
+use crate::accounts::{queries, setup};
+use crate::config::{SecretSource, Settings};
+use crate::db::{self, migrations, Pool};
+use crate::startup::Application;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "practika",
+    version,
+    about = "Practika: video practice for coaches and students."
+)]
+#[command(long_about = "Practika: video practice for coaches and students.\n\n\
+    Configuration comes from environment variables (see README.md); with none set, Practika \
+    runs on an SQLite database in ./data and listens on http://127.0.0.1:8000.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply migrations, then serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations (adopting a Django-made database) and exit.
+    Migrate,
+    /// Create an admin account (superuser) from the terminal.
+    Createsuperuser {
+        /// Read PRACTIKA_SUPERUSER_USERNAME, PRACTIKA_SUPERUSER_EMAIL and
+        /// PRACTIKA_SUPERUSER_PASSWORD instead of prompting.
+        #[arg(long)]
+        noinput: bool,
+    },
+    /// Check configuration, database, migrations and ffmpeg; exit 1 on a problem.
+    Check,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => migrate(&settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Createsuperuser { noinput } => createsuperuser(&settings, noinput)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Check => check(&settings).await,
+    }
+}
+
+/// Runs `f` with a connection on a blocking thread.
+async fn with_conn<T: Send + 'static>(
+    settings: &Settings,
+    f: impl FnOnce(&mut db::DbConn) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let url = settings.database_url.clone();
+    let redacted = settings.database_url_redacted();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db::establish(&url).with_context(|| format!("connecting to {redacted}"))?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
+    settings.ensure_dirs()?;
+    with_conn(settings, migrations::run).await
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = apply_migrations(settings).await?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    }
+    for name in applied {
+        println!("Applied {name}");
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let applied = apply_migrations(&settings).await?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    let admin_exists = with_conn(&settings, |c| Ok(queries::superuser_exists(c)?)).await?;
+    let pool = Pool::new(&settings.database_url);
+    let public_url = settings.public_url.clone();
+    tracing::info!(
+        database = settings.backend().name(),
+        url = %settings.database_url_redacted(),
+        "starting Practika"
+    );
+    let app = Application::build(settings, pool)?;
+    println!("Practika is listening on {public_url}");
+    if !admin_exists {
+        if let Some(path) = app.setup_path() {
+            println!();
+            println!("No admin exists yet. Create the first one here (the link works once):");
+            println!("    {public_url}{path}");
+            println!("or run `practika createsuperuser` in a terminal.");
+            println!();
+        }
+    }
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn prompt(label: &str) -> anyhow::Result<String> {
+    print!("{label}: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
+
+async fn createsuperuser(settings: &Settings, noinput: bool) -> anyhow::Result<()> {
+    apply_migrations(settings).await?;
+    let form = if noinput {
+        let var = |name: &str| {
+            std::env::var(name).with_context(|| format!("--noinput needs {name} to be set"))
+        };
+        let password = var("PRACTIKA_SUPERUSER_PASSWORD")?;
+        NewAdminForm {
+            username: var("PRACTIKA_SUPERUSER_USERNAME")?,
+            email: var("PRACTIKA_SUPERUSER_EMAIL")?,
+            password_confirm: password.clone(),
+            password,
+        }
+    } else {
+        if !std::io::stdin().is_terminal() {
+            bail!("no terminal to prompt on: use `createsuperuser --noinput` with the PRACTIKA_SUPERUSER_* variables");
+        }
+        let username = prompt("Username")?;
+        let email = prompt("Email address")?;
+        let password = rpassword::prompt_password("Password: ")?;
+        let password_confirm = rpassword::prompt_password("Password (again): ")?;
+        NewAdminForm {
+            username,
+            email,
+            password,
+            password_confirm,
+        }
+    };
+    let admin = match form.parse() {
+        Ok(admin) => admin,
+        Err(errors) => {
+            for (field, message) in &errors.0 {
+                eprintln!("{field}: {message}");
+            }
+            bail!("no account was created");
+        }
+    };
+    let hash = setup::hash_password(admin.password.clone()).await?;
+    let username = admin.username.clone();
+    with_conn(settings, move |c| {
+        setup::create_admin(c, &admin, hash, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    })
+    .await?;
+    println!("Admin {username} created. Log in at /login.");
+    Ok(())
+}
+
+async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut problems = 0;
+    println!("Configuration");
+    println!(
+        "  database        {} ({})",
+        settings.database_url_redacted(),
+        settings.backend().name()
+    );
+    println!("  listen          {}", settings.bind);
+    println!("  public URL      {}", settings.public_url);
+    println!("  data folder     {}", settings.data_dir.display());
+    println!(
+        "  secret key      {}",
+        match settings.secret_source {
+            SecretSource::Environment => "from PRACTIKA_SECRET_KEY",
+            SecretSource::File => "from the data folder (set PRACTIKA_SECRET_KEY in production)",
+            SecretSource::Generated =>
+                "generated into the data folder (set PRACTIKA_SECRET_KEY in production)",
+        }
+    );
+    println!(
+        "  email           {}",
+        if settings.smtp_url.is_some() {
+            "SMTP (PRACTIKA_SMTP_URL)"
+        } else {
+            "written to the outbox folder"
+        }
+    );
+    println!(
+        "  upload limit    {} MiB",
+        settings.max_upload_bytes / 1024 / 1024
+    );
+    if let Err(error) = settings.ensure_dirs() {
+        println!("  PROBLEM: {error:#}");
+        problems += 1;
+    }
+
+    println!("Database");
+    let state = with_conn(settings, |c| {
+        let version = server_version(c)?;
+        let pending = migrations::pending(c)?;
+        Ok((version, pending))
+    })
+    .await;
+    match state {
+        Ok((version, pending)) => {
+            println!("  server          {version}");
+            if pending.is_empty() {
+                println!("  migrations      all applied");
+            } else {
+                println!(
+                    "  migrations      {} pending: {} (run `practika migrate`)",
+                    pending.len(),
+                    pending.join(", ")
+                );
+            }
+        }
+        Err(error) => {
+            println!("  PROBLEM: cannot reach the database: {error:#}");
+            problems += 1;
+        }
+    }
+
+    println!("Media tools");
+    for tool in ["ffmpeg", "ffprobe"] {
+        match tool_version(tool).await {
+            Some(version) => println!("  {tool:<15} {version}"),
+            None => {
+                println!("  {tool:<15} NOT FOUND: videos play from the original upload only, with no posters, renditions or clips. Install it: apt-get install ffmpeg");
+                problems += 1;
+            }
+        }
+    }
+    if problems == 0 {
+        println!("\nEverything looks right.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("\n{problems} problem(s) found.");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn server_version(conn: &mut db::DbConn) -> anyhow::Result<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let query = match conn {
+        db::DbConn::Pg(_) => "SELECT version() AS v",
+        db::DbConn::Sqlite(_) => "SELECT 'SQLite ' || sqlite_version() AS v",
+    };
+    let version: Version = diesel::sql_query(query).get_result(conn)?;
+    Ok(version.v)
+}
+
+/// The first line of `tool -version`, or `None` if it does not run.
+pub async fn tool_version(tool: &str) -> Option<String> {
+    let output = tokio::process::Command::new(tool)
+        .arg("-version")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(10), output)
+        .await
+        .ok()?
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(str::to_owned)
+}

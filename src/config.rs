@@ -1,0 +1,287 @@
+//! Settings, read once from the environment at start.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `sqlite://data/practika.db` | `postgres://...` selects PostgreSQL |
+//! | `PRACTIKA_BIND` | `127.0.0.1:8000` | listen address |
+//! | `PRACTIKA_DATA_DIR` | `data` | media, outbox, generated secret key |
+//! | `PRACTIKA_SECRET_KEY` | generated once into `<data dir>/secret_key` | signs and encrypts cookies and tokens (at least 32 characters) |
+//! | `PRACTIKA_PUBLIC_URL` | `http://<bind>` | base of links in emails; `https://` makes cookies Secure |
+//! | `PRACTIKA_SMTP_URL` | unset: emails go to `<data dir>/outbox/` | e.g. `smtps://user:pass@host:465` |
+//! | `PRACTIKA_MAX_UPLOAD_MB` | `4096` | per-file upload limit |
+//! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
+//! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
+//! | `RUST_LOG` | `info` | log filter |
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use rand::RngCore;
+
+use crate::db::Backend;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/practika.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 4096;
+pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
+const MIN_SECRET_LEN: usize = 32;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub secret_key: SecretKey,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub max_upload_bytes: u64,
+    pub session_idle: Duration,
+    pub production: bool,
+    /// Where the secret key came from, for `practika check`.
+    pub secret_source: SecretSource,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    Environment,
+    File,
+    Generated,
+}
+
+/// The secret key. Never printed: `Debug` shows only its length.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub fn new(bytes: Vec<u8>) -> anyhow::Result<Self> {
+        if bytes.len() < MIN_SECRET_LEN {
+            bail!("the secret key must be at least {MIN_SECRET_LEN} characters long");
+        }
+        Ok(SecretKey(bytes))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretKey({} bytes)", self.0.len())
+    }
+}
+
+impl Settings {
+    /// Reads every variable in the table above; only a bad value is an error.
+    pub fn from_env() -> anyhow::Result<Settings> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let bind = var("PRACTIKA_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let data_dir = PathBuf::from(var("PRACTIKA_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let production = match var("PRACTIKA_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => false,
+            Some("production") | Some("prod") => true,
+            Some(other) => bail!("PRACTIKA_ENV must be development or production, not {other:?}"),
+        };
+        let public_url = var("PRACTIKA_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        url::Url::parse(&public_url)
+            .with_context(|| format!("PRACTIKA_PUBLIC_URL is not a URL: {public_url}"))?;
+        let max_upload_mb = match var("PRACTIKA_MAX_UPLOAD_MB") {
+            None => DEFAULT_MAX_UPLOAD_MB,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|mb| *mb > 0)
+                .with_context(|| {
+                    format!("PRACTIKA_MAX_UPLOAD_MB must be a positive whole number, not {v:?}")
+                })?,
+        };
+        let idle_minutes = match var("PRACTIKA_SESSION_IDLE_MINUTES") {
+            None => DEFAULT_SESSION_IDLE_MINUTES,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|m| *m > 0)
+                .with_context(|| {
+                    format!(
+                        "PRACTIKA_SESSION_IDLE_MINUTES must be a positive whole number, not {v:?}"
+                    )
+                })?,
+        };
+        let (secret_key, secret_source) = match var("PRACTIKA_SECRET_KEY") {
+            Some(key) => (
+                SecretKey::new(key.into_bytes()).context("PRACTIKA_SECRET_KEY")?,
+                SecretSource::Environment,
+            ),
+            None if production => bail!(
+                "PRACTIKA_SECRET_KEY is not set. In production the key must come from the environment \
+                 (at least {MIN_SECRET_LEN} random characters), so that every node shares it."
+            ),
+            None => load_or_generate_secret(&data_dir)?,
+        };
+        Ok(Settings {
+            database_url,
+            bind,
+            data_dir,
+            secret_key,
+            public_url,
+            smtp_url: var("PRACTIKA_SMTP_URL"),
+            max_upload_bytes: max_upload_mb * 1024 * 1024,
+            session_idle: Duration::from_secs(idle_minutes * 60),
+            production,
+            secret_source,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::from_url(&self.database_url)
+    }
+
+    /// The database URL with any password replaced, for logs and `check`.
+    pub fn database_url_redacted(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("********"));
+                parsed.to_string()
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The scheme and host that same-origin requests carry in `Origin`.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// Creates the data folder (and, for the default SQLite URL, the folder
+    /// of the database file).
+    pub fn ensure_dirs(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating the data folder {}", self.data_dir.display()))?;
+        if self.backend() == Backend::Sqlite {
+            let path = Path::new(crate::db::sqlite_path(&self.database_url));
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("creating the database folder {}", parent.display())
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Development convenience: a key made once and kept in the data folder, so
+/// sessions survive restarts. Production sets `PRACTIKA_SECRET_KEY`.
+fn load_or_generate_secret(data_dir: &Path) -> anyhow::Result<(SecretKey, SecretSource)> {
+    let path = data_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = SecretKey::new(existing.trim().as_bytes().to_vec())
+            .with_context(|| format!("the secret key in {}", path.display()))?;
+        return Ok((key, SecretSource::File));
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut raw = [0u8; 48];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let encoded = hex::encode(raw);
+    write_private_file(&path, encoded.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "PRACTIKA_SECRET_KEY is not set: generated a secret key into the data folder. \
+         Set PRACTIKA_SECRET_KEY in production."
+    );
+    Ok((
+        SecretKey::new(encoded.into_bytes())?,
+        SecretSource::Generated,
+    ))
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let dir = std::env::temp_dir().join(format!("practika-config-{}", uuid::Uuid::new_v4()));
+        let mut owned: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        owned.push(("PRACTIKA_DATA_DIR".into(), dir.display().to_string()));
+        Settings::from_lookup(move |name| {
+            owned
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() -> anyhow::Result<()> {
+        let s = settings(&[])?;
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.public_url, "http://127.0.0.1:8000");
+        assert_eq!(s.max_upload_bytes, 4096 * 1024 * 1024);
+        assert_eq!(s.secret_source, SecretSource::Generated);
+        Ok(())
+    }
+
+    #[test]
+    fn production_requires_a_secret_key() {
+        let err = settings(&[("PRACTIKA_ENV", "production")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("PRACTIKA_SECRET_KEY")));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_name() {
+        let err = settings(&[("PRACTIKA_MAX_UPLOAD_MB", "lots")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("PRACTIKA_MAX_UPLOAD_MB")));
+        assert!(settings(&[("PRACTIKA_SECRET_KEY", "short")]).is_err());
+    }
+
+    #[test]
+    fn redacts_database_password() -> anyhow::Result<()> {
+        let s = settings(&[("DATABASE_URL", "postgres://app:hunter2@db/practika")])?;
+        assert!(!s.database_url_redacted().contains("hunter2"));
+        Ok(())
+    }
+}

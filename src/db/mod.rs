@@ -1,0 +1,244 @@
+//! The database layer: one connection type for both backends, the pool, and
+//! the bridge from async handlers to blocking diesel code.
+//!
+//! Queries are plain functions taking `&mut DbConn`; handlers call them
+//! through [`run`], which takes a pooled connection on the blocking thread
+//! pool so that no connection is ever held across an `.await`.
+
+pub mod migrations;
+pub mod schema;
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
+use diesel::pg::PgConnection;
+use diesel::r2d2;
+use diesel::sqlite::SqliteConnection;
+
+use crate::error::{AppError, AppResult};
+
+pub use types::{Id, Json, Ts};
+
+/// A connection to either backend. Everything that compiles through this
+/// enum runs on both; the few statements that must differ go through
+/// [`for_each_backend!`](crate::for_each_backend).
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same body on whichever inner connection `DbConn` holds, for the
+/// statements diesel cannot build through the enum (upserts, `FOR UPDATE`,
+/// batch inserts).
+#[macro_export]
+macro_rules! for_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// Chosen from the URL scheme, never by trial: `postgres://` and
+    /// `postgresql://` are PostgreSQL, `sqlite://path` or a plain path SQLite.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "PostgreSQL",
+            Backend::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// The file path in a SQLite URL (`sqlite://data/x.db`, `sqlite:x.db`, or a path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Seconds a new PostgreSQL connection may take before the attempt fails.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 3;
+
+/// Opens one connection, with the per-connection settings each backend needs.
+pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
+    match Backend::from_url(url) {
+        Backend::Postgres => {
+            let url = if url.contains("connect_timeout=") {
+                url.to_owned()
+            } else {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+            };
+            let mut conn = PgConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
+            conn.batch_execute("SET TIME ZONE 'UTC'")
+                .map_err(r2d2::Error::QueryError)?;
+            Ok(DbConn::Pg(conn))
+        }
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if !path.starts_with(':') && !path.starts_with("file:") {
+                if let Some(parent) = std::path::Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() && !parent.exists() {
+                        return Err(r2d2::Error::ConnectionError(
+                            diesel::ConnectionError::BadConnection(format!(
+                                "the folder {} does not exist",
+                                parent.display()
+                            )),
+                        ));
+                    }
+                }
+            }
+            let mut conn =
+                SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+            // busy_timeout first: switching to WAL itself needs the lock.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// r2d2 manager that picks the backend from the URL (diesel's own manager
+/// would try each backend in turn and lose the real connection error).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool shared by handlers and workers.
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl Pool {
+    /// Builds the pool without connecting: a database that is down at start
+    /// (or later) shows as 503 pages and `/readyz` failing, and the pool
+    /// reconnects on its own once it is back.
+    pub fn new(url: &str) -> Pool {
+        let backend = Backend::from_url(url);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
+        let max_size = match backend {
+            Backend::Postgres => (cores * 2).max(4),
+            Backend::Sqlite => (cores * 2).max(4),
+        };
+        let inner = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(3))
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build_unchecked(Manager {
+                url: url.to_owned(),
+            });
+        Pool { inner, backend }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for blocking code (workers, CLI). Handlers use [`run`].
+    pub fn get(&self) -> AppResult<r2d2::PooledConnection<Manager>> {
+        self.inner
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))
+    }
+}
+
+/// Runs blocking database work for an async handler: takes a connection on
+/// the blocking pool, runs `f`, and maps failures to [`AppError`] (pool
+/// timeout → 503, `NotFound` → 404).
+pub async fn run<T, E, F>(pool: &Pool, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn).map_err(Into::into)
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("database task panicked: {e}")))?
+}
+
+/// A transaction for read-then-write work. On SQLite it starts with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads and then writes fails with "database is locked" when another
+/// writer got there first, instead of waiting its turn.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let top_level_sqlite = matches!(conn, DbConn::Sqlite(_))
+        && Manager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_none();
+    if top_level_sqlite {
+        if let DbConn::Sqlite(inner) = conn {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+    } else {
+        Manager::begin_transaction(conn)?;
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            Manager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}

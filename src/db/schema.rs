@@ -1,0 +1,173 @@
+//! The tables, portable across both backends (see `types.rs` for the three
+//! column types that differ). Django's names throughout.
+
+diesel::table! {
+    use diesel::sql_types::{Bool, Integer, Nullable, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    auth_user (id) {
+        id -> Integer,
+        password -> Varchar,
+        last_login -> Nullable<UtcTime>,
+        is_superuser -> Bool,
+        username -> Varchar,
+        first_name -> Varchar,
+        last_name -> Varchar,
+        email -> Varchar,
+        is_staff -> Bool,
+        is_active -> Bool,
+        date_joined -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Nullable, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    accounts_betainvitation (id) {
+        id -> BigInt,
+        email -> Varchar,
+        token -> Varchar,
+        accepted_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Varchar};
+
+    accounts_role (id) {
+        id -> BigInt,
+        name -> Varchar,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Bool, Integer, Nullable};
+    use crate::db::types::sql::{Jsonb, UtcTime};
+
+    accounts_profile (id) {
+        id -> BigInt,
+        email_verified_at -> Nullable<UtcTime>,
+        onboarding_completed -> Bool,
+        first_login_at -> Nullable<UtcTime>,
+        last_activity_at -> Nullable<UtcTime>,
+        preferences -> Jsonb,
+        user_id -> Integer,
+        role_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer};
+
+    accounts_usermetrics (id) {
+        id -> BigInt,
+        exercises_created -> Integer,
+        comments_made -> Integer,
+        total_video_time -> Integer,
+        profile_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
+
+    core_videoasset (id) {
+        id -> Uuid,
+        orig_filename -> Varchar,
+        storage_path -> Nullable<Varchar>,
+        mime_type -> Varchar,
+        size_bytes -> Nullable<BigInt>,
+        checksum_sha256 -> Nullable<Varchar>,
+        poster_path -> Nullable<Varchar>,
+        renditions -> Jsonb,
+        youtube_url -> Nullable<Varchar>,
+        video_type -> Varchar,
+        duration_sec -> Nullable<Integer>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        processing_status -> Varchar,
+        processing_error -> Nullable<Text>,
+        processed_at -> Nullable<UtcTime>,
+        is_valid -> Bool,
+        last_validated -> Nullable<UtcTime>,
+        validation_errors -> Jsonb,
+        access_count -> Integer,
+        last_accessed -> Nullable<UtcTime>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Double, Nullable, Text, Varchar};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    core_videoclip (id) {
+        id -> Uuid,
+        clip_hash -> Varchar,
+        start_time -> Double,
+        end_time -> Double,
+        duration -> Double,
+        storage_path -> Varchar,
+        size_bytes -> Nullable<BigInt>,
+        processing_status -> Varchar,
+        processing_error -> Nullable<Text>,
+        processed_at -> Nullable<UtcTime>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        original_video_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    exercises_exercise (id) {
+        id -> Uuid,
+        name -> Varchar,
+        description -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        created_by_id -> Integer,
+        video_asset_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Integer, Nullable, Text};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    comments_videocomment (id) {
+        id -> Uuid,
+        text -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        author_id -> Integer,
+        exercise_id -> Uuid,
+        video_asset_id -> Uuid,
+    }
+}
+
+diesel::joinable!(accounts_profile -> auth_user (user_id));
+diesel::joinable!(accounts_profile -> accounts_role (role_id));
+diesel::joinable!(accounts_usermetrics -> accounts_profile (profile_id));
+diesel::joinable!(core_videoclip -> core_videoasset (original_video_id));
+diesel::joinable!(exercises_exercise -> auth_user (created_by_id));
+diesel::joinable!(exercises_exercise -> core_videoasset (video_asset_id));
+diesel::joinable!(comments_videocomment -> auth_user (author_id));
+diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    auth_user,
+    accounts_betainvitation,
+    accounts_role,
+    accounts_profile,
+    accounts_usermetrics,
+    core_videoasset,
+    core_videoclip,
+    exercises_exercise,
+    comments_videocomment,
+);

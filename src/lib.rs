@@ -1,0 +1,12 @@
+//! Practika: a video practice platform. See README.md for the tour.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod security;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,56 @@
+//! Static files, compiled into the binary so that it runs from any folder.
+//! Their URLs carry a content hash, so browsers may keep them for a year.
+
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[Asset {
+    name: "css/app.css",
+    content_type: "text/css; charset=utf-8",
+    body: include_bytes!("../../static/css/app.css"),
+}];
+
+fn versions() -> &'static Vec<(&'static str, String)> {
+    static VERSIONS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    VERSIONS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|asset| (asset.name, hex::encode(&Sha256::digest(asset.body)[..6])))
+            .collect()
+    })
+}
+
+/// The URL of a static file, with its version.
+pub fn url(name: &str) -> String {
+    match versions().iter().find(|(n, _)| *n == name) {
+        Some((_, version)) => format!("/static/{name}?v={version}"),
+        None => format!("/static/{name}"),
+    }
+}
+
+pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let asset = ASSETS
+        .iter()
+        .find(|asset| asset.name == name)
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(asset.body))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/{path:.*}", web::get().to(serve));
+}

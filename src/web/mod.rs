@@ -1,0 +1,55 @@
+//! What every request goes through: request id and logging, security
+//! headers, the session, who is logged in, CSRF, page context and flashes.
+
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod page;
+pub mod request;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+
+/// POST → 303 → GET.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// `next` after login: only a same-site relative path is kept; anything
+/// else (another host, `//host`, `/\host`, a scheme) becomes the home page.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_only_local_paths() {
+        assert_eq!(safe_next(Some("/account?tab=1")), "/account?tab=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/\tx",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,174 @@
+//! What every page template receives (`ctx`), flash messages, and rendering.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{put, CurrentUser, NavUser, SESSION_CSRF};
+use super::request::{self, RequestId};
+use crate::error::{AppError, AppResult};
+use crate::security;
+
+const SESSION_FLASHES: &str = "flash";
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Success,
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn css_class(&self) -> &'static str {
+        match self.level {
+            Level::Success => "flash-success",
+            Level::Info => "flash-info",
+            Level::Warning => "flash-warning",
+            Level::Error => "flash-error",
+        }
+    }
+
+    /// Errors interrupt screen readers; the rest wait their turn.
+    pub fn aria_role(&self) -> &'static str {
+        match self.level {
+            Level::Error => "alert",
+            _ => "status",
+        }
+    }
+}
+
+/// Queues a message for the next page this session sees.
+pub fn flash(req: &HttpRequest, level: Level, text: impl Into<String>) {
+    let session = req.get_session();
+    let mut queued: Vec<Flash> = session
+        .get(SESSION_FLASHES)
+        .unwrap_or(None)
+        .unwrap_or_default();
+    queued.push(Flash {
+        level,
+        text: text.into(),
+    });
+    let _ = put(&session, SESSION_FLASHES, queued);
+}
+
+/// The context of every page: who is logged in, the CSRF token for its
+/// forms, the flashes to show, the request id.
+pub struct PageCtx {
+    pub user: Option<NavUser>,
+    pub csrf_token: String,
+    pub flashes: Vec<Flash>,
+    pub request_id: String,
+    pub path: String,
+}
+
+impl PageCtx {
+    /// For error pages, rendered where only the request's task-local info is known.
+    pub fn for_error() -> PageCtx {
+        request::with_current(|info| PageCtx {
+            user: info.user.borrow().clone(),
+            csrf_token: info.csrf_token.borrow().clone(),
+            flashes: Vec::new(),
+            request_id: info.id.clone(),
+            path: String::new(),
+        })
+    }
+
+    /// `aria-current="page"` for the navigation link to the current page.
+    pub fn current(&self, prefix: &str) -> &'static str {
+        let here = if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        };
+        if here {
+            "page"
+        } else {
+            "false"
+        }
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        super::assets::url(name)
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let user = req.extensions().get::<CurrentUser>().map(CurrentUser::nav);
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let path = req.path().to_owned();
+        Box::pin(async move {
+            let csrf_token = match session.get::<String>(SESSION_CSRF).unwrap_or(None) {
+                Some(token) => token,
+                None => {
+                    let token = security::random_token(32);
+                    put(&session, SESSION_CSRF, &token)?;
+                    token
+                }
+            };
+            let flashes: Vec<Flash> = session
+                .remove_as(SESSION_FLASHES)
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            Ok(PageCtx {
+                user,
+                csrf_token,
+                flashes,
+                request_id,
+                path,
+            })
+        })
+    }
+}
+
+/// 200 with the page.
+pub fn render(page: &impl Template) -> AppResult<HttpResponse> {
+    render_status(StatusCode::OK, page)
+}
+
+/// The page with another status (422 for a form with errors, ...).
+pub fn render_status(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub ctx: PageCtx,
+    pub status: u16,
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn to_html(&self) -> String {
+        self.render().unwrap_or_else(|error| {
+            tracing::error!(%error, "rendering the error page failed");
+            format!("<!doctype html><title>{0}</title><h1>{0}</h1>", self.status)
+        })
+    }
+}
