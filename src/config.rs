@@ -2,7 +2,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `DATABASE_URL` | `sqlite://data/practika.db` | `postgres://...` selects PostgreSQL |
+//! | `DATABASE_URL` | `sqlite://<data dir>/practika.db` | `postgres://...` selects PostgreSQL |
 //! | `PRACTIKA_BIND` | `127.0.0.1:8000` | listen address |
 //! | `PRACTIKA_DATA_DIR` | `data` | media, outbox, generated secret key |
 //! | `PRACTIKA_SECRET_KEY` | generated once into `<data dir>/secret_key` | signs and encrypts cookies and tokens (at least 32 characters) |
@@ -21,7 +21,6 @@ use rand::RngCore;
 
 use crate::db::Backend;
 
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/practika.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 4096;
 pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 14 * 24 * 60;
@@ -79,9 +78,11 @@ impl Settings {
     }
 
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let bind = var("PRACTIKA_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let data_dir = PathBuf::from(var("PRACTIKA_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        // The default database lives in the data folder, wherever that is.
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("practika.db").display()));
         let production = match var("PRACTIKA_ENV").as_deref() {
             None | Some("development") | Some("dev") | Some("test") => false,
             Some("production") | Some("prod") => true,
@@ -254,7 +255,10 @@ mod tests {
     #[test]
     fn defaults_need_no_configuration() -> anyhow::Result<()> {
         let s = settings(&[])?;
-        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(
+            s.database_url,
+            format!("sqlite://{}", s.data_dir.join("practika.db").display())
+        );
         assert_eq!(s.public_url, "http://127.0.0.1:8000");
         assert_eq!(s.max_upload_bytes, 4096 * 1024 * 1024);
         assert_eq!(s.secret_source, SecretSource::Generated);

@@ -130,7 +130,7 @@ pub async fn logout_confirm(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResp
 }
 
 pub async fn logout(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
-    session.purge();
+    auth::end_session(&session);
     flash(&req, Level::Info, "You have logged out.");
     Ok(see_other("/login"))
 }

@@ -38,9 +38,9 @@ fn source(conn: &DbConn) -> EmbeddedMigrations {
     }
 }
 
-/// Versions of the migrations this binary carries, in order.
-pub fn known_versions(conn: &DbConn) -> anyhow::Result<Vec<String>> {
-    let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&source(conn))
+/// Versions of the migrations in one tree, in order.
+pub fn versions(tree: &EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
+    let migrations = MigrationSource::<diesel::pg::Pg>::migrations(tree)
         .map_err(|e| anyhow::anyhow!("reading embedded migrations: {e}"))?;
     let mut versions: Vec<String> = migrations
         .iter()

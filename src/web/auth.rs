@@ -116,7 +116,9 @@ pub fn session_auth_hash(secret: &[u8], password_hash: &str) -> String {
 /// Logs `user` in on this session: a fresh session (new cookie, new CSRF
 /// token, nothing carried over from before login).
 pub fn start_session(session: &Session, secret: &[u8], user: &AuthUser) -> AppResult<()> {
-    session.purge();
+    // clear + renew, not purge: a purged session cannot be written to again
+    // in the same request.
+    session.clear();
     session.renew();
     put(session, SESSION_USER_ID, user.id)?;
     put(
@@ -126,6 +128,13 @@ pub fn start_session(session: &Session, secret: &[u8], user: &AuthUser) -> AppRe
     )?;
     put(session, SESSION_LAST_SEEN, chrono::Utc::now().timestamp())?;
     put(session, SESSION_CSRF, security::random_token(32))
+}
+
+/// Logs out: every value in the session is dropped and the cookie replaced
+/// (a purge that still lets this response carry a "logged out" flash).
+pub fn end_session(session: &Session) {
+    session.clear();
+    session.renew();
 }
 
 /// After the user changed their own password: keeps this session valid

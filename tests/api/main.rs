@@ -1,1 +1,8 @@
+//! The integration suite: one binary (link time matters on two cores).
+//! Every test runs against SQLite; with `PRACTIKA_TEST_DATABASE_URL` set it
+//! runs against PostgreSQL instead, each test in a database of its own.
 
+mod accounts;
+mod database;
+mod helpers;
+mod web;

@@ -1,0 +1,300 @@
+//! The request pipeline: CSRF, security headers, error pages, static files,
+//! health and readiness.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{location, spawn_app, spawn_app_on, TestDb, GOOD_PASSWORD};
+
+#[actix_web::test]
+async fn forms_without_the_csrf_token_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_user("careful", GOOD_PASSWORD, "student");
+    app.login("careful", GOOD_PASSWORD).await;
+    let change = [
+        ("current_password", GOOD_PASSWORD),
+        ("new_password", "amber-lantern-47"),
+        ("new_password_confirm", "amber-lantern-47"),
+    ];
+    let before = app.stored_password(id);
+
+    // Missing token.
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .form(&change)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("Nothing was changed"));
+    // Wrong token.
+    let mut forged = change.to_vec();
+    forged.push(("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .form(&forged)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    // Right token, but sent from another site.
+    let token = app.csrf_token_with(&app.client).await;
+    let mut cross = change.to_vec();
+    cross.push(("csrf_token", &token));
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("origin", "https://evil.example")
+        .form(&cross)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&cross)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.stored_password(id), before);
+
+    // The same request from this site goes through.
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("origin", &app.address)
+        .form(&cross)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_ne!(app.stored_password(id), before);
+}
+
+#[actix_web::test]
+async fn multipart_forms_need_the_token_too() {
+    let app = spawn_app().await;
+    app.create_user("uploader", GOOD_PASSWORD, "student");
+    let multipart = || {
+        reqwest::multipart::Form::new()
+            .text("username", "uploader")
+            .text("password", GOOD_PASSWORD)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(vec![0u8; 1024]).file_name("clip.mp4"),
+            )
+    };
+    // No token; a token inside the multipart body is not read (the body is a stream).
+    let token = app.csrf_token_with(&app.client).await;
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .multipart(multipart().text("csrf_token", token.clone()))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    let response = app
+        .client
+        .post(app.url("/login?csrf_token=wrong"))
+        .multipart(multipart())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+    // The header works (scripts use it); the request then reaches the handler,
+    // which accepts only url-encoded logins.
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .header("x-csrf-token", &token)
+        .multipart(multipart())
+        .send()
+        .await
+        .expect("POST");
+    assert_ne!(response.status().as_u16(), 403);
+    assert_eq!(
+        app.get("/account").await.status().as_u16(),
+        303,
+        "no login happened"
+    );
+}
+
+#[actix_web::test]
+async fn pages_carry_security_headers_and_a_request_id() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/does-not-exist"] {
+        let response = app.get(path).await;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "same-origin");
+        assert_eq!(header("x-request-id").len(), 16);
+        let cookie = header("set-cookie");
+        if !cookie.is_empty() {
+            assert!(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+                "{cookie}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn errors_render_inside_the_layout_with_the_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status().as_u16(), 404);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let html = scraper::Html::parse_document(&response.text().await.expect("body"));
+    let pick = |css: &str| {
+        let selector = scraper::Selector::parse(css).expect("selector");
+        html.select(&selector)
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pick("h1"), vec!["Page not found"]);
+    assert_eq!(pick(".request-id code"), vec![request_id]);
+    assert_eq!(pick("a.brand"), vec!["Practika"], "inside the site layout");
+
+    // Logged-in users still see who they are on an error page.
+    app.create_user("lost_lena", GOOD_PASSWORD, "coach");
+    app.login("lost_lena", GOOD_PASSWORD).await;
+    let page = app.page("/nowhere").await;
+    assert_eq!(page.status, 404);
+    assert_eq!(page.select_text(".nav-username"), vec!["lost_lena"]);
+}
+
+#[actix_web::test]
+async fn pages_that_need_a_login_send_to_the_login_page_and_back() {
+    let app = spawn_app().await;
+    let response = app.get("/account/password?tab=1").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        location(&response),
+        "/login?next=%2Faccount%2Fpassword%3Ftab%3D1"
+    );
+}
+
+#[actix_web::test]
+async fn static_files_are_versioned_and_cached() {
+    let app = spawn_app().await;
+    let page = app.page("/").await;
+    let href = page
+        .attr("link[rel=stylesheet]", "href")
+        .expect("stylesheet");
+    assert!(href.starts_with("/static/css/app.css?v="), "{href}");
+    let response = app.get(&href).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/css"));
+    assert!(response.headers()["cache-control"]
+        .to_str()
+        .unwrap_or_default()
+        .contains("immutable"));
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status().as_u16(),
+        404
+    );
+    assert_eq!(app.get("/static/css/nope.css").await.status().as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn healthz_and_readyz_answer_when_all_is_well() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart() {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    // A database that is not there yet: a PostgreSQL database not created,
+    // or an SQLite file in a folder that does not exist.
+    let db = TestDb::create(dir.path());
+    let late_name = format!("practika_test_late_{}", uuid::Uuid::new_v4().simple());
+    let missing_url = match db.backend() {
+        practika::db::Backend::Postgres => crate::helpers::with_database(&db.url, &late_name),
+        practika::db::Backend::Sqlite => {
+            format!("sqlite://{}/later/practika.db", dir.path().display())
+        }
+    };
+    let unreachable = Arc::new(TestDb::pointing_at(&missing_url));
+    let app = spawn_app_on(unreachable, dir.clone()).await;
+
+    let started = Instant::now();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.get("/healthz").await.status().as_u16(),
+        200,
+        "liveness has no dependencies"
+    );
+    // Pages that need no database still work; those that do say 503 in the layout.
+    assert_eq!(app.get("/").await.status().as_u16(), 200);
+    let response = app
+        .post_form("/login", &[("username", "x"), ("password", "y")])
+        .await;
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Temporarily unavailable"));
+
+    // The database appears and is migrated: ready, with no restart.
+    match db.backend() {
+        practika::db::Backend::Postgres => {
+            use diesel::connection::SimpleConnection;
+            use diesel::Connection;
+            let admin = std::env::var(crate::helpers::PG_ENV).expect("pg url");
+            let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
+            conn.batch_execute(&format!("CREATE DATABASE {late_name}"))
+                .expect("create");
+        }
+        practika::db::Backend::Sqlite => {
+            std::fs::create_dir_all(dir.path().join("later")).expect("mkdir")
+        }
+    }
+    let _cleanup = TestDb::owning(&missing_url);
+    assert_eq!(
+        app.get("/readyz").await.status().as_u16(),
+        503,
+        "reachable but not migrated"
+    );
+    let mut conn = practika::db::establish(&missing_url).expect("connect");
+    practika::db::migrations::run(&mut conn).expect("migrate");
+    assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
+    drop(db);
+}
