@@ -39,6 +39,14 @@ pub enum Command {
         #[arg(long)]
         noinput: bool,
     },
+    /// Invite someone by email (prints the invitation link as well).
+    Invite {
+        /// The address to invite.
+        email: String,
+        /// The role the account gets.
+        #[arg(long, default_value = "student", value_parser = ["student", "coach", "admin"])]
+        role: String,
+    },
     /// Check configuration, database, migrations and ffmpeg; exit 1 on a problem.
     Check,
 }
@@ -48,9 +56,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => migrate(&settings).await.map(|()| ExitCode::SUCCESS),
-        Command::Createsuperuser { noinput } => createsuperuser(&settings, noinput)
-            .await
-            .map(|()| ExitCode::SUCCESS),
+        Command::Createsuperuser { noinput } => createsuperuser(&settings, noinput).await.map(|()| ExitCode::SUCCESS),
+        Command::Invite { email, role } => invite(settings, &email, &role).await,
         Command::Check => check(&settings).await,
     }
 }
@@ -114,6 +121,42 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<ExitCode> {
+    use crate::accounts::forms::email_problem;
+    use crate::accounts::invitations::{self, Role};
+    use crate::accounts::mail;
+
+    let email = email.trim().to_lowercase();
+    if let Some(problem) = email_problem(&email) {
+        bail!("{problem}");
+    }
+    let role = Role::parse(role).context("the role must be student, coach or admin")?;
+    apply_migrations(&settings).await?;
+    let pool = Pool::new(&settings.database_url);
+    let state = crate::startup::AppState::new(settings, pool)?;
+    let (pool, address) = (state.pool.clone(), email.clone());
+    let (invitation, raw) = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        invitations::create(&mut conn, &address, role, None).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await??;
+    let (link, outcome) = mail::send_invitation(&state, &invitation, &raw).await;
+    println!("Invited {email} as {}.", role.as_str());
+    println!("Invitation link (works once, until {}):", invitation.expires_at);
+    println!("    {link}");
+    match outcome {
+        Ok(()) => {
+            println!("The email was sent ({}).", state.mailer.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("The email could not be sent: {error}");
+            eprintln!("The invitation is kept: give the person the link above, or resend it from /staff/invitations.");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn prompt(label: &str) -> anyhow::Result<String> {
     print!("{label}: ");
     std::io::stdout().flush()?;
@@ -125,9 +168,7 @@ fn prompt(label: &str) -> anyhow::Result<String> {
 async fn createsuperuser(settings: &Settings, noinput: bool) -> anyhow::Result<()> {
     apply_migrations(settings).await?;
     let form = if noinput {
-        let var = |name: &str| {
-            std::env::var(name).with_context(|| format!("--noinput needs {name} to be set"))
-        };
+        let var = |name: &str| std::env::var(name).with_context(|| format!("--noinput needs {name} to be set"));
         let password = var("PRACTIKA_SUPERUSER_PASSWORD")?;
         NewAdminForm {
             username: var("PRACTIKA_SUPERUSER_USERNAME")?,
@@ -186,8 +227,7 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         match settings.secret_source {
             SecretSource::Environment => "from PRACTIKA_SECRET_KEY",
             SecretSource::File => "from the data folder (set PRACTIKA_SECRET_KEY in production)",
-            SecretSource::Generated =>
-                "generated into the data folder (set PRACTIKA_SECRET_KEY in production)",
+            SecretSource::Generated => "generated into the data folder (set PRACTIKA_SECRET_KEY in production)",
         }
     );
     println!(
@@ -198,10 +238,7 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             "written to the outbox folder"
         }
     );
-    println!(
-        "  upload limit    {} MiB",
-        settings.max_upload_bytes / 1024 / 1024
-    );
+    println!("  upload limit    {} MiB", settings.max_upload_bytes / 1024 / 1024);
     if let Err(error) = settings.ensure_dirs() {
         println!("  PROBLEM: {error:#}");
         problems += 1;

@@ -7,7 +7,8 @@
 //! | `PRACTIKA_DATA_DIR` | `data` | media, outbox, generated secret key |
 //! | `PRACTIKA_SECRET_KEY` | generated once into `<data dir>/secret_key` | signs and encrypts cookies and tokens (at least 32 characters) |
 //! | `PRACTIKA_PUBLIC_URL` | `http://<bind>` | base of links in emails; `https://` makes cookies Secure |
-//! | `PRACTIKA_SMTP_URL` | unset: emails go to `<data dir>/outbox/` | e.g. `smtps://user:pass@host:465` |
+//! | `PRACTIKA_SMTP_URL` | unset: emails go to `<data dir>/outbox/` | `smtps://user:pass@host:465` (TLS), `smtp://host:587?tls=required` (STARTTLS), `smtp://127.0.0.1:25` (plain, local relay) |
+//! | `PRACTIKA_EMAIL_FROM` | `Practika <noreply@<public host>>` | sender of every email |
 //! | `PRACTIKA_MAX_UPLOAD_MB` | `4096` | per-file upload limit |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
@@ -34,6 +35,7 @@ pub struct Settings {
     pub secret_key: SecretKey,
     pub public_url: String,
     pub smtp_url: Option<String>,
+    pub email_from: String,
     pub max_upload_bytes: u64,
     pub session_idle: Duration,
     pub production: bool,
@@ -81,8 +83,8 @@ impl Settings {
         let bind = var("PRACTIKA_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let data_dir = PathBuf::from(var("PRACTIKA_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         // The default database lives in the data folder, wherever that is.
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("practika.db").display()));
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("practika.db").display()));
         let production = match var("PRACTIKA_ENV").as_deref() {
             None | Some("development") | Some("dev") | Some("test") => false,
             Some("production") | Some("prod") => true,
@@ -92,8 +94,13 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
             .to_owned();
-        url::Url::parse(&public_url)
-            .with_context(|| format!("PRACTIKA_PUBLIC_URL is not a URL: {public_url}"))?;
+        let parsed_public =
+            url::Url::parse(&public_url).with_context(|| format!("PRACTIKA_PUBLIC_URL is not a URL: {public_url}"))?;
+        let mail_domain = match parsed_public.host() {
+            Some(url::Host::Domain(domain)) => domain.to_owned(),
+            _ => "localhost".to_owned(),
+        };
+        let email_from = var("PRACTIKA_EMAIL_FROM").unwrap_or_else(|| format!("Practika <noreply@{mail_domain}>"));
         let max_upload_mb = match var("PRACTIKA_MAX_UPLOAD_MB") {
             None => DEFAULT_MAX_UPLOAD_MB,
             Some(v) => v
@@ -101,23 +108,15 @@ impl Settings {
                 .parse::<u64>()
                 .ok()
                 .filter(|mb| *mb > 0)
-                .with_context(|| {
-                    format!("PRACTIKA_MAX_UPLOAD_MB must be a positive whole number, not {v:?}")
-                })?,
+                .with_context(|| format!("PRACTIKA_MAX_UPLOAD_MB must be a positive whole number, not {v:?}"))?,
         };
-        let idle_minutes = match var("PRACTIKA_SESSION_IDLE_MINUTES") {
-            None => DEFAULT_SESSION_IDLE_MINUTES,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|m| *m > 0)
-                .with_context(|| {
-                    format!(
-                        "PRACTIKA_SESSION_IDLE_MINUTES must be a positive whole number, not {v:?}"
-                    )
+        let idle_minutes =
+            match var("PRACTIKA_SESSION_IDLE_MINUTES") {
+                None => DEFAULT_SESSION_IDLE_MINUTES,
+                Some(v) => v.trim().parse::<u64>().ok().filter(|m| *m > 0).with_context(|| {
+                    format!("PRACTIKA_SESSION_IDLE_MINUTES must be a positive whole number, not {v:?}")
                 })?,
-        };
+            };
         let (secret_key, secret_source) = match var("PRACTIKA_SECRET_KEY") {
             Some(key) => (
                 SecretKey::new(key.into_bytes()).context("PRACTIKA_SECRET_KEY")?,
@@ -136,6 +135,7 @@ impl Settings {
             secret_key,
             public_url,
             smtp_url: var("PRACTIKA_SMTP_URL"),
+            email_from,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
             session_idle: Duration::from_secs(idle_minutes * 60),
             production,
@@ -185,9 +185,8 @@ impl Settings {
         if self.backend() == Backend::Sqlite {
             let path = Path::new(crate::db::sqlite_path(&self.database_url));
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).with_context(|| {
-                    format!("creating the database folder {}", parent.display())
-                })?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating the database folder {}", parent.display()))?;
             }
         }
         Ok(())
@@ -203,22 +202,17 @@ fn load_or_generate_secret(data_dir: &Path) -> anyhow::Result<(SecretKey, Secret
             .with_context(|| format!("the secret key in {}", path.display()))?;
         return Ok((key, SecretSource::File));
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let mut raw = [0u8; 48];
     rand::thread_rng().fill_bytes(&mut raw);
     let encoded = hex::encode(raw);
-    write_private_file(&path, encoded.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
+    write_private_file(&path, encoded.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     tracing::warn!(
         path = %path.display(),
         "PRACTIKA_SECRET_KEY is not set: generated a secret key into the data folder. \
          Set PRACTIKA_SECRET_KEY in production."
     );
-    Ok((
-        SecretKey::new(encoded.into_bytes())?,
-        SecretSource::Generated,
-    ))
+    Ok((SecretKey::new(encoded.into_bytes())?, SecretSource::Generated))
 }
 
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -239,17 +233,9 @@ mod tests {
 
     fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let dir = std::env::temp_dir().join(format!("practika-config-{}", uuid::Uuid::new_v4()));
-        let mut owned: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut owned: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         owned.push(("PRACTIKA_DATA_DIR".into(), dir.display().to_string()));
-        Settings::from_lookup(move |name| {
-            owned
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        Settings::from_lookup(move |name| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     #[test]
@@ -267,9 +253,7 @@ mod tests {
 
     #[test]
     fn production_requires_a_secret_key() {
-        let err = settings(&[("PRACTIKA_ENV", "production")])
-            .err()
-            .map(|e| e.to_string());
+        let err = settings(&[("PRACTIKA_ENV", "production")]).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("PRACTIKA_SECRET_KEY")));
     }
 

@@ -9,8 +9,8 @@ use crate::db::{self, migrations};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    cfg.route("/healthz", crate::web::get().to(healthz))
+        .route("/readyz", crate::web::get().to(readyz));
 }
 
 async fn healthz() -> HttpResponse {
@@ -23,15 +23,12 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     })
     .await;
     match checked {
-        Ok(pending) if pending.is_empty() => {
-            HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))
-        }
+        Ok(pending) if pending.is_empty() => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})),
         Ok(pending) => HttpResponse::ServiceUnavailable()
             .json(json!({"status": "not ready", "database": "ok", "pending_migrations": pending})),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({"status": "not ready", "database": "unreachable"}))
+            HttpResponse::ServiceUnavailable().json(json!({"status": "not ready", "database": "unreachable"}))
         }
     }
 }

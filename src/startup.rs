@@ -14,14 +14,28 @@ use actix_web::{web, App, HttpServer};
 use crate::accounts::setup::SetupGate;
 use crate::config::Settings;
 use crate::db::Pool;
+use crate::email::Mailer;
 use crate::error::AppError;
-use crate::{accounts, health, web as site};
+use crate::{accounts, health, staff, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
     pub settings: Settings,
     pub pool: Pool,
     pub setup: SetupGate,
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: Pool) -> anyhow::Result<AppState> {
+        let mailer = Mailer::from_settings(&settings)?;
+        Ok(AppState {
+            settings,
+            pool,
+            setup: SetupGate::default(),
+            mailer,
+        })
+    }
 }
 
 pub struct Application {
@@ -39,43 +53,31 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState {
-            settings,
-            pool,
-            setup: SetupGate::default(),
-        });
+        let state = web::Data::new(AppState::new(settings, pool)?);
         let server_state = state.clone();
         let server = HttpServer::new(move || {
             let state = server_state.clone();
             let settings = &state.settings;
-            let session =
-                SessionMiddleware::builder(CookieSessionStore::default(), session_key(settings))
-                    .cookie_name(SESSION_COOKIE.to_owned())
-                    .cookie_secure(settings.secure_cookies())
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .cookie_content_security(CookieContentSecurity::Private)
-                    .session_lifecycle(PersistentSession::default().session_ttl(
-                        cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64),
-                    ))
-                    .build();
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), session_key(settings))
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_secure(settings.secure_cookies())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64)),
+                )
+                .build();
             App::new()
                 .app_data(state)
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(256 * 1024)
-                        .error_handler(|error, _| {
-                            AppError::BadRequest(format!("The form could not be read: {error}"))
-                                .into()
-                        }),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                    AppError::BadRequest(format!("The address has a malformed query: {error}"))
-                        .into()
+                .app_data(web::FormConfig::default().limit(256 * 1024).error_handler(|error, _| {
+                    AppError::BadRequest(format!("The form could not be read: {error}")).into()
                 }))
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
-                )
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    AppError::BadRequest(format!("The address has a malformed query: {error}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 // Innermost first: the user and CSRF need the session, which
                 // needs the request context around it.
                 .wrap(from_fn(site::auth::authenticate))
@@ -84,6 +86,7 @@ impl Application {
                 .configure(health::routes)
                 .configure(site::assets::routes)
                 .configure(accounts::routes)
+                .configure(staff::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))
@@ -91,11 +94,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application {
-            server,
-            port,
-            state,
-        })
+        Ok(Application { server, port, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,10 +103,7 @@ impl Application {
 
     /// The path of the first-admin setup page (valid while no admin exists).
     pub fn setup_path(&self) -> Option<String> {
-        self.state
-            .setup
-            .token()
-            .map(|token| format!("/setup/{token}"))
+        self.state.setup.token().map(|token| format!("/setup/{token}"))
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes the requests in flight.
@@ -118,7 +114,6 @@ impl Application {
 
 /// The cookie key (encryption + signing) derived from the secret key.
 fn session_key(settings: &Settings) -> Key {
-    let material =
-        crate::security::hmac_hex(settings.secret_key.bytes(), "practika.session-cookie", b"");
+    let material = crate::security::hmac_hex(settings.secret_key.bytes(), "practika.session-cookie", b"");
     Key::derive_from(material.as_bytes())
 }

@@ -46,16 +46,12 @@ pub fn password_problems(password: &str, username: &str, email: &str) -> Vec<Str
     if !password.is_empty() && password.chars().all(|c| c.is_ascii_digit()) {
         problems.push("Use more than digits: add letters or symbols.".to_owned());
     }
-    if too_similar(password, username)
-        || too_similar(password, email.split('@').next().unwrap_or_default())
-    {
-        problems
-            .push("Choose a password that is not like your username or email address.".to_owned());
+    if too_similar(password, username) || too_similar(password, email.split('@').next().unwrap_or_default()) {
+        problems.push("Choose a password that is not like your username or email address.".to_owned());
     }
     let lowered = password.trim().to_lowercase();
     if COMMON_PASSWORDS.lines().any(|common| common == lowered) {
-        problems
-            .push("This password is one of the most common passwords; choose another.".to_owned());
+        problems.push("This password is one of the most common passwords; choose another.".to_owned());
     }
     problems
 }
@@ -98,10 +94,7 @@ pub fn username_problem(username: &str) -> Option<String> {
         Some("Enter a username.".to_owned())
     } else if username.chars().count() > 150 {
         Some("Use at most 150 characters.".to_owned())
-    } else if !username
-        .chars()
-        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-    {
+    } else if !username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
         Some("Use only letters, digits and @ . + - _".to_owned())
     } else {
         None
@@ -115,9 +108,7 @@ pub fn email_problem(email: &str) -> Option<String> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !email
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == '<' || c == '>')
+                && !email.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
         });
     (!valid).then(|| "Enter a valid email address, like name@example.com.".to_owned())
 }
@@ -200,11 +191,9 @@ mod tests {
         assert!(password_problems("12345678901", "ann", "a@example.com")
             .iter()
             .any(|p| p.contains("digits")));
-        assert!(
-            password_problems("margaretha1", "margaretha", "m@example.com")
-                .iter()
-                .any(|p| p.contains("username"))
-        );
+        assert!(password_problems("margaretha1", "margaretha", "m@example.com")
+            .iter()
+            .any(|p| p.contains("username")));
         assert!(password_problems("qwertyuiop", "ann", "a@example.com")
             .iter()
             .any(|p| p.contains("common")));
@@ -218,5 +207,213 @@ mod tests {
         assert!(email_problem("ann@example.com").is_none());
         assert!(email_problem("ann@localhost").is_some());
         assert!(email_problem("<ann>@x.com").is_some());
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AcceptForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+/// A checked invitation acceptance (the password still in the clear, to be hashed).
+pub struct Accepted {
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+fn name_problem(value: &str, what: &str) -> Option<String> {
+    if value.chars().count() > 150 {
+        Some(format!("Use at most 150 characters for your {what}."))
+    } else if value.chars().any(char::is_control) {
+        Some(format!("Your {what} contains characters that cannot be shown."))
+    } else {
+        None
+    }
+}
+
+impl AcceptForm {
+    pub fn parse(&self, email: &str) -> Result<Accepted, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let username = self.username.trim();
+        let first_name = self.first_name.trim();
+        let last_name = self.last_name.trim();
+        if let Some(problem) = username_problem(username) {
+            errors.add("username", problem);
+        }
+        if first_name.is_empty() {
+            errors.add("first_name", "Enter your first name.");
+        } else if let Some(problem) = name_problem(first_name, "first name") {
+            errors.add("first_name", problem);
+        }
+        if let Some(problem) = name_problem(last_name, "last name") {
+            errors.add("last_name", problem);
+        }
+        for problem in password_problems(&self.password, username, email) {
+            errors.add("password", problem);
+        }
+        if self.password != self.password_confirm {
+            errors.add("password_confirm", "The two passwords differ.");
+        }
+        if errors.is_empty() {
+            Ok(Accepted {
+                username: username.to_owned(),
+                first_name: first_name.to_owned(),
+                last_name: last_name.to_owned(),
+                password: self.password.clone(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct PreferencesForm {
+    #[serde(default)]
+    pub display_name: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    pub email_notifications: Option<String>,
+    #[serde(default)]
+    pub playback_speed: String,
+}
+
+impl PreferencesForm {
+    pub fn from_preferences(p: &super::queries::Preferences) -> PreferencesForm {
+        PreferencesForm {
+            display_name: p.display_name.clone().unwrap_or_default(),
+            email_notifications: p.email_notifications.then(|| "on".to_owned()),
+            playback_speed: p.playback_speed.to_string(),
+        }
+    }
+
+    pub fn notifications_on(&self) -> bool {
+        self.email_notifications.is_some()
+    }
+
+    pub fn parse(&self, base: &super::queries::Preferences) -> Result<super::queries::Preferences, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let display_name = self.display_name.trim();
+        if display_name.chars().count() > 60 {
+            errors.add("display_name", "Use at most 60 characters.");
+        } else if display_name.chars().any(char::is_control) {
+            errors.add("display_name", "This name contains characters that cannot be shown.");
+        }
+        let speed = self
+            .playback_speed
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| super::queries::PLAYBACK_SPEEDS.contains(s));
+        if speed.is_none() {
+            errors.add("playback_speed", "Choose one of the listed speeds.");
+        }
+        match speed {
+            Some(speed) if errors.is_empty() => Ok(super::queries::Preferences::with(
+                (!display_name.is_empty()).then(|| display_name.to_owned()),
+                self.notifications_on(),
+                speed,
+                base,
+            )),
+            _ => Err(errors),
+        }
+    }
+
+    /// The speed choices for the select, with whether each is chosen.
+    pub fn speeds(&self) -> Vec<(String, String, bool)> {
+        let chosen = self.playback_speed.trim().parse::<f64>().unwrap_or(1.0);
+        super::queries::PLAYBACK_SPEEDS
+            .iter()
+            .map(|s| (s.to_string(), format!("{s}×"), (*s - chosen).abs() < f64::EPSILON))
+            .collect()
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct EmailChangeForm {
+    #[serde(default)]
+    pub new_email: String,
+    #[serde(default)]
+    pub current_password: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ResetRequestForm {
+    #[serde(default)]
+    pub email: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct SetPasswordForm {
+    #[serde(default)]
+    pub new_password: String,
+    #[serde(default)]
+    pub new_password_confirm: String,
+}
+
+impl SetPasswordForm {
+    pub fn check(&self, username: &str, email: &str) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        for problem in password_problems(&self.new_password, username, email) {
+            errors.add("new_password", problem);
+        }
+        if self.new_password != self.new_password_confirm {
+            errors.add("new_password_confirm", "The two passwords differ.");
+        }
+        errors
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct InviteForm {
+    #[serde(default)]
+    pub emails: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+impl InviteForm {
+    /// One or many addresses (separated by commas, semicolons, spaces or
+    /// lines), each checked, duplicates dropped.
+    pub fn parse(&self) -> Result<(Vec<String>, super::invitations::Role), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mut emails: Vec<String> = Vec::new();
+        for candidate in self
+            .emails
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+        {
+            let email = candidate.trim().trim_matches(|c| c == '<' || c == '>').to_lowercase();
+            match email_problem(&email) {
+                Some(_) => errors.add("emails", format!("{candidate} is not a valid email address.")),
+                None if !emails.contains(&email) => emails.push(email),
+                None => {}
+            }
+        }
+        if emails.is_empty() && errors.is_empty() {
+            errors.add("emails", "Enter at least one email address.");
+        }
+        if emails.len() > 200 {
+            errors.add("emails", "Invite at most 200 addresses at a time.");
+        }
+        let role = super::invitations::Role::parse(&self.role);
+        if role.is_none() {
+            errors.add("role", "Choose a role.");
+        }
+        match role {
+            Some(role) if errors.is_empty() => Ok((emails, role)),
+            _ => Err(errors),
+        }
     }
 }

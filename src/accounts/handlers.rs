@@ -7,11 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{password_problems, ChangePasswordForm, FieldErrors, LoginForm, NewAdminForm};
-use super::pages::{
-    AccountPage, HomePage, LoginPage, LogoutPage, PasswordPage, SetupClosedPage, SetupPage,
-};
+use super::pages::{AccountPage, HomePage, LoginPage, LogoutPage, PasswordPage, SetupClosedPage, SetupPage};
 use super::setup::{self, CreateAdminError};
-use super::{password, queries};
+use super::{password, queries, throttle};
 use crate::db::{self, Ts};
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
@@ -19,8 +17,7 @@ use crate::web::auth::{self, CurrentUser, MaybeUser};
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
 use crate::web::{safe_next, see_other};
 
-const LOGIN_FAILED: &str =
-    "That username and password do not match an active account. Check both and try again.";
+const LOGIN_FAILED: &str = "That username and password do not match an active account. Check both and try again.";
 
 pub async fn home(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResponse> {
     render(&HomePage { ctx, user: user.0 })
@@ -31,11 +28,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(
-    ctx: PageCtx,
-    user: MaybeUser,
-    query: web::Query<NextQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn login_form(ctx: PageCtx, user: MaybeUser, query: web::Query<NextQuery>) -> AppResult<HttpResponse> {
     let next = safe_next(query.next.as_deref());
     if user.0.is_some() {
         return Ok(see_other(&next));
@@ -64,13 +57,42 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim().to_owned();
-    let found = {
-        let username = username.clone();
+    // The connection's address, not a header a client could forge.
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let (found, refused_for) = {
+        let (username, ip) = (username.clone(), ip.clone());
         db::run(&state.pool, move |c| {
-            queries::find_by_username(c, &username)
+            let wait = throttle::refused_for(c, &username, &ip)?;
+            let user = if wait.is_none() {
+                queries::find_by_username(c, &username)?
+            } else {
+                None
+            };
+            Ok::<_, diesel::result::Error>((user, wait))
         })
         .await?
     };
+    if let Some(minutes) = refused_for {
+        tracing::warn!("login throttled");
+        let form = LoginForm {
+            password: String::new(),
+            ..form
+        };
+        let error = format!(
+            "Too many failed logins for this account or from your network. Try again in {minutes} minute{}, \
+             or reset your password.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        return render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage {
+                ctx,
+                form,
+                next,
+                error: Some(error),
+            },
+        );
+    }
     let candidate = form.password.clone();
     let verified = match found {
         Some(user) => {
@@ -85,6 +107,8 @@ pub async fn login(
     };
     let Some(mut user) = verified else {
         tracing::info!("login refused");
+        let (username, ip) = (username.clone(), ip.clone());
+        db::run(&state.pool, move |c| throttle::record_failure(c, &username, &ip)).await?;
         let form = LoginForm {
             password: String::new(),
             ..form
@@ -95,7 +119,7 @@ pub async fn login(
                 ctx,
                 form,
                 next,
-                error: Some(LOGIN_FAILED),
+                error: Some(LOGIN_FAILED.to_owned()),
             },
         );
     };
@@ -108,8 +132,10 @@ pub async fn login(
         user.row.password = upgraded;
     }
     let user_id = user.id;
+    let login_name = username.clone();
     db::run(&state.pool, move |c| {
-        queries::record_login(c, user_id, Ts::now())
+        queries::record_login(c, user_id, Ts::now())?;
+        throttle::clear(c, &login_name)
     })
     .await?;
     auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
@@ -139,11 +165,7 @@ fn setup_closed(ctx: PageCtx) -> AppResult<HttpResponse> {
     render_status(StatusCode::GONE, &SetupClosedPage { ctx })
 }
 
-pub async fn setup_form(
-    ctx: PageCtx,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn setup_form(ctx: PageCtx, state: web::Data<AppState>, token: web::Path<String>) -> AppResult<HttpResponse> {
     let token = token.into_inner();
     let admin_exists = db::run(&state.pool, queries::superuser_exists).await?;
     if admin_exists || !state.setup.matches(&token) {
@@ -235,10 +257,7 @@ pub async fn setup(
     let user = db::run(&state.pool, move |c| queries::find_auth_user(c, user_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    db::run(&state.pool, move |c| {
-        queries::record_login(c, user_id, Ts::now())
-    })
-    .await?;
+    db::run(&state.pool, move |c| queries::record_login(c, user_id, Ts::now())).await?;
     auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
     tracing::info!(user_id, %username, "first admin created through the setup link");
     flash(
@@ -249,8 +268,10 @@ pub async fn setup(
     Ok(see_other("/"))
 }
 
-pub async fn account(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
-    render(&AccountPage { ctx, user })
+pub async fn account(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let user_id = user.id;
+    let metrics = db::run(&state.pool, move |c| queries::metrics(c, user_id)).await?;
+    render(&AccountPage { ctx, user, metrics })
 }
 
 pub async fn password_form(ctx: PageCtx, _user: CurrentUser) -> AppResult<HttpResponse> {
@@ -301,10 +322,7 @@ pub async fn change_password(
     }
     let hash = setup::hash_password(form.new_password).await?;
     let new_hash = hash.clone();
-    db::run(&state.pool, move |c| {
-        queries::set_password(c, user_id, &new_hash)
-    })
-    .await?;
+    db::run(&state.pool, move |c| queries::set_password(c, user_id, &new_hash)).await?;
     auth::refresh_session_hash(&session, state.settings.secret_key.bytes(), &hash)?;
     tracing::info!(user_id, "password changed");
     flash(

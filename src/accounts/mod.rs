@@ -1,26 +1,58 @@
-//! Accounts: logging in and out, the first admin, the user's own account.
+//! Accounts: logging in and out, the first admin, invitations and
+//! onboarding, the user's own account, email and password recovery.
 
 pub mod forms;
 pub mod handlers;
+pub mod invitations;
+pub mod lifecycle;
+pub mod mail;
 pub mod pages;
 pub mod password;
 pub mod queries;
 pub mod setup;
+pub mod throttle;
+pub mod tokens;
 
 use actix_web::web;
 
+use crate::web::get;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(handlers::home))
-        .route("/login", web::get().to(handlers::login_form))
+    cfg.route("/", get().to(handlers::home))
+        .route("/login", get().to(handlers::login_form))
         .route("/login", web::post().to(handlers::login))
-        .route("/logout", web::get().to(handlers::logout_confirm))
+        .route("/logout", get().to(handlers::logout_confirm))
         .route("/logout", web::post().to(handlers::logout))
-        .route("/setup/{token}", web::get().to(handlers::setup_form))
+        .route("/setup/{token}", get().to(handlers::setup_form))
         .route("/setup/{token}", web::post().to(handlers::setup))
-        .route("/account", web::get().to(handlers::account))
-        .route("/account/password", web::get().to(handlers::password_form))
+        .route("/account", get().to(handlers::account))
+        .route("/account/password", get().to(handlers::password_form))
+        .route("/account/password", web::post().to(handlers::change_password))
+        .route("/account/settings", get().to(lifecycle::settings_form))
+        .route("/account/settings", web::post().to(lifecycle::settings_save))
+        .route("/account/email", get().to(lifecycle::email_form))
+        .route("/account/email", web::post().to(lifecycle::email_change))
         .route(
-            "/account/password",
-            web::post().to(handlers::change_password),
+            "/account/email/confirm/{user}/{address}/{token}",
+            get().to(lifecycle::email_confirm_form),
+        )
+        .route(
+            "/account/email/confirm/{user}/{address}/{token}",
+            web::post().to(lifecycle::email_confirm),
+        )
+        .route("/invite/{token}", get().to(lifecycle::invite_form))
+        .route("/invite/{token}", web::post().to(lifecycle::invite_accept))
+        .route("/onboarding", get().to(lifecycle::onboarding_form))
+        .route("/onboarding", web::post().to(lifecycle::onboarding_save))
+        .route("/password-reset", get().to(lifecycle::reset_request_form))
+        .route("/password-reset", web::post().to(lifecycle::reset_request))
+        .route("/password-reset/sent", get().to(lifecycle::reset_sent))
+        .route(
+            "/password-reset/{user}/{token}",
+            get().to(lifecycle::reset_confirm_form),
+        )
+        .route(
+            "/password-reset/{user}/{token}",
+            web::post().to(lifecycle::reset_confirm),
         );
 }

@@ -2,7 +2,12 @@
 
 use askama::Template;
 
-use super::forms::{ChangePasswordForm, FieldErrors, LoginForm, NewAdminForm};
+use super::forms::{
+    AcceptForm, ChangePasswordForm, EmailChangeForm, FieldErrors, LoginForm, NewAdminForm, PreferencesForm,
+    ResetRequestForm,
+};
+use super::lifecycle::InviteClosed;
+use super::queries::Metrics;
 use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
 
@@ -12,7 +17,7 @@ pub struct LoginPage {
     pub ctx: PageCtx,
     pub form: LoginForm,
     pub next: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -41,6 +46,7 @@ pub struct SetupClosedPage {
 pub struct AccountPage {
     pub ctx: PageCtx,
     pub user: CurrentUser,
+    pub metrics: Metrics,
 }
 
 #[derive(Template)]
@@ -56,4 +62,86 @@ pub struct PasswordPage {
 pub struct HomePage {
     pub ctx: PageCtx,
     pub user: Option<CurrentUser>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/accept.html")]
+pub struct AcceptPage {
+    pub ctx: PageCtx,
+    pub email: String,
+    pub role: String,
+    pub token: String,
+    pub form: AcceptForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/invite_closed.html")]
+pub struct InviteClosedPage {
+    pub ctx: PageCtx,
+    pub reason: InviteClosed,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/onboarding.html")]
+pub struct OnboardingPage {
+    pub ctx: PageCtx,
+    pub form: PreferencesForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/settings.html")]
+pub struct SettingsPage {
+    pub ctx: PageCtx,
+    pub form: PreferencesForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/email_change.html")]
+pub struct EmailChangePage {
+    pub ctx: PageCtx,
+    pub current: String,
+    pub form: EmailChangeForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/email_confirm.html")]
+pub struct EmailConfirmPage {
+    pub ctx: PageCtx,
+    pub new_email: String,
+    pub action: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/link_invalid.html")]
+pub struct LinkInvalidPage {
+    pub ctx: PageCtx,
+    pub what: &'static str,
+    pub retry: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/reset_request.html")]
+pub struct ResetRequestPage {
+    pub ctx: PageCtx,
+    pub form: ResetRequestForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/reset_sent.html")]
+pub struct ResetSentPage {
+    pub ctx: PageCtx,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/reset_confirm.html")]
+pub struct ResetConfirmPage {
+    pub ctx: PageCtx,
+    pub username: String,
+    pub action: String,
+    pub errors: FieldErrors,
 }

@@ -42,9 +42,7 @@ pub fn verify(password: &str, encoded: &str) -> bool {
     {
         return match PasswordHash::new(phc) {
             // The parameters, variant and version come from the hash itself.
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         };
     }
@@ -56,8 +54,7 @@ pub fn verify(password: &str, encoded: &str) -> bool {
 
 fn verify_pbkdf2(password: &str, rest: &str) -> bool {
     let mut parts = rest.splitn(3, '$');
-    let (Some(iterations), Some(salt), Some(expected)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(iterations), Some(salt), Some(expected)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     let Ok(iterations) = iterations.parse::<u32>() else {
@@ -73,12 +70,7 @@ fn verify_pbkdf2(password: &str, rest: &str) -> bool {
         return false;
     }
     let mut derived = vec![0u8; expected.len()];
-    pbkdf2::pbkdf2_hmac::<Sha256>(
-        password.as_bytes(),
-        salt.as_bytes(),
-        iterations,
-        &mut derived,
-    );
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut derived);
     constant_time_eq(&derived, &expected)
 }
 
@@ -95,9 +87,7 @@ pub fn needs_rehash(encoded: &str) -> bool {
     parsed.algorithm.as_str() != "argon2id"
         || parsed.version != Some(0x13)
         || Params::try_from(&parsed).map_or(true, |p| {
-            p.m_cost() != params.m_cost()
-                || p.t_cost() != params.t_cost()
-                || p.p_cost() != params.p_cost()
+            p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
         })
 }
 

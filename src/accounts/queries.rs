@@ -24,12 +24,21 @@ pub struct UserRow {
     pub date_joined: Ts,
 }
 
-/// A user with the name of their role (from the profile; `None` when the
-/// profile or role is missing, as it can be in data made by Django).
+/// What the profile adds to a user (absent for users the Django app made
+/// without one).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileBits {
+    pub role: Option<String>,
+    pub email_verified_at: Option<Ts>,
+    pub onboarding_completed: bool,
+    pub preferences: Preferences,
+}
+
+/// A user with their profile.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub row: UserRow,
-    pub role: Option<String>,
+    pub profile: ProfileBits,
 }
 
 impl std::ops::Deref for AuthUser {
@@ -50,39 +59,228 @@ impl AuthUser {
             email: row.email,
             is_staff: row.is_staff,
             is_superuser: row.is_superuser,
-            role: self.role,
+            role: self.profile.role,
             last_login: row.last_login,
             date_joined: row.date_joined,
+            email_verified_at: self.profile.email_verified_at,
+            onboarding_completed: self.profile.onboarding_completed,
+            preferences: self.profile.preferences,
         }
     }
 }
 
-/// Users joined to their role's name.
-macro_rules! users_with_role {
+type UserWithProfile = (UserRow, Option<String>, Option<Ts>, Option<bool>, Option<Json>);
+
+fn assemble((row, role, verified, onboarded, preferences): UserWithProfile) -> AuthUser {
+    AuthUser {
+        row,
+        profile: ProfileBits {
+            role,
+            email_verified_at: verified,
+            onboarding_completed: onboarded.unwrap_or(false),
+            preferences: preferences.map(|p| Preferences::from_json(&p)).unwrap_or_default(),
+        },
+    }
+}
+
+/// Users joined to their profile and role's name.
+macro_rules! users_with_profile {
     () => {
         auth_user::table
             .left_join(accounts_profile::table)
-            .left_join(
-                accounts_role::table.on(accounts_profile::role_id.eq(accounts_role::id.nullable())),
-            )
-            .select((UserRow::as_select(), accounts_role::name.nullable()))
+            .left_join(accounts_role::table.on(accounts_profile::role_id.eq(accounts_role::id.nullable())))
+            .select((
+                UserRow::as_select(),
+                accounts_role::name.nullable(),
+                accounts_profile::email_verified_at.nullable(),
+                accounts_profile::onboarding_completed.nullable(),
+                accounts_profile::preferences.nullable(),
+            ))
     };
 }
 
 pub fn find_auth_user(conn: &mut DbConn, user_id: i32) -> QueryResult<Option<AuthUser>> {
-    users_with_role!()
+    users_with_profile!()
         .filter(auth_user::id.eq(user_id))
-        .first::<(UserRow, Option<String>)>(conn)
+        .first::<UserWithProfile>(conn)
         .optional()
-        .map(|found| found.map(|(row, role)| AuthUser { row, role }))
+        .map(|found| found.map(assemble))
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<AuthUser>> {
-    users_with_role!()
+    users_with_profile!()
         .filter(auth_user::username.eq(username))
-        .first::<(UserRow, Option<String>)>(conn)
+        .first::<UserWithProfile>(conn)
         .optional()
-        .map(|found| found.map(|(row, role)| AuthUser { row, role }))
+        .map(|found| found.map(assemble))
+}
+
+/// Active users with this address (case-insensitive), for password resets.
+pub fn find_active_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Vec<AuthUser>> {
+    let lowered = email.trim().to_lowercase();
+    let rows: Vec<UserWithProfile> = users_with_profile!()
+        .filter(auth_user::is_active.eq(true))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(auth_user.email) = ")
+                .bind::<diesel::sql_types::Text, _>(lowered),
+        )
+        .load(conn)?;
+    Ok(rows.into_iter().map(assemble).collect())
+}
+
+/// Whether any account (other than `except`) uses this address.
+pub fn email_in_use(conn: &mut DbConn, email: &str, except: Option<i32>) -> QueryResult<bool> {
+    let lowered = email.trim().to_lowercase();
+    let same_address = diesel::dsl::sql::<diesel::sql_types::Bool>("lower(auth_user.email) = ")
+        .bind::<diesel::sql_types::Text, _>(lowered);
+    let others = auth_user::table
+        .filter(same_address)
+        .filter(auth_user::id.ne(except.unwrap_or(0)));
+    diesel::select(diesel::dsl::exists(others)).get_result(conn)
+}
+
+/// The user's choices, kept in `accounts_profile.preferences`. Keys this
+/// version does not know (Django's, say) are kept as they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preferences {
+    pub display_name: Option<String>,
+    pub email_notifications: bool,
+    pub playback_speed: f64,
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+pub const PLAYBACK_SPEEDS: &[f64] = &[0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0];
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            display_name: None,
+            email_notifications: true,
+            playback_speed: 1.0,
+            other: Default::default(),
+        }
+    }
+}
+
+impl Preferences {
+    pub fn from_json(json: &Json) -> Preferences {
+        let mut other = json.0.as_object().cloned().unwrap_or_default();
+        let display_name = other
+            .remove("display_name")
+            .and_then(|v| v.as_str().map(str::trim).map(str::to_owned))
+            .filter(|v| !v.is_empty());
+        let email_notifications = other
+            .remove("email_notifications")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        let playback_speed = other
+            .remove("playback_speed")
+            .and_then(|v| v.as_f64())
+            .filter(|v| PLAYBACK_SPEEDS.contains(v))
+            .unwrap_or(1.0);
+        Preferences {
+            display_name,
+            email_notifications,
+            playback_speed,
+            other,
+        }
+    }
+
+    pub fn with(
+        display_name: Option<String>,
+        email_notifications: bool,
+        playback_speed: f64,
+        base: &Preferences,
+    ) -> Preferences {
+        Preferences {
+            display_name,
+            email_notifications,
+            playback_speed,
+            other: base.other.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        let mut map = self.other.clone();
+        if let Some(name) = &self.display_name {
+            map.insert("display_name".into(), name.clone().into());
+        }
+        map.insert("email_notifications".into(), self.email_notifications.into());
+        map.insert("playback_speed".into(), self.playback_speed.into());
+        Json(serde_json::Value::Object(map))
+    }
+}
+
+pub fn save_preferences(
+    conn: &mut DbConn,
+    user_id: i32,
+    preferences: &Preferences,
+    complete_onboarding: bool,
+) -> QueryResult<()> {
+    let target = accounts_profile::table.filter(accounts_profile::user_id.eq(user_id));
+    if complete_onboarding {
+        diesel::update(target)
+            .set((
+                accounts_profile::preferences.eq(preferences.to_json()),
+                accounts_profile::onboarding_completed.eq(true),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(target)
+            .set(accounts_profile::preferences.eq(preferences.to_json()))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Keeps `last_activity_at` current, writing at most once a minute per user.
+pub fn touch_activity(conn: &mut DbConn, user_id: i32, now: Ts) -> QueryResult<()> {
+    let a_minute_ago = Ts(now.0 - chrono::Duration::seconds(60));
+    diesel::update(
+        accounts_profile::table
+            .filter(accounts_profile::user_id.eq(user_id))
+            .filter(
+                accounts_profile::last_activity_at
+                    .is_null()
+                    .or(accounts_profile::last_activity_at.lt(a_minute_ago)),
+            ),
+    )
+    .set(accounts_profile::last_activity_at.eq(Some(now)))
+    .execute(conn)
+    .map(drop)
+}
+
+#[derive(Queryable, Debug, Clone, Default)]
+pub struct Metrics {
+    pub exercises_created: i32,
+    pub comments_made: i32,
+    pub total_video_time: i32,
+}
+
+pub fn metrics(conn: &mut DbConn, user_id: i32) -> QueryResult<Metrics> {
+    accounts_usermetrics::table
+        .inner_join(accounts_profile::table)
+        .filter(accounts_profile::user_id.eq(user_id))
+        .select((
+            accounts_usermetrics::exercises_created,
+            accounts_usermetrics::comments_made,
+            accounts_usermetrics::total_video_time,
+        ))
+        .first(conn)
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
+pub fn set_email(conn: &mut DbConn, user_id: i32, email: &str, verified_at: Ts) -> QueryResult<()> {
+    conn.transaction(|c| {
+        diesel::update(auth_user::table.find(user_id))
+            .set(auth_user::email.eq(email))
+            .execute(c)?;
+        diesel::update(accounts_profile::table.filter(accounts_profile::user_id.eq(user_id)))
+            .set(accounts_profile::email_verified_at.eq(Some(verified_at)))
+            .execute(c)?;
+        Ok(())
+    })
 }
 
 pub fn set_password(conn: &mut DbConn, user_id: i32, password_hash: &str) -> QueryResult<()> {
@@ -134,7 +332,9 @@ pub struct NewUser {
     pub password_hash: String,
     pub is_staff: bool,
     pub is_superuser: bool,
-    pub role: &'static str,
+    pub role: String,
+    /// Set when the address is known to be the user's (an accepted invitation).
+    pub email_verified_at: Option<Ts>,
 }
 
 #[derive(Insertable)]
@@ -208,15 +408,13 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser) -> Result<i32, CreateUserEr
             .returning(auth_user::id)
             .get_result(c)
             .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    CreateUserError::UsernameTaken
-                }
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => CreateUserError::UsernameTaken,
                 other => other.into(),
             })?;
-        let role_id = role_id(c, new.role)?;
+        let role_id = role_id(c, &new.role)?;
         let profile_id: i64 = diesel::insert_into(accounts_profile::table)
             .values(ProfileInsert {
-                email_verified_at: None,
+                email_verified_at: new.email_verified_at,
                 onboarding_completed: false,
                 first_login_at: None,
                 last_activity_at: None,

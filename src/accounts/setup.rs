@@ -93,7 +93,8 @@ pub fn create_admin(
                 password_hash,
                 is_staff: true,
                 is_superuser: true,
-                role: "admin",
+                role: "admin".to_owned(),
+                email_verified_at: None,
             },
         )?;
         Ok(user_id)

@@ -42,10 +42,7 @@ fn source(conn: &DbConn) -> EmbeddedMigrations {
 pub fn versions(tree: &EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
     let migrations = MigrationSource::<diesel::pg::Pg>::migrations(tree)
         .map_err(|e| anyhow::anyhow!("reading embedded migrations: {e}"))?;
-    let mut versions: Vec<String> = migrations
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .collect();
+    let mut versions: Vec<String> = migrations.iter().map(|m| m.name().version().to_string()).collect();
     versions.sort();
     Ok(versions)
 }
@@ -68,9 +65,7 @@ pub fn pending(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
 /// Returns the names of the migrations it applied.
 pub fn run(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     if adopt_django_database(conn)? {
-        tracing::info!(
-            "adopted a database created by the Django app: baseline recorded as applied"
-        );
+        tracing::info!("adopted a database created by the Django app: baseline recorded as applied");
     }
     let source = source(conn);
     let applied = match conn {
@@ -96,9 +91,7 @@ fn table_exists(conn: &mut DbConn, table: &str) -> anyhow::Result<bool> {
             "SELECT count(*) AS n FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = $1"
         }
-        DbConn::Sqlite(_) => {
-            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1"
-        }
+        DbConn::Sqlite(_) => "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1",
     };
     let count: Count = diesel::sql_query(query)
         .bind::<Text, _>(table)
@@ -117,8 +110,7 @@ pub fn adopt_django_database(conn: &mut DbConn) -> anyhow::Result<bool> {
     }
     if table_exists(conn, "__diesel_schema_migrations")? {
         let recorded: Count =
-            diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
-                .get_result(conn)?;
+            diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations").get_result(conn)?;
         if recorded.n > 0 {
             return Ok(false);
         }

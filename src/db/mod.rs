@@ -11,9 +11,7 @@ pub mod types;
 
 use std::time::Duration;
 
-use diesel::connection::{
-    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
-};
+use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2;
 use diesel::sqlite::SqliteConnection;
@@ -99,17 +97,13 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
             if !path.starts_with(':') && !path.starts_with("file:") {
                 if let Some(parent) = std::path::Path::new(path).parent() {
                     if !parent.as_os_str().is_empty() && !parent.exists() {
-                        return Err(r2d2::Error::ConnectionError(
-                            diesel::ConnectionError::BadConnection(format!(
-                                "the folder {} does not exist",
-                                parent.display()
-                            )),
-                        ));
+                        return Err(r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                            format!("the folder {} does not exist", parent.display()),
+                        )));
                     }
                 }
             }
-            let mut conn =
-                SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+            let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
             // busy_timeout first: switching to WAL itself needs the lock.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
@@ -137,8 +131,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -171,9 +164,7 @@ impl Pool {
             .connection_timeout(Duration::from_secs(3))
             .test_on_check_out(true)
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
-            .build_unchecked(Manager {
-                url: url.to_owned(),
-            });
+            .build_unchecked(Manager { url: url.to_owned() });
         Pool { inner, backend }
     }
 
@@ -183,9 +174,7 @@ impl Pool {
 
     /// A connection for blocking code (workers, CLI). Handlers use [`run`].
     pub fn get(&self) -> AppResult<r2d2::PooledConnection<Manager>> {
-        self.inner
-            .get()
-            .map_err(|e| AppError::Unavailable(e.to_string()))
+        self.inner.get().map_err(|e| AppError::Unavailable(e.to_string()))
     }
 }
 

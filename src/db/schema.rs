@@ -21,7 +21,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::{BigInt, Nullable, Varchar};
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::UtcTime;
 
     accounts_betainvitation (id) {
@@ -29,6 +29,15 @@ diesel::table! {
         email -> Varchar,
         token -> Varchar,
         accepted_at -> Nullable<UtcTime>,
+        role -> Varchar,
+        invited_by_id -> Nullable<Integer>,
+        accepted_by_id -> Nullable<Integer>,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+        revoked_at -> Nullable<UtcTime>,
+        last_sent_at -> Nullable<UtcTime>,
+        send_count -> Integer,
+        last_send_error -> Nullable<Text>,
     }
 }
 
@@ -151,6 +160,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    accounts_loginattempt (id) {
+        id -> BigInt,
+        username -> Varchar,
+        ip -> Varchar,
+        attempted_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
 diesel::joinable!(accounts_profile -> accounts_role (role_id));
 diesel::joinable!(accounts_usermetrics -> accounts_profile (profile_id));
@@ -163,6 +184,7 @@ diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
     accounts_betainvitation,
+    accounts_loginattempt,
     accounts_role,
     accounts_profile,
     accounts_usermetrics,

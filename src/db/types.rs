@@ -53,9 +53,7 @@ macro_rules! multi_backend_type {
             }
         }
         impl FromSql<$sql, MultiBackend> for $rust {
-            fn from_sql(
-                bytes: <MultiBackend as Backend>::RawValue<'_>,
-            ) -> deserialize::Result<Self> {
+            fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
                 bytes.from_sql::<Self, $sql>()
             }
         }
@@ -76,18 +74,7 @@ fn sqlite_text(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<
 
 /// A uuid primary or foreign key.
 #[derive(
-    AsExpression,
-    FromSqlRow,
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
+    AsExpression, FromSqlRow, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 #[diesel(sql_type = sql::Uuid)]
 #[serde(transparent)]
@@ -222,10 +209,7 @@ impl Ts {
     /// Parses the formats found in SQLite databases: ours, and Django's
     /// (with or without fraction, `T` separator or `+00:00` suffix).
     pub fn parse_sqlite_text(text: &str) -> Option<Ts> {
-        let trimmed = text
-            .trim_end_matches("+00:00")
-            .trim_end_matches('Z')
-            .replace('T', " ");
+        let trimmed = text.trim_end_matches("+00:00").trim_end_matches('Z').replace('T', " ");
         ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"]
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(&trimmed, format).ok())

@@ -52,5 +52,5 @@ pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/{path:.*}", web::get().to(serve));
+    cfg.route("/static/{path:.*}", super::get().to(serve));
 }

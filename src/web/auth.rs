@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::Serialize;
 
-use crate::accounts::queries::{self, AuthUser};
+use crate::accounts::queries::{self, AuthUser, Preferences};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::security;
@@ -42,10 +42,18 @@ pub struct CurrentUser {
     pub role: Option<String>,
     pub last_login: Option<db::Ts>,
     pub date_joined: db::Ts,
+    pub email_verified_at: Option<db::Ts>,
+    pub onboarding_completed: bool,
+    pub preferences: Preferences,
 }
 
 impl CurrentUser {
+    /// The name shown for this user: their chosen display name, else their
+    /// full name, else their username.
     pub fn display_name(&self) -> String {
+        if let Some(name) = &self.preferences.display_name {
+            return name.clone();
+        }
         let full = format!("{} {}", self.first_name.trim(), self.last_name.trim());
         if full.trim().is_empty() {
             self.username.clone()
@@ -95,9 +103,7 @@ impl FromRequest for MaybeUser {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(MaybeUser(
-            req.extensions().get::<CurrentUser>().cloned(),
-        )))
+        ready(Ok(MaybeUser(req.extensions().get::<CurrentUser>().cloned())))
     }
 }
 
@@ -121,11 +127,7 @@ pub fn start_session(session: &Session, secret: &[u8], user: &AuthUser) -> AppRe
     session.clear();
     session.renew();
     put(session, SESSION_USER_ID, user.id)?;
-    put(
-        session,
-        SESSION_AUTH_HASH,
-        session_auth_hash(secret, &user.password),
-    )?;
+    put(session, SESSION_AUTH_HASH, session_auth_hash(secret, &user.password))?;
     put(session, SESSION_LAST_SEEN, chrono::Utc::now().timestamp())?;
     put(session, SESSION_CSRF, security::random_token(32))
 }
@@ -139,17 +141,9 @@ pub fn end_session(session: &Session) {
 
 /// After the user changed their own password: keeps this session valid
 /// (every other one ends because its hash no longer matches).
-pub fn refresh_session_hash(
-    session: &Session,
-    secret: &[u8],
-    new_password_hash: &str,
-) -> AppResult<()> {
+pub fn refresh_session_hash(session: &Session, secret: &[u8], new_password_hash: &str) -> AppResult<()> {
     session.renew();
-    put(
-        session,
-        SESSION_AUTH_HASH,
-        session_auth_hash(secret, new_password_hash),
-    )?;
+    put(session, SESSION_AUTH_HASH, session_auth_hash(secret, new_password_hash))?;
     put(session, SESSION_CSRF, security::random_token(32))
 }
 
@@ -180,10 +174,7 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
 
     if let Some(user_id) = session.get::<i32>(SESSION_USER_ID).unwrap_or(None) {
         let now = chrono::Utc::now().timestamp();
-        let last_seen = session
-            .get::<i64>(SESSION_LAST_SEEN)
-            .unwrap_or(None)
-            .unwrap_or(0);
+        let last_seen = session.get::<i64>(SESSION_LAST_SEEN).unwrap_or(None).unwrap_or(0);
         let idle_limit = state.settings.session_idle.as_secs() as i64;
         if now - last_seen > idle_limit {
             session.purge();
@@ -192,23 +183,28 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
                 .get::<String>(SESSION_AUTH_HASH)
                 .unwrap_or(None)
                 .unwrap_or_default();
-            let user = db::run(&state.pool, move |c| queries::find_auth_user(c, user_id)).await?;
+            let activity_due = now - last_seen >= LAST_SEEN_GRANULARITY;
+            let user = db::run(&state.pool, move |c| {
+                let user = queries::find_auth_user(c, user_id)?;
+                if activity_due && user.as_ref().is_some_and(|u| u.is_active) {
+                    queries::touch_activity(c, user_id, db::Ts::now())?;
+                }
+                Ok::<_, diesel::result::Error>(user)
+            })
+            .await?;
             match user {
                 Some(user)
                     if user.is_active
                         && security::constant_time_eq(
                             stored_hash.as_bytes(),
-                            session_auth_hash(state.settings.secret_key.bytes(), &user.password)
-                                .as_bytes(),
+                            session_auth_hash(state.settings.secret_key.bytes(), &user.password).as_bytes(),
                         ) =>
                 {
-                    if now - last_seen >= LAST_SEEN_GRANULARITY {
+                    if activity_due {
                         put(&session, SESSION_LAST_SEEN, now)?;
                     }
                     let current = user.into_current();
-                    super::request::with_current(|info| {
-                        *info.user.borrow_mut() = Some(current.nav())
-                    });
+                    super::request::with_current(|info| *info.user.borrow_mut() = Some(current.nav()));
                     req.extensions_mut().insert(current);
                 }
                 // Deactivated, deleted, or the password changed since this
@@ -217,10 +213,25 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
             }
         }
     }
-    let csrf_token = session
-        .get::<String>(SESSION_CSRF)
-        .unwrap_or(None)
-        .unwrap_or_default();
+    let csrf_token = session.get::<String>(SESSION_CSRF).unwrap_or(None).unwrap_or_default();
     super::request::with_current(|info| *info.csrf_token.borrow_mut() = csrf_token.clone());
     super::csrf::verify(req, &state.settings, &csrf_token).await
+}
+
+/// A staff member (is_staff or superuser). For anyone else — anonymous
+/// visitors included — staff URLs do not exist: 404, not 403, so their
+/// existence is not revealed.
+#[derive(Debug, Clone)]
+pub struct StaffUser(pub CurrentUser);
+
+impl FromRequest for StaffUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.extensions().get::<CurrentUser>() {
+            Some(user) if user.is_staff || user.is_superuser => Ok(StaffUser(user.clone())),
+            _ => Err(AppError::NotFound),
+        })
+    }
 }

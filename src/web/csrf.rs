@@ -26,10 +26,7 @@ pub const HEADER: &str = "x-csrf-token";
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
 fn is_safe(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
 fn same_origin(req: &ServiceRequest, settings: &Settings) -> bool {
@@ -54,11 +51,7 @@ fn query_token(req: &ServiceRequest) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-pub async fn verify(
-    req: &mut ServiceRequest,
-    settings: &Settings,
-    expected: &str,
-) -> Result<(), AppError> {
+pub async fn verify(req: &mut ServiceRequest, settings: &Settings, expected: &str) -> Result<(), AppError> {
     if is_safe(req.method()) {
         return Ok(());
     }
@@ -78,8 +71,7 @@ pub async fn verify(
         let mut payload = req.take_payload();
         let mut body = BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+            let chunk = chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
             if body.len() + chunk.len() > MAX_FORM_BYTES {
                 return Err(AppError::PayloadTooLarge);
             }
@@ -97,10 +89,7 @@ pub async fn verify(
     };
 
     match supplied {
-        Some(token)
-            if !expected.is_empty()
-                && security::constant_time_eq(token.as_bytes(), expected.as_bytes()) =>
-        {
+        Some(token) if !expected.is_empty() && security::constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
             Ok(())
         }
         Some(_) => Err(AppError::Csrf("wrong token")),

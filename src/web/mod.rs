@@ -10,6 +10,12 @@ pub mod request;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 
+/// A GET route that answers HEAD too (load balancers and uptime checks use
+/// HEAD; the body is dropped for it).
+pub fn get() -> actix_web::Route {
+    actix_web::web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
 /// POST → 303 → GET.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -54,10 +54,7 @@ impl Flash {
 /// Queues a message for the next page this session sees.
 pub fn flash(req: &HttpRequest, level: Level, text: impl Into<String>) {
     let session = req.get_session();
-    let mut queued: Vec<Flash> = session
-        .get(SESSION_FLASHES)
-        .unwrap_or(None)
-        .unwrap_or_default();
+    let mut queued: Vec<Flash> = session.get(SESSION_FLASHES).unwrap_or(None).unwrap_or_default();
     queued.push(Flash {
         level,
         text: text.into(),

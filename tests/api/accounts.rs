@@ -23,10 +23,7 @@ async fn login_succeeds_and_records_last_login() {
     let home = app.page("/").await;
     assert_eq!(home.select_text(".nav-username"), vec!["coach_ann"]);
     assert_eq!(home.select_text(".nav-user .badge"), vec!["coach"]);
-    assert!(home
-        .select_text(".flash-success")
-        .iter()
-        .any(|t| t.contains("Welcome")));
+    assert!(home.select_text(".flash-success").iter().any(|t| t.contains("Welcome")));
     let last_login: Option<Ts> = auth_user::table
         .find(id)
         .select(auth_user::last_login)
@@ -60,10 +57,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     // The password typed is never echoed back.
     assert!(!wrong_body.html().contains("not-the-password"));
     // Still anonymous.
-    assert_eq!(
-        location(&app.get("/account").await),
-        "/login?next=%2Faccount"
-    );
+    assert_eq!(location(&app.get("/account").await), "/login?next=%2Faccount");
 }
 
 #[actix_web::test]
@@ -110,11 +104,7 @@ async fn django_hashes_log_in_and_are_upgraded_to_argon2id() {
             422,
             "{username}"
         );
-        assert_eq!(
-            app.stored_password(id),
-            hash,
-            "a failed login changes nothing"
-        );
+        assert_eq!(app.stored_password(id), hash, "a failed login changes nothing");
 
         let response = app.login_with(&client, username, "correct horse").await;
         assert_eq!(response.status().as_u16(), 303, "{username}");
@@ -123,10 +113,7 @@ async fn django_hashes_log_in_and_are_upgraded_to_argon2id() {
             upgraded.starts_with("argon2$argon2id$v=19$m=19456,t=2,p=1$"),
             "{username}: {upgraded}"
         );
-        assert_eq!(
-            app.get_with(&client, "/account").await.status().as_u16(),
-            200
-        );
+        assert_eq!(app.get_with(&client, "/account").await.status().as_u16(), 200);
 
         // The new hash works, and is not replaced again.
         let again = new_client();
@@ -146,13 +133,7 @@ async fn unusable_passwords_never_match() {
     let app = spawn_app().await;
     app.create_user_with_hash("unusable", "!Xk2j3kdf8s9dfu2", "student");
     assert_eq!(app.login("unusable", "").await.status().as_u16(), 422);
-    assert_eq!(
-        app.login("unusable", "!Xk2j3kdf8s9dfu2")
-            .await
-            .status()
-            .as_u16(),
-        422
-    );
+    assert_eq!(app.login("unusable", "!Xk2j3kdf8s9dfu2").await.status().as_u16(), 422);
 }
 
 #[actix_web::test]
@@ -210,20 +191,13 @@ async fn logout_ends_the_session_and_needs_csrf() {
         .await
         .expect("POST");
     assert_eq!(forged.status().as_u16(), 403);
-    assert_eq!(
-        app.get("/account").await.status().as_u16(),
-        200,
-        "still logged in"
-    );
+    assert_eq!(app.get("/account").await.status().as_u16(), 200, "still logged in");
 
     let response = app.post_form("/logout", &[]).await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), "/login");
     let page = app.page("/login").await;
-    assert!(page
-        .select_text(".flash-info")
-        .iter()
-        .any(|t| t.contains("logged out")));
+    assert!(page.select_text(".flash-info").iter().any(|t| t.contains("logged out")));
     assert_eq!(app.get("/account").await.status().as_u16(), 303);
 }
 
@@ -235,10 +209,7 @@ async fn a_password_change_ends_every_other_session() {
     let phone = new_client();
     app.login_with(&laptop, "two_devices", GOOD_PASSWORD).await;
     app.login_with(&phone, "two_devices", GOOD_PASSWORD).await;
-    assert_eq!(
-        app.get_with(&phone, "/account").await.status().as_u16(),
-        200
-    );
+    assert_eq!(app.get_with(&phone, "/account").await.status().as_u16(), 200);
 
     // The current password is required, and rules apply, each with its message.
     let refused = app
@@ -309,11 +280,7 @@ async fn next_is_followed_only_to_local_paths() {
             .post_form_with(
                 &client,
                 "/login",
-                &[
-                    ("username", "wanderer"),
-                    ("password", GOOD_PASSWORD),
-                    ("next", next),
-                ],
+                &[("username", "wanderer"), ("password", GOOD_PASSWORD), ("next", next)],
             )
             .await;
         assert_eq!(response.status().as_u16(), 303);
@@ -331,10 +298,7 @@ async fn next_is_followed_only_to_local_paths() {
 #[actix_web::test]
 async fn the_first_admin_setup_link_works_once() {
     let app = spawn_app().await;
-    let path = app
-        .setup_path
-        .clone()
-        .expect("a setup link while no admin exists");
+    let path = app.setup_path.clone().expect("a setup link while no admin exists");
 
     assert_eq!(app.page("/setup/not-the-token").await.status, 410);
     let form = app.page(&path).await;
@@ -408,19 +372,9 @@ async fn createsuperuser_noinput_makes_an_admin_who_can_log_in() {
         .env("PRACTIKA_SUPERUSER_PASSWORD", GOOD_PASSWORD)
         .output()
         .expect("run practika");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(!String::from_utf8_lossy(&output.stdout).contains(GOOD_PASSWORD));
-    assert_eq!(
-        app.login("root_admin", GOOD_PASSWORD)
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(app.login("root_admin", GOOD_PASSWORD).await.status().as_u16(), 303);
     assert!(app.page("/").await.has(".badge-admin"));
 
     // A weak password is refused with the rule, and nothing is created.

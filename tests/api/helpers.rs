@@ -10,8 +10,11 @@ use practika::db::{self, Backend, DbConn, Pool};
 use practika::startup::Application;
 use scraper::{Html, Selector};
 
+use crate::mail::MailServer;
+
 pub const PG_ENV: &str = "PRACTIKA_TEST_DATABASE_URL";
 pub const GOOD_PASSWORD: &str = "violet-harbour-91";
+pub const PUBLIC_URL: &str = "http://practika.test";
 
 /// A database for one test: an SQLite file in the test's folder, or a fresh
 /// PostgreSQL database dropped when the test ends.
@@ -25,9 +28,8 @@ impl TestDb {
         match std::env::var(PG_ENV).ok().filter(|v| !v.is_empty()) {
             Some(admin_url) => {
                 let name = format!("practika_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
-                    panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}")
-                });
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
@@ -77,8 +79,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg_drop.take() {
             if let Ok(mut admin) = PgConnection::establish(&admin_url) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
@@ -91,7 +92,7 @@ pub fn with_database(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
-pub fn test_settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
+pub fn test_settings(database_url: &str, data_dir: &std::path::Path, smtp_url: &str) -> Settings {
     let vars = [
         ("DATABASE_URL", database_url.to_owned()),
         ("PRACTIKA_BIND", "127.0.0.1:0".to_owned()),
@@ -100,17 +101,15 @@ pub fn test_settings(database_url: &str, data_dir: &std::path::Path) -> Settings
             "PRACTIKA_SECRET_KEY",
             "test-secret-key-that-is-long-enough-0123456789".to_owned(),
         ),
+        ("PRACTIKA_SMTP_URL", smtp_url.to_owned()),
+        ("PRACTIKA_PUBLIC_URL", PUBLIC_URL.to_owned()),
     ];
-    Settings::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("test settings")
+    Settings::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())).expect("test settings")
 }
 
 pub struct TestApp {
     pub address: String,
+    pub mail: MailServer,
     pub client: reqwest::Client,
     pub pool: Pool,
     pub setup_path: Option<String>,
@@ -138,7 +137,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on an existing (maybe unmigrated, maybe unreachable) database.
 pub async fn spawn_app_on(db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> TestApp {
-    let settings = test_settings(&db.url, dir.path());
+    let mail = MailServer::start().await;
+    spawn_app_with_mail(db, dir, mail.clone(), &mail.url()).await
+}
+
+/// With a given SMTP URL (one that fails, say).
+pub async fn spawn_app_with_mail(
+    db: Arc<TestDb>,
+    dir: Arc<tempfile::TempDir>,
+    mail: MailServer,
+    smtp_url: &str,
+) -> TestApp {
+    let settings = test_settings(&db.url, dir.path(), smtp_url);
     let pool = Pool::new(&db.url);
     let app = Application::build(settings, pool.clone()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -146,6 +156,7 @@ pub async fn spawn_app_on(db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> TestA
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
+        mail,
         client: new_client(),
         pool,
         setup_path,
@@ -243,30 +254,16 @@ impl TestApp {
         let token = self.csrf_token_with(client).await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("csrf_token", &token));
-        client
-            .post(self.url(path))
-            .form(&form)
-            .send()
-            .await
-            .expect("POST")
+        client.post(self.url(path)).form(&form).send().await.expect("POST")
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.post_form_with(&self.client, path, fields).await
     }
 
-    pub async fn login_with(
-        &self,
-        client: &reqwest::Client,
-        username: &str,
-        password: &str,
-    ) -> reqwest::Response {
-        self.post_form_with(
-            client,
-            "/login",
-            &[("username", username), ("password", password)],
-        )
-        .await
+    pub async fn login_with(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+        self.post_form_with(client, "/login", &[("username", username), ("password", password)])
+            .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
@@ -283,6 +280,22 @@ impl TestApp {
         self.create_user_with_hash(username, &hash, role)
     }
 
+    /// A staff member (role admin).
+    pub fn create_staff(&self, username: &str, password_plain: &str) -> i32 {
+        use practika::db::schema::auth_user;
+        let id = self.create_user(username, password_plain, "admin");
+        diesel::update(auth_user::table.find(id))
+            .set(auth_user::is_staff.eq(true))
+            .execute(&mut *self.conn())
+            .expect("make staff");
+        id
+    }
+
+    /// The path of a link in an email ("http://practika.test/x" → "/x").
+    pub fn path_of(&self, link: &str) -> String {
+        link.strip_prefix(PUBLIC_URL).unwrap_or(link).to_owned()
+    }
+
     pub fn create_user_with_hash(&self, username: &str, hash: &str, role: &'static str) -> i32 {
         queries::create_user(
             &mut self.conn(),
@@ -294,7 +307,8 @@ impl TestApp {
                 password_hash: hash.to_owned(),
                 is_staff: false,
                 is_superuser: false,
-                role,
+                role: role.to_owned(),
+                email_verified_at: None,
             },
         )
         .expect("create user")
@@ -316,6 +330,5 @@ impl TestApp {
 
 /// Runs SQL on a fresh connection to the test database.
 pub fn exec(conn: &mut DbConn, sql: &str) {
-    conn.batch_execute(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }

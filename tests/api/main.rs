@@ -5,4 +5,7 @@
 mod accounts;
 mod database;
 mod helpers;
+mod invitations;
+mod lifecycle;
+mod mail;
 mod web;

@@ -119,11 +119,7 @@ async fn multipart_forms_need_the_token_too() {
         .await
         .expect("POST");
     assert_ne!(response.status().as_u16(), 403);
-    assert_eq!(
-        app.get("/account").await.status().as_u16(),
-        303,
-        "no login happened"
-    );
+    assert_eq!(app.get("/account").await.status().as_u16(), 303, "no login happened");
 }
 
 #[actix_web::test]
@@ -193,19 +189,14 @@ async fn pages_that_need_a_login_send_to_the_login_page_and_back() {
     let app = spawn_app().await;
     let response = app.get("/account/password?tab=1").await;
     assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(
-        location(&response),
-        "/login?next=%2Faccount%2Fpassword%3Ftab%3D1"
-    );
+    assert_eq!(location(&response), "/login?next=%2Faccount%2Fpassword%3Ftab%3D1");
 }
 
 #[actix_web::test]
 async fn static_files_are_versioned_and_cached() {
     let app = spawn_app().await;
     let page = app.page("/").await;
-    let href = page
-        .attr("link[rel=stylesheet]", "href")
-        .expect("stylesheet");
+    let href = page.attr("link[rel=stylesheet]", "href").expect("stylesheet");
     assert!(href.starts_with("/static/css/app.css?v="), "{href}");
     let response = app.get(&href).await;
     assert_eq!(response.status().as_u16(), 200);
@@ -217,10 +208,7 @@ async fn static_files_are_versioned_and_cached() {
         .to_str()
         .unwrap_or_default()
         .contains("immutable"));
-    assert_eq!(
-        app.get("/static/../Cargo.toml").await.status().as_u16(),
-        404
-    );
+    assert_eq!(app.get("/static/../Cargo.toml").await.status().as_u16(), 404);
     assert_eq!(app.get("/static/css/nope.css").await.status().as_u16(), 404);
 }
 
@@ -263,15 +251,9 @@ async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart(
     );
     // Pages that need no database still work; those that do say 503 in the layout.
     assert_eq!(app.get("/").await.status().as_u16(), 200);
-    let response = app
-        .post_form("/login", &[("username", "x"), ("password", "y")])
-        .await;
+    let response = app.post_form("/login", &[("username", "x"), ("password", "y")]).await;
     assert_eq!(response.status().as_u16(), 503);
-    assert!(response
-        .text()
-        .await
-        .expect("body")
-        .contains("Temporarily unavailable"));
+    assert!(response.text().await.expect("body").contains("Temporarily unavailable"));
 
     // The database appears and is migrated: ready, with no restart.
     match db.backend() {
@@ -283,9 +265,7 @@ async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart(
             conn.batch_execute(&format!("CREATE DATABASE {late_name}"))
                 .expect("create");
         }
-        practika::db::Backend::Sqlite => {
-            std::fs::create_dir_all(dir.path().join("later")).expect("mkdir")
-        }
+        practika::db::Backend::Sqlite => std::fs::create_dir_all(dir.path().join("later")).expect("mkdir"),
     }
     let _cleanup = TestDb::owning(&missing_url);
     assert_eq!(

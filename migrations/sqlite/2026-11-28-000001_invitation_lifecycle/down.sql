@@ -1,0 +1,12 @@
+DROP INDEX accounts_betainvitation_invited_by_id;
+DROP INDEX accounts_betainvitation_accepted_by_id;
+DROP INDEX accounts_betainvitation_created_at;
+ALTER TABLE accounts_betainvitation DROP COLUMN role;
+ALTER TABLE accounts_betainvitation DROP COLUMN invited_by_id;
+ALTER TABLE accounts_betainvitation DROP COLUMN accepted_by_id;
+ALTER TABLE accounts_betainvitation DROP COLUMN created_at;
+ALTER TABLE accounts_betainvitation DROP COLUMN expires_at;
+ALTER TABLE accounts_betainvitation DROP COLUMN revoked_at;
+ALTER TABLE accounts_betainvitation DROP COLUMN last_sent_at;
+ALTER TABLE accounts_betainvitation DROP COLUMN send_count;
+ALTER TABLE accounts_betainvitation DROP COLUMN last_send_error;

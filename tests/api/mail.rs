@@ -1,0 +1,168 @@
+//! A small SMTP server for the tests, on 127.0.0.1: it speaks enough SMTP
+//! for lettre (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps every
+//! message it receives, so tests assert on real deliveries.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub recipients: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .expect("a parseable message")
+    }
+
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_owned()
+    }
+
+    pub fn text(&self) -> String {
+        self.parsed().body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    }
+
+    pub fn html(&self) -> String {
+        self.parsed().body_html(0).map(|t| t.into_owned()).unwrap_or_default()
+    }
+
+    /// The first link to this site in the text part.
+    pub fn link(&self, base: &str) -> String {
+        let text = self.text();
+        let start = text
+            .find(base)
+            .unwrap_or_else(|| panic!("no link to {base} in:\n{text}"));
+        text[start..].split_whitespace().next().unwrap_or_default().to_owned()
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct MailServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl MailServer {
+    pub async fn start() -> MailServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
+        let port = listener.local_addr().expect("addr").port();
+        let server = MailServer {
+            port,
+            inbox: Arc::default(),
+        };
+        let inbox = server.inbox.clone();
+        actix_web::rt::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let inbox = inbox.clone();
+                actix_web::rt::spawn(async move {
+                    let _ = session(stream, inbox).await;
+                });
+            }
+        });
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().expect("inbox").clone()
+    }
+
+    /// Waits (up to 10 s) until at least `count` messages arrived.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {count} email(s), got {}", self.received().len());
+    }
+
+    /// Messages to one address.
+    pub async fn wait_for_mail_to(&self, address: &str) -> Received {
+        for _ in 0..200 {
+            if let Some(found) = self
+                .received()
+                .into_iter()
+                .find(|m| m.recipients.iter().any(|r| r == address))
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no email to {address}; got {:?}",
+            self.received().iter().map(|m| &m.recipients).collect::<Vec<_>>()
+        );
+    }
+}
+
+async fn session(stream: tokio::net::TcpStream, inbox: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 practika-test ESMTP\r\n").await?;
+    let mut recipients = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_ascii_uppercase();
+        if command.starts_with("EHLO") || command.starts_with("HELO") {
+            write
+                .write_all(b"250-practika-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
+        } else if command.starts_with("MAIL FROM") {
+            recipients.clear();
+            write.write_all(b"250 OK\r\n").await?;
+        } else if command.starts_with("RCPT TO") {
+            let address = line.trim_end()[8..]
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned();
+            recipients.push(address);
+            write.write_all(b"250 OK\r\n").await?;
+        } else if command == "DATA" {
+            write.write_all(b"354 go ahead\r\n").await?;
+            let mut raw = Vec::new();
+            loop {
+                let mut data_line = String::new();
+                if lines.read_line(&mut data_line).await? == 0 {
+                    return Ok(());
+                }
+                if data_line == ".\r\n" || data_line == ".\n" {
+                    break;
+                }
+                let unstuffed = data_line
+                    .strip_prefix('.')
+                    .filter(|_| data_line.starts_with(".."))
+                    .unwrap_or(&data_line);
+                raw.extend_from_slice(unstuffed.as_bytes());
+            }
+            inbox.lock().expect("inbox").push(Received {
+                recipients: recipients.clone(),
+                raw,
+            });
+            write.write_all(b"250 OK queued\r\n").await?;
+        } else if command == "QUIT" {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            // RSET, NOOP and anything else.
+            write.write_all(b"250 OK\r\n").await?;
+        }
+    }
+}
