@@ -139,11 +139,13 @@ pub async fn login(
     })
     .await?;
     auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    // Shown on the account page: "last login" would only show this one.
+    auth::put(&session, PREVIOUS_LOGIN, user.last_login.map(|t| t.0.timestamp()))?;
     tracing::info!(user_id, "logged in");
     flash(
         &req,
         Level::Success,
-        format!("Welcome, {}.", user.clone().into_current().display_name()),
+        format!("You are logged in as {}.", user.clone().into_current().display_name()),
     );
     Ok(see_other(&next))
 }
@@ -268,10 +270,29 @@ pub async fn setup(
     Ok(see_other("/"))
 }
 
-pub async fn account(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+const PREVIOUS_LOGIN: &str = "prev_login";
+
+pub async fn account(
+    ctx: PageCtx,
+    user: CurrentUser,
+    session: Session,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let user_id = user.id;
     let metrics = db::run(&state.pool, move |c| queries::metrics(c, user_id)).await?;
-    render(&AccountPage { ctx, user, metrics })
+    let previous_login = session
+        .get::<Option<i64>>(PREVIOUS_LOGIN)
+        .ok()
+        .flatten()
+        .flatten()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map(Ts);
+    render(&AccountPage {
+        ctx,
+        user,
+        metrics,
+        previous_login,
+    })
 }
 
 pub async fn password_form(ctx: PageCtx, _user: CurrentUser) -> AppResult<HttpResponse> {

@@ -7,6 +7,16 @@ use crate::db::{self, Ts};
 use crate::email::{EmailChangeEmail, InvitationEmail, PasswordResetEmail};
 use crate::startup::AppState;
 
+/// "a coach", "an admin".
+fn with_article(role: &str) -> String {
+    let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {role}")
+}
+
 fn expires_label(at: Ts) -> String {
     at.0.format("%-d %B %Y").to_string()
 }
@@ -26,7 +36,7 @@ pub async fn send_invitation(state: &AppState, invitation: &Invitation, raw: &st
     };
     let rendered = InvitationEmail {
         link: link.clone(),
-        role: invitation.role.clone(),
+        role: with_article(&invitation.role),
         inviter,
         expires: expires_label(invitation.expires_at),
         site: state.settings.public_url.clone(),

@@ -47,6 +47,8 @@ pub struct AccountPage {
     pub ctx: PageCtx,
     pub user: CurrentUser,
     pub metrics: Metrics,
+    /// The login before this session's, if known.
+    pub previous_login: Option<crate::db::Ts>,
 }
 
 #[derive(Template)]

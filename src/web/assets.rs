@@ -15,11 +15,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "css/app.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../static/css/app.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "css/app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/css/app.css"),
+    },
+    Asset {
+        name: "img/favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../static/img/favicon.svg"),
+    },
+];
 
 fn versions() -> &'static Vec<(&'static str, String)> {
     static VERSIONS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
@@ -51,6 +58,14 @@ pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
         .body(asset.body))
 }
 
+/// Browsers ask for /favicon.ico whatever the page says.
+async fn favicon() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, url("img/favicon.svg")))
+        .finish()
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/favicon.ico", super::get().to(favicon));
     cfg.route("/static/{path:.*}", super::get().to(serve));
 }

@@ -147,7 +147,7 @@ pub fn refresh_session_hash(session: &Session, secret: &[u8], new_password_hash:
     put(session, SESSION_CSRF, security::random_token(32))
 }
 
-pub(crate) fn put(session: &Session, key: &str, value: impl Serialize) -> AppResult<()> {
+pub fn put(session: &Session, key: &str, value: impl Serialize) -> AppResult<()> {
     session
         .insert(key, value)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))

@@ -47,6 +47,16 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
+/// Paths that carry a secret (setup, invitation, reset and confirmation
+/// links) are logged without it.
+fn redact(path: &str) -> String {
+    const SECRET_PREFIXES: &[&str] = &["/setup/", "/invite/", "/password-reset/", "/account/email/confirm/"];
+    match SECRET_PREFIXES.iter().find(|prefix| path.starts_with(**prefix)) {
+        Some(prefix) if path != "/password-reset/sent" => format!("{prefix}[redacted]"),
+        _ => path.to_owned(),
+    }
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -56,7 +66,7 @@ pub async fn request_context(
     let id = hex::encode(raw);
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = redact(req.path());
     req.extensions_mut().insert(RequestId(id.clone()));
     let secure = req
         .app_data::<actix_web::web::Data<crate::startup::AppState>>()
@@ -102,4 +112,15 @@ pub async fn request_context(
     // The path only: query strings can carry tokens.
     tracing::info!(request_id = %id, %method, %path, status, duration_ms = format!("{duration_ms:.1}"), "request");
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        assert_eq!(super::redact("/invite/abc123"), "/invite/[redacted]");
+        assert_eq!(super::redact("/password-reset/7/1a-ff"), "/password-reset/[redacted]");
+        assert_eq!(super::redact("/password-reset/sent"), "/password-reset/sent");
+        assert_eq!(super::redact("/account"), "/account");
+    }
 }

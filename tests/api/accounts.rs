@@ -23,7 +23,10 @@ async fn login_succeeds_and_records_last_login() {
     let home = app.page("/").await;
     assert_eq!(home.select_text(".nav-username"), vec!["coach_ann"]);
     assert_eq!(home.select_text(".nav-user .badge"), vec!["coach"]);
-    assert!(home.select_text(".flash-success").iter().any(|t| t.contains("Welcome")));
+    assert!(home
+        .select_text(".flash-success")
+        .iter()
+        .any(|t| t.contains("logged in as coach_ann")));
     let last_login: Option<Ts> = auth_user::table
         .find(id)
         .select(auth_user::last_login)
