@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::web::auth::{self, CurrentUser, MaybeUser};
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
-use crate::web::{safe_next, see_other};
+use crate::web::{blocking, safe_next, see_other};
 
 const LOGIN_FAILED: &str = "That username and password do not match an active account. Check both and try again.";
 
@@ -39,12 +39,6 @@ pub async fn login_form(ctx: PageCtx, user: MaybeUser, query: web::Query<NextQue
         next,
         error: None,
     })
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    actix_web::rt::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))
 }
 
 pub async fn login(

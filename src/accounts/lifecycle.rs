@@ -10,8 +10,8 @@ use super::forms::{
 };
 use super::invitations::{self, AcceptError, Acceptance, State};
 use super::pages::{
-    AcceptPage, EmailChangePage, EmailConfirmPage, InviteClosedPage, LinkInvalidPage, OnboardingPage, ResetConfirmPage,
-    ResetRequestPage, ResetSentPage, SettingsPage,
+    AcceptPage, EmailChangePage, EmailConfirmPage, InviteClosedPage, LinkInvalidPage, PreferencesPage,
+    ResetConfirmPage, ResetRequestPage, ResetSentPage,
 };
 use super::{mail, password, queries, setup, throttle, tokens};
 use crate::db::{self, Ts};
@@ -19,16 +19,10 @@ use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::web::auth::{self, CurrentUser};
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
-use crate::web::see_other;
+use crate::web::{blocking, see_other};
 
 /// Where people land once they are set up.
 pub const LIBRARY_PATH: &str = "/";
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    actix_web::rt::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))
-}
 
 fn invite_closed(ctx: PageCtx, reason: InviteClosed) -> AppResult<HttpResponse> {
     let status = match reason {
@@ -204,11 +198,60 @@ pub async fn onboarding_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpR
     if form.display_name.is_empty() {
         form.display_name = user.first_name.clone();
     }
-    render(&OnboardingPage {
+    render(&PreferencesPage {
         ctx,
         form,
         errors: FieldErrors::default(),
+        onboarding: true,
     })
+}
+
+pub async fn settings_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
+    let form = PreferencesForm::from_preferences(&user.preferences);
+    render(&PreferencesPage {
+        ctx,
+        form,
+        errors: FieldErrors::default(),
+        onboarding: false,
+    })
+}
+
+/// Onboarding and settings are the same form; finishing onboarding also
+/// marks it completed and moves on to the library.
+async fn save_preferences(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: PreferencesForm,
+    onboarding: bool,
+) -> AppResult<HttpResponse> {
+    let preferences = match form.parse(&user.preferences) {
+        Ok(p) => p,
+        Err(errors) => {
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PreferencesPage {
+                    ctx,
+                    form,
+                    errors,
+                    onboarding,
+                },
+            )
+        }
+    };
+    let user_id = user.id;
+    db::run(&state.pool, move |c| {
+        queries::save_preferences(c, user_id, &preferences, onboarding)
+    })
+    .await?;
+    if onboarding {
+        flash(&req, Level::Success, "You're all set. Welcome to Practika!");
+        Ok(see_other(LIBRARY_PATH))
+    } else {
+        flash(&req, Level::Success, "Your settings are saved.");
+        Ok(see_other("/account/settings"))
+    }
 }
 
 pub async fn onboarding_save(
@@ -218,26 +261,7 @@ pub async fn onboarding_save(
     state: web::Data<AppState>,
     form: web::Form<PreferencesForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    let preferences = match form.parse(&user.preferences) {
-        Ok(p) => p,
-        Err(errors) => return render_status(StatusCode::UNPROCESSABLE_ENTITY, &OnboardingPage { ctx, form, errors }),
-    };
-    let user_id = user.id;
-    db::run(&state.pool, move |c| {
-        queries::save_preferences(c, user_id, &preferences, true)
-    })
-    .await?;
-    flash(&req, Level::Success, "You're all set. Welcome to Practika!");
-    Ok(see_other(LIBRARY_PATH))
-}
-
-pub async fn settings_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
-    render(&SettingsPage {
-        ctx,
-        form: PreferencesForm::from_preferences(&user.preferences),
-        errors: FieldErrors::default(),
-    })
+    save_preferences(req, ctx, user, state, form.into_inner(), true).await
 }
 
 pub async fn settings_save(
@@ -247,18 +271,7 @@ pub async fn settings_save(
     state: web::Data<AppState>,
     form: web::Form<PreferencesForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    let preferences = match form.parse(&user.preferences) {
-        Ok(p) => p,
-        Err(errors) => return render_status(StatusCode::UNPROCESSABLE_ENTITY, &SettingsPage { ctx, form, errors }),
-    };
-    let user_id = user.id;
-    db::run(&state.pool, move |c| {
-        queries::save_preferences(c, user_id, &preferences, false)
-    })
-    .await?;
-    flash(&req, Level::Success, "Your settings are saved.");
-    Ok(see_other("/account/settings"))
+    save_preferences(req, ctx, user, state, form.into_inner(), false).await
 }
 
 pub async fn email_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {

@@ -84,20 +84,14 @@ pub struct InviteClosedPage {
     pub reason: InviteClosed,
 }
 
+/// Onboarding (first time) and settings (later): the same choices.
 #[derive(Template)]
-#[template(path = "accounts/onboarding.html")]
-pub struct OnboardingPage {
+#[template(path = "accounts/preferences.html")]
+pub struct PreferencesPage {
     pub ctx: PageCtx,
     pub form: PreferencesForm,
     pub errors: FieldErrors,
-}
-
-#[derive(Template)]
-#[template(path = "accounts/settings.html")]
-pub struct SettingsPage {
-    pub ctx: PageCtx,
-    pub form: PreferencesForm,
-    pub errors: FieldErrors,
+    pub onboarding: bool,
 }
 
 #[derive(Template)]

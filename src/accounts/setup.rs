@@ -102,6 +102,6 @@ pub fn create_admin(
 }
 
 /// Hashes a password on a blocking thread.
-pub async fn hash_password(plain: String) -> anyhow::Result<String> {
-    actix_web::rt::task::spawn_blocking(move || password::hash(&plain)).await?
+pub async fn hash_password(plain: String) -> crate::error::AppResult<String> {
+    Ok(crate::web::blocking(move || password::hash(&plain)).await??)
 }

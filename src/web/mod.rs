@@ -16,6 +16,14 @@ pub fn get() -> actix_web::Route {
     actix_web::web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
+/// CPU-heavy or blocking work (password hashing, file hashing) off the
+/// async executor. Database work goes through `db::run` instead.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> crate::error::AppResult<T> {
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))
+}
+
 /// POST → 303 → GET.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
