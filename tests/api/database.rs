@@ -164,10 +164,18 @@ const DJANGO_TABLES: &[&str] = &[
     "django_migrations",
 ];
 
+/// Columns that Practika's later migrations add to Django's tables: new,
+/// so not part of the rows compared.
+const ADDED_COLUMNS: &[&str] = &["uploaded_by_id"];
+
 fn table_rows(conn: &mut DbConn, table: &str) -> Vec<String> {
+    let added: Vec<String> = ADDED_COLUMNS.iter().map(|c| format!(" - '{c}'")).collect();
     lines(
         conn,
-        &format!("SELECT row_to_json(t)::text AS line FROM {table} t"),
+        &format!(
+            "SELECT (to_jsonb(t){})::text AS line FROM {table} t",
+            added.concat()
+        ),
     )
 }
 
