@@ -15,7 +15,7 @@ use crate::accounts::setup::SetupGate;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
-use crate::{accounts, health, web as site};
+use crate::{accounts, health, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -69,6 +69,11 @@ impl Application {
                                 .into()
                         }),
                 )
+                // Uploads are streamed field by field (see videos::upload),
+                // never buffered: this only sizes the parser's header
+                // buffer. The size limit is PRACTIKA_MAX_UPLOAD_MB, checked
+                // as the bytes arrive.
+                .app_data(actix_multipart::MultipartConfig::default().buffer_limit(256 * 1024))
                 .app_data(web::QueryConfig::default().error_handler(|error, _| {
                     AppError::BadRequest(format!("The address has a malformed query: {error}"))
                         .into()
@@ -84,6 +89,7 @@ impl Application {
                 .configure(health::routes)
                 .configure(site::assets::routes)
                 .configure(accounts::routes)
+                .configure(videos::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

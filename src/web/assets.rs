@@ -15,11 +15,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "css/app.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../static/css/app.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "css/app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/css/app.css"),
+    },
+    Asset {
+        name: "js/videos.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/videos.js"),
+    },
+];
 
 fn versions() -> &'static Vec<(&'static str, String)> {
     static VERSIONS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
