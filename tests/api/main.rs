@@ -5,4 +5,7 @@
 mod accounts;
 mod database;
 mod helpers;
+mod jobs;
+mod media_fixtures;
+mod videos;
 mod web;
