@@ -1,4 +1,4 @@
-//! The command line: `practika [serve|migrate|createsuperuser|check]`.
+//! The command line: `practika [serve|worker|migrate|createsuperuser|check]`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -10,7 +10,9 @@ use crate::accounts::forms::NewAdminForm;
 use crate::accounts::{queries, setup};
 use crate::config::{SecretSource, Settings};
 use crate::db::{self, migrations, Pool};
+use crate::jobs::{self, Worker};
 use crate::startup::Application;
+use tokio::sync::watch;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,8 +30,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Apply migrations, then serve HTTP (the default).
+    /// Apply migrations, then serve HTTP with one background worker (the default).
     Serve,
+    /// Run background workers only (video processing, clips): as many
+    /// processes, on as many machines, as you like, sharing the database and
+    /// the media folder.
+    Worker {
+        /// How many jobs this process runs at the same time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
     /// Apply pending database migrations (adopting a Django-made database) and exit.
     Migrate,
     /// Create an admin account (superuser) from the terminal.
@@ -55,6 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Worker { concurrency } => worker(settings, concurrency.into()).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => migrate(&settings).await.map(|()| ExitCode::SUCCESS),
         Command::Createsuperuser { noinput } => createsuperuser(&settings, noinput).await.map(|()| ExitCode::SUCCESS),
         Command::Invite { email, role } => invite(settings, &email, &role).await,
@@ -105,6 +116,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         url = %settings.database_url_redacted(),
         "starting Practika"
     );
+    let stop = shutdown_signal();
+    let in_process = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(0));
+    let worker_stop = stop.clone();
+    let worker_task = actix_web::rt::spawn(async move { in_process.run(worker_stop).await });
     let app = Application::build(settings, pool)?;
     println!("Practika is listening on {public_url}");
     if !admin_exists {
@@ -116,7 +131,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             println!();
         }
     }
-    app.run_until_stopped().await?;
+    let served = app.run_until_stopped().await;
+    // The server stops on SIGINT/SIGTERM; so does the worker (it saw the
+    // same signal), finishing or releasing its job.
+    let _ = stop_sender().send(true);
+    if let Err(error) = worker_task.await {
+        tracing::error!(%error, "the background worker ended abnormally");
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -155,6 +177,84 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// One shutdown flag for the process, set by SIGINT or SIGTERM.
+fn stop_sender() -> &'static watch::Sender<bool> {
+    static STOP: std::sync::OnceLock<watch::Sender<bool>> = std::sync::OnceLock::new();
+    STOP.get_or_init(|| watch::channel(false).0)
+}
+
+/// A receiver of the shutdown flag; the first call starts listening for
+/// the signals.
+fn shutdown_signal() -> watch::Receiver<bool> {
+    static LISTENING: std::sync::Once = std::sync::Once::new();
+    LISTENING.call_once(|| {
+        actix_web::rt::spawn(async {
+            let interrupt = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            let terminate = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for SIGTERM");
+                        std::future::pending::<()>().await
+                    }
+                }
+            };
+            #[cfg(not(unix))]
+            let terminate = std::future::pending::<()>();
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate => {}
+            }
+            tracing::info!("shutdown requested");
+            let _ = stop_sender().send(true);
+        });
+    });
+    stop_sender().subscribe()
+}
+
+async fn worker(settings: Settings, concurrency: usize) -> anyhow::Result<()> {
+    settings.ensure_dirs()?;
+    let pending = with_conn(&settings, migrations::pending).await?;
+    if !pending.is_empty() {
+        bail!(
+            "the database has {} migration(s) not applied yet ({}): run `practika migrate` \
+             (or start `practika serve`) first",
+            pending.len(),
+            pending.join(", ")
+        );
+    }
+    let tools = crate::media::Tools::from_settings(&settings);
+    if !tools.available().await {
+        tracing::warn!(
+            "ffmpeg/ffprobe not found: video jobs will fail until it is installed ({})",
+            crate::media::tools::INSTALL_HINT
+        );
+    }
+    let pool = Pool::new(&settings.database_url);
+    let stop = shutdown_signal();
+    println!(
+        "Practika worker: {concurrency} at a time on {} ({}). Ctrl-C stops it after the running jobs.",
+        settings.database_url_redacted(),
+        settings.backend().name()
+    );
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|index| {
+            let worker = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(index));
+            let stop = stop.clone();
+            actix_web::rt::spawn(async move { worker.run(stop).await })
+        })
+        .collect();
+    for task in tasks {
+        if let Err(error) = task.await {
+            tracing::error!(%error, "a worker ended abnormally");
+        }
+    }
+    Ok(())
 }
 
 fn prompt(label: &str) -> anyhow::Result<String> {
@@ -271,14 +371,27 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
 
     println!("Media tools");
-    for tool in ["ffmpeg", "ffprobe"] {
-        match tool_version(tool).await {
+    for (tool, program) in [("ffmpeg", &settings.ffmpeg), ("ffprobe", &settings.ffprobe)] {
+        match tool_version(program).await {
             Some(version) => println!("  {tool:<15} {version}"),
             None => {
-                println!("  {tool:<15} NOT FOUND: videos play from the original upload only, with no posters, renditions or clips. Install it: apt-get install ffmpeg");
+                println!("  {tool:<15} NOT FOUND ({program}): videos play from the original upload only, with no posters, renditions or clips. Install it: apt-get install ffmpeg");
                 problems += 1;
             }
         }
+    }
+    println!("  media folder    {}", settings.media_dir().display());
+    println!("Background jobs");
+    match with_conn(settings, |c| Ok(jobs::queue::counts(c)?)).await {
+        Ok(counts) if counts.is_empty() => println!("  queue           empty"),
+        Ok(counts) => {
+            let line: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            println!("  queue           {}", line.join(", "));
+            if counts.iter().any(|(s, n)| s == "failed" && *n > 0) {
+                println!("  (failed jobs stay in jobs_job with their last_error)");
+            }
+        }
+        Err(error) => println!("  queue           unknown: {error:#}"),
     }
     if problems == 0 {
         println!("\nEverything looks right.");
@@ -306,20 +419,5 @@ fn server_version(conn: &mut db::DbConn) -> anyhow::Result<String> {
 
 /// The first line of `tool -version`, or `None` if it does not run.
 pub async fn tool_version(tool: &str) -> Option<String> {
-    let output = tokio::process::Command::new(tool)
-        .arg("-version")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(10), output)
-        .await
-        .ok()?
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .next()
-        .map(str::to_owned)
+    crate::media::tools::version(tool).await
 }

@@ -10,6 +10,8 @@
 //! | `PRACTIKA_SMTP_URL` | unset: emails go to `<data dir>/outbox/` | `smtps://user:pass@host:465` (TLS), `smtp://host:587?tls=required` (STARTTLS), `smtp://127.0.0.1:25` (plain, local relay) |
 //! | `PRACTIKA_EMAIL_FROM` | `Practika <noreply@<public host>>` | sender of every email |
 //! | `PRACTIKA_MAX_UPLOAD_MB` | `4096` | per-file upload limit |
+//! | `PRACTIKA_FFMPEG` | `ffmpeg` | the ffmpeg program (a name on `PATH` or a path) |
+//! | `PRACTIKA_FFPROBE` | `ffprobe` | the ffprobe program (a name on `PATH` or a path) |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
 //! | `RUST_LOG` | `info` | log filter |
@@ -37,6 +39,9 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub email_from: String,
     pub max_upload_bytes: u64,
+    /// The media tools, run as child processes (`crate::media::tools`).
+    pub ffmpeg: String,
+    pub ffprobe: String,
     pub session_idle: Duration,
     pub production: bool,
     /// Where the secret key came from, for `practika check`.
@@ -137,6 +142,8 @@ impl Settings {
             smtp_url: var("PRACTIKA_SMTP_URL"),
             email_from,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
+            ffmpeg: var("PRACTIKA_FFMPEG").unwrap_or_else(|| "ffmpeg".to_owned()),
+            ffprobe: var("PRACTIKA_FFPROBE").unwrap_or_else(|| "ffprobe".to_owned()),
             session_idle: Duration::from_secs(idle_minutes * 60),
             production,
             secret_source,
@@ -171,6 +178,12 @@ impl Settings {
 
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// Uploads in progress; a file here is renamed into the media folder
+    /// once it has been checked, or deleted.
+    pub fn upload_tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
     }
 
     pub fn outbox_dir(&self) -> PathBuf {

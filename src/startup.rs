@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::email::Mailer;
 use crate::error::AppError;
-use crate::{accounts, health, staff, web as site};
+use crate::{accounts, health, staff, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -74,6 +74,11 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(256 * 1024).error_handler(|error, _| {
                     AppError::BadRequest(format!("The form could not be read: {error}")).into()
                 }))
+                // Uploads are streamed field by field (see videos::upload),
+                // never buffered: this only sizes the parser's header
+                // buffer. The size limit is PRACTIKA_MAX_UPLOAD_MB, checked
+                // as the bytes arrive.
+                .app_data(actix_multipart::MultipartConfig::default().buffer_limit(256 * 1024))
                 .app_data(web::QueryConfig::default().error_handler(|error, _| {
                     AppError::BadRequest(format!("The address has a malformed query: {error}")).into()
                 }))
@@ -87,6 +92,7 @@ impl Application {
                 .configure(site::assets::routes)
                 .configure(accounts::routes)
                 .configure(staff::routes)
+                .configure(videos::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

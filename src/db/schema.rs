@@ -106,6 +106,8 @@ diesel::table! {
         last_accessed -> Nullable<UtcTime>,
         created_at -> UtcTime,
         updated_at -> UtcTime,
+        /// Added by Practika (2026-11-28-000102): who uploaded it.
+        uploaded_by_id -> Nullable<Integer>,
     }
 }
 
@@ -172,7 +174,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime};
+
+    /// The background job queue (Practika's own, see `crate::jobs`).
+    jobs_job (id) {
+        id -> BigInt,
+        kind -> Varchar,
+        payload -> Jsonb,
+        status -> Varchar,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_after -> UtcTime,
+        locked_until -> Nullable<UtcTime>,
+        locked_by -> Nullable<Varchar>,
+        last_error -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
+diesel::joinable!(core_videoasset -> auth_user (uploaded_by_id));
 diesel::joinable!(accounts_profile -> accounts_role (role_id));
 diesel::joinable!(accounts_usermetrics -> accounts_profile (profile_id));
 diesel::joinable!(core_videoclip -> core_videoasset (original_video_id));
@@ -192,4 +216,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     core_videoclip,
     exercises_exercise,
     comments_videocomment,
+    jobs_job,
 );

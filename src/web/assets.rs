@@ -26,6 +26,11 @@ const ASSETS: &[Asset] = &[
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/img/favicon.svg"),
     },
+    Asset {
+        name: "js/videos.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/videos.js"),
+    },
 ];
 
 fn versions() -> &'static Vec<(&'static str, String)> {

@@ -93,17 +93,28 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 pub fn test_settings(database_url: &str, data_dir: &std::path::Path, smtp_url: &str) -> Settings {
-    let vars = [
-        ("DATABASE_URL", database_url.to_owned()),
-        ("PRACTIKA_BIND", "127.0.0.1:0".to_owned()),
-        ("PRACTIKA_DATA_DIR", data_dir.display().to_string()),
+    test_settings_with(database_url, data_dir, smtp_url, &[])
+}
+
+/// Test settings with more variables (`extra` wins over the defaults).
+pub fn test_settings_with(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    smtp_url: &str,
+    extra: &[(&str, &str)],
+) -> Settings {
+    let mut vars: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    vars.extend([
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
+        ("PRACTIKA_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("PRACTIKA_DATA_DIR".to_owned(), data_dir.display().to_string()),
         (
-            "PRACTIKA_SECRET_KEY",
+            "PRACTIKA_SECRET_KEY".to_owned(),
             "test-secret-key-that-is-long-enough-0123456789".to_owned(),
         ),
-        ("PRACTIKA_SMTP_URL", smtp_url.to_owned()),
-        ("PRACTIKA_PUBLIC_URL", PUBLIC_URL.to_owned()),
-    ];
+        ("PRACTIKA_SMTP_URL".to_owned(), smtp_url.to_owned()),
+        ("PRACTIKA_PUBLIC_URL".to_owned(), PUBLIC_URL.to_owned()),
+    ]);
     Settings::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())).expect("test settings")
 }
 
@@ -115,6 +126,8 @@ pub struct TestApp {
     pub setup_path: Option<String>,
     pub db: Arc<TestDb>,
     pub dir: Arc<tempfile::TempDir>,
+    /// What the server runs with (workers in tests are built from it).
+    pub settings: Settings,
 }
 
 pub fn new_client() -> reqwest::Client {
@@ -127,18 +140,28 @@ pub fn new_client() -> reqwest::Client {
 
 /// A migrated database and a running server on a free port.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The same, with more configuration variables.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::create(dir.path());
     let mut conn = db::establish(&db.url).expect("connect to the test database");
     db::migrations::run(&mut conn).expect("migrate the test database");
     drop(conn);
-    spawn_app_on(Arc::new(db), Arc::new(dir)).await
+    spawn_app_on_with(Arc::new(db), Arc::new(dir), extra).await
 }
 
 /// A server on an existing (maybe unmigrated, maybe unreachable) database.
 pub async fn spawn_app_on(db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> TestApp {
+    spawn_app_on_with(db, dir, &[]).await
+}
+
+pub async fn spawn_app_on_with(db: Arc<TestDb>, dir: Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -> TestApp {
     let mail = MailServer::start().await;
-    spawn_app_with_mail(db, dir, mail.clone(), &mail.url()).await
+    let url = mail.url();
+    spawn_app_with_mail(db, dir, mail, &url, extra).await
 }
 
 /// With a given SMTP URL (one that fails, say).
@@ -147,10 +170,11 @@ pub async fn spawn_app_with_mail(
     dir: Arc<tempfile::TempDir>,
     mail: MailServer,
     smtp_url: &str,
+    extra: &[(&str, &str)],
 ) -> TestApp {
-    let settings = test_settings(&db.url, dir.path(), smtp_url);
+    let settings = test_settings_with(&db.url, dir.path(), smtp_url, extra);
     let pool = Pool::new(&db.url);
-    let app = Application::build(settings, pool.clone()).expect("build app");
+    let app = Application::build(settings.clone(), pool.clone()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let setup_path = app.setup_path();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -162,6 +186,7 @@ pub async fn spawn_app_with_mail(
         setup_path,
         db,
         dir,
+        settings,
     }
 }
 

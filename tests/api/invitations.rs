@@ -416,6 +416,7 @@ async fn a_failed_send_is_kept_visible_and_can_be_resent() {
         dir,
         crate::mail::MailServer::default(),
         &format!("smtp://127.0.0.1:{closed}"),
+        &[],
     )
     .await;
     app.create_staff("boss", GOOD_PASSWORD);

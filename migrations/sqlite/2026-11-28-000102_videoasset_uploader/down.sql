@@ -1,0 +1,3 @@
+DROP INDEX core_videoasset_checksum_sha256_idx;
+DROP INDEX core_videoasset_uploaded_by_id_idx;
+ALTER TABLE core_videoasset DROP COLUMN uploaded_by_id;

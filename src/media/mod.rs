@@ -1,0 +1,14 @@
+//! Media files: where they live (`storage`), what they are (`sniff`,
+//! `probe`), and the ffmpeg/ffprobe child processes that turn them into
+//! posters, renditions and clips (`tools`, `transcode`).
+
+pub mod intake;
+pub mod probe;
+pub mod sniff;
+pub mod storage;
+pub mod tools;
+pub mod transcode;
+
+pub use sniff::Container;
+pub use storage::{PartFile, Storage};
+pub use tools::{ToolError, Tools};

@@ -1,0 +1,286 @@
+//! ffprobe's view of a file, and the whitelist a video must pass.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::tools::{self, ToolError, Tools};
+use super::Container;
+
+/// A probe reads headers only; even a large file takes a moment.
+const PROBE_LIMIT: Duration = Duration::from_secs(60);
+
+/// Containers by ffprobe's demuxer name.
+const CONTAINERS: &[&str] = &["mov", "mp4", "matroska", "webm"];
+const VIDEO_CODECS: &[&str] = &["h264", "hevc", "vp8", "vp9", "av1", "mpeg4"];
+const AUDIO_CODECS: &[&str] = &[
+    "aac",
+    "mp3",
+    "opus",
+    "vorbis",
+    "flac",
+    "alac",
+    "ac3",
+    "eac3",
+    "pcm_s16le",
+    "pcm_s16be",
+    "pcm_s24le",
+    "pcm_f32le",
+];
+/// Larger than 8K is not a practice video.
+const MAX_DIMENSION: u32 = 8192;
+
+/// What Practika needs to know about a video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub format_name: String,
+    pub duration: Option<f64>,
+    pub video: Option<VideoStream>,
+    pub audio_codec: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoStream {
+    pub codec: String,
+    /// As stored (before rotation).
+    pub coded_width: u32,
+    pub coded_height: u32,
+    /// Degrees the picture is turned when shown (phones record sideways).
+    pub rotation: i32,
+}
+
+impl VideoStream {
+    /// The size as shown: width and height swap for a quarter turn.
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.rotation.rem_euclid(180) == 90 {
+            (self.coded_height, self.coded_width)
+        } else {
+            (self.coded_width, self.coded_height)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawProbe {
+    #[serde(default)]
+    streams: Vec<RawStream>,
+    format: Option<RawFormat>,
+}
+
+#[derive(Deserialize)]
+struct RawFormat {
+    #[serde(default)]
+    format_name: String,
+    duration: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawStream {
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    duration: Option<String>,
+    #[serde(default)]
+    disposition: std::collections::HashMap<String, i64>,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
+    #[serde(default)]
+    side_data_list: Vec<serde_json::Value>,
+}
+
+impl RawStream {
+    fn rotation(&self) -> i32 {
+        let from_side_data = self.side_data_list.iter().find_map(|side| {
+            side.get("rotation").and_then(|r| {
+                r.as_i64()
+                    .or_else(|| r.as_f64().map(|f| f.round() as i64))
+                    .or_else(|| r.as_str().and_then(|s| s.parse().ok()))
+            })
+        });
+        let from_tag = self.tags.get("rotate").and_then(|r| r.parse::<i64>().ok());
+        from_side_data.or(from_tag).unwrap_or(0) as i32
+    }
+}
+
+/// Reads ffprobe's `-show_format -show_streams` JSON.
+pub fn parse(json: &[u8]) -> Result<Probe, String> {
+    let raw: RawProbe = serde_json::from_slice(json).map_err(|e| format!("unreadable ffprobe output: {e}"))?;
+    let format = raw.format.ok_or_else(|| "ffprobe found no container".to_owned())?;
+    let seconds = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|d| d.parse::<f64>().ok())
+            .filter(|d| d.is_finite() && *d >= 0.0)
+    };
+    let video = raw
+        .streams
+        .iter()
+        // Cover art in an MP4 is a one-picture "video" stream: not the video.
+        .filter(|s| s.disposition.get("attached_pic").copied().unwrap_or(0) == 0)
+        .find(|s| s.codec_type.as_deref() == Some("video"));
+    let duration = seconds(&format.duration).or_else(|| video.and_then(|v| seconds(&v.duration)));
+    Ok(Probe {
+        format_name: format.format_name,
+        duration,
+        video: video.map(|v| VideoStream {
+            codec: v.codec_name.clone().unwrap_or_default(),
+            coded_width: v.width.unwrap_or(0),
+            coded_height: v.height.unwrap_or(0),
+            rotation: v.rotation(),
+        }),
+        audio_codec: raw
+            .streams
+            .iter()
+            .find(|s| s.codec_type.as_deref() == Some("audio"))
+            .map(|s| s.codec_name.clone().unwrap_or_default()),
+    })
+}
+
+/// The problems that make a probed file unacceptable, in words for the
+/// person who uploaded it (empty: it is a video Practika can use).
+pub fn problems(probe: &Probe, sniffed: Option<Container>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let names: Vec<&str> = probe.format_name.split(',').collect();
+    if !names.iter().any(|n| CONTAINERS.contains(n)) {
+        problems.push(format!(
+            "The file is in the {} format; Practika accepts MP4, MOV, WebM and MKV videos.",
+            if probe.format_name.is_empty() {
+                "unknown"
+            } else {
+                &probe.format_name
+            }
+        ));
+    } else if let Some(container) = sniffed {
+        if !container.matches_format(&probe.format_name) {
+            problems.push("The file's contents do not match its container.".to_owned());
+        }
+    }
+    match &probe.video {
+        None => problems.push("The file has no video track.".to_owned()),
+        Some(video) => {
+            if !VIDEO_CODECS.contains(&video.codec.as_str()) {
+                problems.push(format!(
+                    "Its video is encoded as {}; Practika accepts H.264, H.265, VP8, VP9, AV1 and MPEG-4 video.",
+                    if video.codec.is_empty() {
+                        "an unknown codec"
+                    } else {
+                        &video.codec
+                    }
+                ));
+            }
+            if video.coded_width == 0 || video.coded_height == 0 {
+                problems.push("The video track has no picture size.".to_owned());
+            } else if video.coded_width > MAX_DIMENSION || video.coded_height > MAX_DIMENSION {
+                problems.push(format!(
+                    "The picture is {}×{}; the largest accepted is {MAX_DIMENSION}×{MAX_DIMENSION}.",
+                    video.coded_width, video.coded_height
+                ));
+            }
+        }
+    }
+    if let Some(codec) = &probe.audio_codec {
+        if !AUDIO_CODECS.contains(&codec.as_str()) {
+            problems.push(format!(
+                "Its sound is encoded as {}; Practika accepts AAC, MP3, Opus, Vorbis, FLAC, ALAC, AC-3 and PCM sound.",
+                if codec.is_empty() { "an unknown codec" } else { codec }
+            ));
+        }
+    }
+    if !probe.duration.is_some_and(|d| d > 0.0) {
+        problems.push("The video has no length.".to_owned());
+    }
+    problems
+}
+
+/// How a probe ended.
+#[derive(Debug)]
+pub enum ProbeError {
+    /// ffprobe ran and could not read the file as media: the file is bad.
+    Unreadable(String),
+    /// ffprobe could not do its work (missing, timed out, ...).
+    Tool(ToolError),
+}
+
+/// Runs ffprobe on `path`. `shown_as` replaces the path in messages.
+pub async fn run(tools: &Tools, path: &Path, shown_as: &str) -> Result<Probe, ProbeError> {
+    let args = [
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file,pipe",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+    ]
+    .into_iter()
+    .map(Into::into)
+    .chain([tools::file_url(path)])
+    .collect::<Vec<_>>();
+    match tools::run(&tools.ffprobe, &args, PROBE_LIMIT, &[(path, shown_as)]).await {
+        Ok(output) => parse(&output.stdout).map_err(ProbeError::Unreadable),
+        Err(ToolError::Failed { stderr, .. }) => Err(ProbeError::Unreadable(readable(&stderr))),
+        Err(other) => Err(ProbeError::Tool(other)),
+    }
+}
+
+/// ffprobe's last message, as a sentence.
+fn readable(stderr: &str) -> String {
+    let last = stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("no message");
+    // "[mov,mp4 @ 0x55d...] moov atom not found" → "moov atom not found"
+    let last = match last.split_once("] ") {
+        Some((prefix, rest)) if prefix.starts_with('[') => rest,
+        _ => last,
+    };
+    format!("The file could not be read as a video ({last}).")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"streams":[
+        {"codec_type":"video","codec_name":"h264","width":1920,"height":1080,
+         "side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]},
+        {"codec_type":"audio","codec_name":"aac"}],
+        "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"12.5"}}"#;
+
+    #[test]
+    fn reads_what_matters_and_turns_phone_videos() -> Result<(), String> {
+        let probe = parse(GOOD.as_bytes())?;
+        assert_eq!(probe.duration, Some(12.5));
+        let video = probe.video.clone().ok_or("no video")?;
+        assert_eq!(video.display_size(), (1080, 1920));
+        assert!(problems(&probe, Some(Container::Mp4)).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_usable_video() -> Result<(), String> {
+        let gif = r#"{"streams":[{"codec_type":"video","codec_name":"gif","width":10,"height":10}],
+            "format":{"format_name":"gif","duration":"1.0"}}"#;
+        let found = problems(&parse(gif.as_bytes())?, None);
+        assert!(found.iter().any(|p| p.contains("gif format")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("encoded as gif")), "{found:?}");
+        let audio_only = r#"{"streams":[{"codec_type":"audio","codec_name":"aac"}],
+            "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"3"}}"#;
+        let found = problems(&parse(audio_only.as_bytes())?, Some(Container::Mp4));
+        assert_eq!(found, vec!["The file has no video track.".to_owned()]);
+        let mismatch = problems(&parse(GOOD.as_bytes())?, Some(Container::WebM));
+        assert!(mismatch[0].contains("do not match"));
+        Ok(())
+    }
+
+    #[test]
+    fn ffprobe_messages_become_sentences() {
+        assert_eq!(
+            readable("[mov,mp4,m4a @ 0x55] moov atom not found\ninput: Invalid data found when processing input"),
+            "The file could not be read as a video (input: Invalid data found when processing input)."
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Where media files live: under one media root, at paths the server
+//! chooses from uuids (a client's file name never becomes a path). The
+//! database stores paths relative to the root, as the Django app did, so the
+//! root can move (or become a shared volume) without touching rows.
+//!
+//! A file is written under a temporary name first ([`PartFile`]) and renamed
+//! into place when complete, so readers never see half a file and a crash
+//! leaves no file under a final name. Files made from the same bytes may be
+//! shared by several rows (duplicate uploads): delete a file only when no row
+//! refers to it.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::db::Id;
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    root: PathBuf,
+}
+
+impl Storage {
+    pub fn new(root: impl Into<PathBuf>) -> Storage {
+        Storage { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of a stored relative path, or `None` for a path that
+    /// would leave the media root (absolute, `..`, empty).
+    pub fn resolve(&self, relative: &str) -> Option<PathBuf> {
+        let path = Path::new(relative);
+        let mut normal = 0;
+        for component in path.components() {
+            match component {
+                Component::Normal(_) => normal += 1,
+                Component::CurDir => {}
+                Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+            }
+        }
+        (normal > 0 && !relative.contains('\0')).then(|| self.root.join(path))
+    }
+
+    pub fn original_path(id: Id, extension: &str) -> String {
+        format!("originals/{}.{extension}", id.0.simple())
+    }
+
+    pub fn poster_path(id: Id) -> String {
+        format!("posters/{}.jpg", id.0.simple())
+    }
+
+    pub fn rendition_dir(id: Id) -> String {
+        format!("renditions/{}", id.0.simple())
+    }
+
+    pub fn rendition_path(id: Id, label: &str) -> String {
+        format!("{}/{label}.mp4", Self::rendition_dir(id))
+    }
+
+    pub fn clip_path(id: Id) -> String {
+        format!("clips/{}.mp4", id.0.simple())
+    }
+
+    /// A temporary file beside `relative`'s final place (same folder, so the
+    /// final rename is atomic), creating the folder.
+    pub fn part_for(&self, relative: &str) -> io::Result<(PartFile, PathBuf)> {
+        let target = self
+            .resolve(relative)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+        let dir = target
+            .parent()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path without a folder"))?;
+        std::fs::create_dir_all(dir)?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let part = dir.join(format!(".{name}.{}.part", Id::new().0.simple()));
+        Ok((PartFile::new(part), target))
+    }
+
+    /// Removes temporary files a killed process left in `relative_dir`.
+    pub fn remove_stale_parts(&self, relative_dir: &str) {
+        let Some(dir) = self.resolve(relative_dir) else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".part") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// A file being written. Dropped without [`PartFile::persist`] (an error, a
+/// client that went away, a job that was stopped), it is deleted.
+#[derive(Debug)]
+pub struct PartFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl PartFile {
+    pub fn new(path: PathBuf) -> PartFile {
+        PartFile { path, armed: true }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file stays where it is.
+    pub fn keep(mut self) {
+        self.armed = false;
+    }
+
+    /// Moves the file to `target` (atomically when both are on one file
+    /// system; otherwise by copying to a temporary name beside `target` and
+    /// renaming that).
+    pub fn persist(mut self, target: &Path) -> io::Result<()> {
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        match std::fs::rename(&self.path, target) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::CrossesDevices => {
+                let staging = target.with_extension(format!("{}.part", Id::new().0.simple()));
+                let mut staged = PartFile::new(staging);
+                std::fs::copy(&self.path, staged.path())?;
+                std::fs::File::open(staged.path())?.sync_all()?;
+                std::fs::rename(staged.path(), target)?;
+                staged.armed = false;
+                std::fs::remove_file(&self.path)?;
+            }
+            Err(error) => return Err(error),
+        }
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if self.armed {
+            match std::fs::remove_file(&self.path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %self.path.display(), %error, "could not remove a temporary file")
+                }
+            }
+        }
+    }
+}
+
+/// The SHA-256 (hex) and size of a file, reading it in blocks (blocking).
+pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1024 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_paths_never_leave_the_media_root() {
+        let storage = Storage::new("/srv/media");
+        assert_eq!(
+            storage.resolve("originals/abc.mp4"),
+            Some(PathBuf::from("/srv/media/originals/abc.mp4"))
+        );
+        assert_eq!(
+            storage.resolve("videos/demo.mp4"),
+            Some(PathBuf::from("/srv/media/videos/demo.mp4"))
+        );
+        for bad in ["", "/etc/passwd", "../secret_key", "a/../../x", "./", "a\0b"] {
+            assert_eq!(storage.resolve(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_part_file_is_removed_unless_persisted() -> io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("practika-storage-{}", Id::new().0));
+        let storage = Storage::new(&dir);
+        let (part, target) = storage.part_for("clips/x.mp4")?;
+        std::fs::write(part.path(), b"abc")?;
+        let leftover = part.path().to_owned();
+        drop(part);
+        assert!(!leftover.exists());
+        let (part, _) = storage.part_for("clips/x.mp4")?;
+        std::fs::write(part.path(), b"abc")?;
+        part.persist(&target)?;
+        assert_eq!(std::fs::read(&target)?, b"abc");
+        std::fs::remove_dir_all(dir)
+    }
+}

@@ -1,0 +1,519 @@
+//! HTTP handlers of the videos area: thin; the work is in `upload`,
+//! `queries` and `processing`.
+
+use actix_files::NamedFile;
+use actix_multipart::Multipart;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::forms::{parse_youtube, ClipForm, FieldErrors, YoutubeForm};
+use super::pages::{ClipPage, ClipView, NewVideoPage, VideoListPage, VideoPage, VideoView};
+use super::queries::{self, Asset, Clip, NewClip};
+use super::upload::{self, Stored, UploadError};
+use super::{can_view, clip_hash, Access, Status};
+use crate::db::{self, Id, Ts};
+use crate::error::{AppError, AppResult};
+use crate::media::{Storage, Tools};
+use crate::startup::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::page::{flash, render, render_status, Level, PageCtx};
+use crate::web::see_other;
+
+const PER_PAGE: i64 = 24;
+
+fn is_staff(user: &CurrentUser) -> bool {
+    user.is_staff || user.is_superuser
+}
+
+fn storage(state: &AppState) -> Storage {
+    Storage::new(state.settings.media_dir())
+}
+
+/// Staff are told when ffmpeg is missing (nobody else can do anything about it).
+async fn tools_missing(state: &AppState, user: &CurrentUser) -> bool {
+    is_staff(user) && !Tools::from_settings(&state.settings).available().await
+}
+
+/// The video, if this user may see it; otherwise 404 (whether it exists is
+/// nobody else's business).
+async fn viewable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(Asset, Access)> {
+    let found = db::run(&state.pool, move |c| queries::find_with_access(c, id)).await?;
+    match found {
+        Some((asset, access)) if can_view(user, &access) => Ok((asset, access)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn viewable_clip(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(Clip, Asset)> {
+    let clip = db::run(&state.pool, move |c| queries::find_clip(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (asset, _) = viewable(state, user, clip.original_video_id).await?;
+    Ok((clip, asset))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+pub async fn list(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let page = query.page.unwrap_or(1).clamp(1, 100_000);
+    let everyone = is_staff(&user);
+    let user_id = user.id;
+    let mut rows = db::run(&state.pool, move |c| {
+        queries::list(c, user_id, everyone, (page - 1) * PER_PAGE, PER_PAGE + 1)
+    })
+    .await?;
+    let has_next = rows.len() as i64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
+    render(&VideoListPage {
+        videos: rows
+            .iter()
+            .map(|(asset, uploader)| VideoView::new(asset, uploader.clone()))
+            .collect(),
+        everyone,
+        page,
+        has_next,
+        tools_missing: tools_missing(&state, &user).await,
+        ctx,
+    })
+}
+
+fn new_page(ctx: PageCtx, state: &AppState) -> NewVideoPage {
+    NewVideoPage {
+        ctx,
+        max_upload_mb: state.settings.max_upload_bytes / 1024 / 1024,
+        max_upload_bytes: state.settings.max_upload_bytes,
+        upload_errors: Vec::new(),
+        youtube: YoutubeForm::default(),
+        errors: FieldErrors::default(),
+    }
+}
+
+pub async fn new_form(ctx: PageCtx, _user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    render(&new_page(ctx, &state))
+}
+
+/// The upload script asks for JSON; the plain form gets pages.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.starts_with("application/json"))
+}
+
+pub async fn upload(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    let json = wants_json(&req);
+    let limit = state.settings.max_upload_bytes;
+    let tools = Tools::from_settings(&state.settings);
+    let received = async {
+        let (received, filename) = upload::receive(form, &state.settings.upload_tmp_dir(), limit).await?;
+        upload::check(&tools, &received).await?;
+        Ok::<_, UploadError>((received, filename))
+    }
+    .await;
+    let (received, filename) = match received {
+        Ok(done) => done,
+        Err(error) => return upload_refused(ctx, &state, &user, error, json),
+    };
+    let (size, store_user) = (received.size, user.clone());
+    let storage = storage(&state);
+    let stored = db::run(&state.pool, move |c| {
+        upload::store(c, &storage, received, &filename, &store_user)
+    })
+    .await?;
+    let (asset, message) = match stored {
+        Stored::New(asset) => {
+            tracing::info!(user_id = user.id, video = %asset.id, size, "video uploaded");
+            let message = if asset.status() == Status::Ready {
+                "Your video is uploaded and ready."
+            } else {
+                "Your video is uploaded. It is being processed; this page updates when it is ready."
+            };
+            (asset, message)
+        }
+        Stored::Existing(asset) => {
+            tracing::info!(user_id = user.id, video = %asset.id, "duplicate upload: existing video reused");
+            (
+                asset,
+                "You had already uploaded this video, so no second copy was kept: here it is.",
+            )
+        }
+    };
+    flash(&req, Level::Success, message);
+    let location = format!("/videos/{}", asset.id);
+    if json {
+        Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "ok": true, "location": location })))
+    } else {
+        Ok(see_other(&location))
+    }
+}
+
+/// An upload that was not accepted: nothing was kept (the temporary file
+/// is gone by now), and the form says why.
+fn upload_refused(
+    ctx: PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    error: UploadError,
+    json: bool,
+) -> AppResult<HttpResponse> {
+    let limit_mb = state.settings.max_upload_bytes / 1024 / 1024;
+    let (status, messages) = match error {
+        UploadError::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![format!("The file is larger than the upload limit of {limit_mb} MiB.")],
+        ),
+        UploadError::NotAVideo => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["This file is not a video: Practika accepts MP4, MOV, WebM and MKV files.".to_owned()],
+        ),
+        UploadError::Unusable(problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems),
+        UploadError::NoFile => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["Choose a video file to upload.".to_owned()],
+        ),
+        UploadError::Empty => (StatusCode::UNPROCESSABLE_ENTITY, vec!["The file is empty.".to_owned()]),
+        UploadError::Interrupted(reason) => {
+            tracing::info!(user_id = user.id, %reason, "upload interrupted");
+            (
+                StatusCode::BAD_REQUEST,
+                vec!["The upload was interrupted before the whole file arrived. Please try again.".to_owned()],
+            )
+        }
+        UploadError::Unexpected(error) => return Err(AppError::Unexpected(error)),
+    };
+    tracing::info!(user_id = user.id, status = status.as_u16(), reason = %messages.join(" "), "upload refused");
+    if json {
+        return Ok(HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "ok": false, "errors": messages })));
+    }
+    let mut page = new_page(ctx, state);
+    page.upload_errors = messages;
+    render_status(status, &page)
+}
+
+pub async fn add_youtube(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<YoutubeForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let id = match parse_youtube(&form.youtube_url) {
+        Ok(id) => id,
+        Err(message) => {
+            let mut page = new_page(ctx, &state);
+            page.errors.add("youtube_url", message);
+            page.youtube = form;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let url = id.canonical_url();
+    let user_id = user.id;
+    let (asset, created) = db::run(&state.pool, move |c| upload::add_youtube(c, &url, user_id)).await?;
+    flash(
+        &req,
+        Level::Success,
+        if created {
+            "The YouTube video is added."
+        } else {
+            "You had already added this YouTube video: here it is."
+        },
+    );
+    Ok(see_other(&format!("/videos/{}", asset.id)))
+}
+
+async fn video_page(
+    ctx: PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    asset: &Asset,
+    clip_form: ClipForm,
+    errors: FieldErrors,
+) -> AppResult<VideoPage> {
+    let id = asset.id;
+    let clips = db::run(&state.pool, move |c| queries::clips_of(c, id)).await?;
+    let uploader = match asset.uploaded_by_id {
+        Some(uploader_id) if is_staff(user) => db::run(&state.pool, move |c| {
+            crate::accounts::queries::find_auth_user(c, uploader_id)
+        })
+        .await?
+        .map(|u| u.row.username),
+        _ => None,
+    };
+    Ok(VideoPage {
+        video: VideoView::new(asset, uploader),
+        clips: clips.iter().map(ClipView::new).collect(),
+        clip_form,
+        errors,
+        can_clip: clippable(asset).is_ok(),
+        is_staff: is_staff(user),
+        tools_missing: tools_missing(state, user).await,
+        ctx,
+    })
+}
+
+pub async fn show(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    let page = video_page(ctx, &state, &user, &asset, ClipForm::default(), FieldErrors::default()).await?;
+    render(&page)
+}
+
+fn json_no_store(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+/// What the page's script polls while a video is processed.
+pub async fn status(user: CurrentUser, state: web::Data<AppState>, path: web::Path<Id>) -> AppResult<HttpResponse> {
+    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    let status = asset.status();
+    Ok(json_no_store(serde_json::json!({
+        "status": status.as_str(),
+        "label": status.label(),
+        "settled": status.is_settled(),
+        "is_valid": asset.is_valid,
+        "renditions": asset.renditions().keys().collect::<Vec<_>>(),
+        "poster": asset.poster_path.is_some(),
+    })))
+}
+
+/// Whether a request starts a playback, as opposed to continuing one: no
+/// `Range`, or a range from byte 0. Safari first asks for `bytes=0-1` to
+/// learn the size and then for the whole file; the two-byte probe is not a
+/// playback of its own. Seeking asks for ranges further in.
+fn starts_playback(req: &HttpRequest) -> bool {
+    if req.method() != actix_web::http::Method::GET {
+        return false;
+    }
+    let Some(range) = req.headers().get(header::RANGE) else {
+        return true;
+    };
+    let Some(spec) = range.to_str().ok().and_then(|r| r.trim().strip_prefix("bytes=")) else {
+        return true; // an unknown unit is ignored: the whole file is sent
+    };
+    let first = spec.split(',').next().unwrap_or_default();
+    match first.split_once('-') {
+        Some((start, end)) if start.trim() == "0" => {
+            let end = end.trim();
+            end.is_empty() || end.parse::<u64>().is_ok_and(|e| e >= 1023)
+        }
+        _ => false,
+    }
+}
+
+/// Sends a stored file with range support (206, 416, `If-Range`, ETag),
+/// the type from the database, and no guessing by the browser.
+async fn serve_file(req: &HttpRequest, state: &AppState, relative: &str, mime: &str) -> AppResult<HttpResponse> {
+    let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
+    // Opening is a blocking call (open + stat): off the async thread.
+    let file = actix_web::rt::task::spawn_blocking(move || NamedFile::open(path))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("opening a media file: {e}")))?
+        .map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %relative, "a stored media file is missing");
+                AppError::NotFound
+            } else {
+                AppError::Unexpected(anyhow::Error::new(error).context("opening a media file"))
+            }
+        })?;
+    let content_type: actix_web::mime::Mime = mime.parse().unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
+    let mut response = file
+        .set_content_type(content_type)
+        .disable_content_disposition()
+        .use_etag(true)
+        .use_last_modified(true)
+        .prefer_utf8(false)
+        .into_response(req);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        header::HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(response)
+}
+
+/// The original upload or one of its renditions.
+pub async fn media(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<(Id, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, variant) = path.into_inner();
+    let (asset, _) = viewable(&state, &user, id).await?;
+    if asset.is_youtube() || !asset.is_valid {
+        return Err(AppError::NotFound);
+    }
+    let (relative, mime) = if variant == "original" {
+        let relative = asset.storage_path.clone().ok_or(AppError::NotFound)?;
+        // Practika's own types; anything else stored by the Django app is
+        // sent as bytes, never as something a browser would run.
+        let mime = crate::media::Container::from_mime_type(&asset.mime_type)
+            .map(|c| c.mime_type())
+            .unwrap_or("application/octet-stream");
+        (relative, mime)
+    } else {
+        let rendition = asset.renditions().remove(&variant).ok_or(AppError::NotFound)?;
+        (rendition.path, "video/mp4")
+    };
+    let response = serve_file(&req, &state, &relative, mime).await?;
+    if starts_playback(&req) && response.status().is_success() {
+        db::run(&state.pool, move |c| queries::record_playback(c, id)).await?;
+    }
+    Ok(response)
+}
+
+pub async fn poster(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    let relative = asset
+        .poster_path
+        .clone()
+        .filter(|_| asset.is_valid)
+        .ok_or(AppError::NotFound)?;
+    serve_file(&req, &state, &relative, "image/jpeg").await
+}
+
+/// Why a video cannot be clipped, if it cannot.
+fn clippable(asset: &Asset) -> Result<f64, &'static str> {
+    if asset.is_youtube() {
+        return Err("YouTube videos cannot be cut into clips.");
+    }
+    if !asset.is_valid {
+        return Err("This file cannot be played, so it cannot be cut.");
+    }
+    match (asset.status(), asset.duration_sec) {
+        (Status::Ready, Some(duration)) if duration > 0 => Ok(f64::from(duration)),
+        _ => Err("Clips can be made once the video is processed."),
+    }
+}
+
+pub async fn create_clip(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+    form: web::Form<ClipForm>,
+) -> AppResult<HttpResponse> {
+    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    let form = form.into_inner();
+    let range = clippable(&asset)
+        .map_err(|message| {
+            let mut errors = FieldErrors::default();
+            errors.add("start", message);
+            errors
+        })
+        .and_then(|duration| form.parse(duration));
+    let range = match range {
+        Ok(range) => range,
+        Err(errors) => {
+            let page = video_page(ctx, &state, &user, &asset, form, errors).await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let clip_id = Id::new();
+    let now = Ts::now();
+    let new = NewClip {
+        id: clip_id,
+        clip_hash: clip_hash(asset.id, range.start_ms, range.end_ms),
+        start_time: range.start_seconds(),
+        end_time: range.end_seconds(),
+        duration: range.end_seconds() - range.start_seconds(),
+        storage_path: Storage::clip_path(clip_id),
+        size_bytes: None,
+        processing_status: Status::Pending.as_str().to_owned(),
+        processing_error: None,
+        processed_at: None,
+        created_at: now,
+        updated_at: now,
+        original_video_id: asset.id,
+    };
+    let (clip, created) = db::run(&state.pool, move |c| queries::insert_or_get_clip(c, &new)).await?;
+    flash(
+        &req,
+        Level::Success,
+        if created {
+            "The clip is being cut; this page updates when it is ready."
+        } else {
+            "This clip already exists: here it is."
+        },
+    );
+    Ok(see_other(&format!("/clips/{}", clip.id)))
+}
+
+pub async fn show_clip(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (clip, asset) = viewable_clip(&state, &user, path.into_inner()).await?;
+    render(&ClipPage {
+        clip: ClipView::new(&clip),
+        video: VideoView::new(&asset, None),
+        is_staff: is_staff(&user),
+        ctx,
+    })
+}
+
+pub async fn clip_status(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (clip, _) = viewable_clip(&state, &user, path.into_inner()).await?;
+    let status = clip.status();
+    Ok(json_no_store(serde_json::json!({
+        "status": status.as_str(),
+        "label": status.label(),
+        "settled": status.is_settled(),
+    })))
+}
+
+pub async fn clip_media(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (clip, _) = viewable_clip(&state, &user, path.into_inner()).await?;
+    if clip.status() != Status::Ready {
+        return Err(AppError::NotFound);
+    }
+    serve_file(&req, &state, &clip.storage_path, "video/mp4").await
+}

@@ -1,0 +1,156 @@
+//! Videos: upload (or a YouTube link), processing into a poster and
+//! renditions by a background job, playback with HTTP ranges, clips.
+
+pub mod forms;
+pub mod handlers;
+pub mod pages;
+pub mod processing;
+pub mod queries;
+pub mod upload;
+
+use actix_web::web;
+
+use crate::web::auth::CurrentUser;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/videos", web::get().to(handlers::list))
+        .route("/videos", web::post().to(handlers::upload))
+        .route("/videos/new", web::get().to(handlers::new_form))
+        .route("/videos/youtube", web::post().to(handlers::add_youtube))
+        .route("/videos/{id}", web::get().to(handlers::show))
+        .route("/videos/{id}/status", web::get().to(handlers::status))
+        .route("/videos/{id}/media/{variant}", web::get().to(handlers::media))
+        .route("/videos/{id}/media/{variant}", web::head().to(handlers::media))
+        .route("/videos/{id}/poster", web::get().to(handlers::poster))
+        .route("/videos/{id}/poster", web::head().to(handlers::poster))
+        .route("/videos/{id}/clips", web::post().to(handlers::create_clip))
+        .route("/clips/{id}", web::get().to(handlers::show_clip))
+        .route("/clips/{id}/status", web::get().to(handlers::clip_status))
+        .route("/clips/{id}/media", web::get().to(handlers::clip_media))
+        .route("/clips/{id}/media", web::head().to(handlers::clip_media));
+}
+
+/// `core_videoasset.video_type`.
+pub const TYPE_UPLOAD: &str = "upload";
+pub const TYPE_YOUTUBE: &str = "youtube";
+
+/// `processing_status` of videos and clips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Processing => "processing",
+            Status::Ready => "ready",
+            Status::Failed => "failed",
+        }
+    }
+
+    /// Unknown values (data from elsewhere) read as pending.
+    pub fn parse(value: &str) -> Status {
+        match value {
+            "processing" => Status::Processing,
+            "ready" => Status::Ready,
+            "failed" => Status::Failed,
+            _ => Status::Pending,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "Waiting to be processed",
+            Status::Processing => "Processing",
+            Status::Ready => "Ready",
+            Status::Failed => "Processing failed",
+        }
+    }
+
+    /// Whether the status can still change without anyone doing anything.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::Ready | Status::Failed)
+    }
+}
+
+/// What decides who may see a video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub uploaded_by_id: Option<i32>,
+    /// Used by an exercise or a comment.
+    pub attached: bool,
+}
+
+/// Who may see (and play, and clip) a video: the person who uploaded it,
+/// staff, and — once it is part of an exercise or a comment — everyone
+/// logged in. The one place this rule lives.
+pub fn can_view(user: &CurrentUser, access: &Access) -> bool {
+    user.is_staff || user.is_superuser || access.uploaded_by_id == Some(user.id) || access.attached
+}
+
+/// `clip_hash`: SHA-256 (hex) of `"{video id}:{start ms}:{end ms}"`, the video
+/// id in its hyphenated form. The same cut of the same video is one clip.
+pub fn clip_hash(video_id: crate::db::Id, start_ms: i64, end_ms: i64) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{video_id}:{start_ms}:{end_ms}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Id, Ts};
+
+    fn user(id: i32, staff: bool) -> CurrentUser {
+        CurrentUser {
+            id,
+            username: format!("u{id}"),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            is_staff: staff,
+            is_superuser: false,
+            role: Some("student".into()),
+            last_login: None,
+            date_joined: Ts::now(),
+            email_verified_at: None,
+            onboarding_completed: true,
+            preferences: Default::default(),
+        }
+    }
+
+    #[test]
+    fn videos_are_private_until_attached() {
+        let mine = Access {
+            uploaded_by_id: Some(1),
+            attached: false,
+        };
+        assert!(can_view(&user(1, false), &mine));
+        assert!(!can_view(&user(2, false), &mine));
+        assert!(can_view(&user(2, true), &mine), "staff see everything");
+        let shared = Access { attached: true, ..mine };
+        assert!(can_view(&user(2, false), &shared));
+        let orphan = Access {
+            uploaded_by_id: None,
+            attached: false,
+        };
+        assert!(!can_view(&user(1, false), &orphan));
+    }
+
+    #[test]
+    fn clip_hash_is_the_sha256_of_id_and_milliseconds() -> Result<(), uuid::Error> {
+        let id: Id = "5c7a1f56-6c53-4b8e-9f4a-0a4f6f6b8e01".parse()?;
+        assert_eq!(
+            clip_hash(id, 1500, 3000),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                "5c7a1f56-6c53-4b8e-9f4a-0a4f6f6b8e01:1500:3000"
+            ))
+        );
+        assert_ne!(clip_hash(id, 1500, 3000), clip_hash(id, 1500, 3001));
+        Ok(())
+    }
+}

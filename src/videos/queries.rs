@@ -1,0 +1,514 @@
+//! Videos and clips in the database: plain functions on a connection,
+//! usable inside a transaction; no web types here.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Access, Status, TYPE_UPLOAD, TYPE_YOUTUBE};
+use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
+use crate::db::{DbConn, Id, Json, Ts};
+use crate::jobs::{kinds, queue};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = core_videoasset)]
+pub struct Asset {
+    pub id: Id,
+    pub orig_filename: String,
+    pub storage_path: Option<String>,
+    pub mime_type: String,
+    pub size_bytes: Option<i64>,
+    pub checksum_sha256: Option<String>,
+    pub poster_path: Option<String>,
+    pub renditions: Json,
+    pub youtube_url: Option<String>,
+    pub video_type: String,
+    pub duration_sec: Option<i32>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub processing_status: String,
+    pub processing_error: Option<String>,
+    pub processed_at: Option<Ts>,
+    pub is_valid: bool,
+    pub last_validated: Option<Ts>,
+    pub validation_errors: Json,
+    pub access_count: i32,
+    pub last_accessed: Option<Ts>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub uploaded_by_id: Option<i32>,
+}
+
+/// One entry of `renditions`: `{"360p": {"path", "width", "height", "size_bytes"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rendition {
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+}
+
+impl Asset {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.processing_status)
+    }
+
+    pub fn is_youtube(&self) -> bool {
+        self.video_type == TYPE_YOUTUBE
+    }
+
+    /// The renditions by label; entries that do not read are skipped.
+    pub fn renditions(&self) -> BTreeMap<String, Rendition> {
+        self.renditions
+            .0
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(label, value)| serde_json::from_value(value.clone()).ok().map(|r| (label.clone(), r)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `validation_errors` as text (a list of strings, as Practika writes it).
+    pub fn validation_errors(&self) -> Vec<String> {
+        match &self.validation_errors.0 {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            serde_json::Value::Null => Vec::new(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = core_videoclip)]
+pub struct Clip {
+    pub id: Id,
+    pub clip_hash: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub duration: f64,
+    pub storage_path: String,
+    pub size_bytes: Option<i64>,
+    pub processing_status: String,
+    pub processing_error: Option<String>,
+    pub processed_at: Option<Ts>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub original_video_id: Id,
+}
+
+impl Clip {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.processing_status)
+    }
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = core_videoasset)]
+pub struct NewAsset {
+    pub id: Id,
+    pub orig_filename: String,
+    pub storage_path: Option<String>,
+    pub mime_type: String,
+    pub size_bytes: Option<i64>,
+    pub checksum_sha256: Option<String>,
+    pub poster_path: Option<String>,
+    pub renditions: Json,
+    pub youtube_url: Option<String>,
+    pub video_type: String,
+    pub duration_sec: Option<i32>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub processing_status: String,
+    pub processing_error: Option<String>,
+    pub processed_at: Option<Ts>,
+    pub is_valid: bool,
+    pub last_validated: Option<Ts>,
+    pub validation_errors: Json,
+    pub access_count: i32,
+    pub last_accessed: Option<Ts>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub uploaded_by_id: Option<i32>,
+}
+
+impl NewAsset {
+    /// A stored upload waiting for processing.
+    pub fn upload(
+        id: Id,
+        orig_filename: &str,
+        storage_path: String,
+        mime_type: &str,
+        size: u64,
+        sha256: &str,
+        uploader: i32,
+    ) -> NewAsset {
+        let now = Ts::now();
+        NewAsset {
+            id,
+            orig_filename: orig_filename.to_owned(),
+            storage_path: Some(storage_path),
+            mime_type: mime_type.to_owned(),
+            size_bytes: Some(i64::try_from(size).unwrap_or(i64::MAX)),
+            checksum_sha256: Some(sha256.to_owned()),
+            poster_path: None,
+            renditions: Json::empty_object(),
+            youtube_url: None,
+            video_type: TYPE_UPLOAD.to_owned(),
+            duration_sec: None,
+            width: None,
+            height: None,
+            processing_status: Status::Pending.as_str().to_owned(),
+            processing_error: None,
+            processed_at: None,
+            is_valid: true,
+            last_validated: None,
+            validation_errors: Json::empty_array(),
+            access_count: 0,
+            last_accessed: None,
+            created_at: now,
+            updated_at: now,
+            uploaded_by_id: Some(uploader),
+        }
+    }
+
+    /// A YouTube link: nothing to process.
+    pub fn youtube(canonical_url: &str, uploader: i32) -> NewAsset {
+        let now = Ts::now();
+        NewAsset {
+            id: Id::new(),
+            orig_filename: canonical_url.to_owned(),
+            storage_path: None,
+            mime_type: "video/youtube".to_owned(),
+            size_bytes: None,
+            checksum_sha256: None,
+            poster_path: None,
+            renditions: Json::empty_object(),
+            youtube_url: Some(canonical_url.to_owned()),
+            video_type: TYPE_YOUTUBE.to_owned(),
+            duration_sec: None,
+            width: None,
+            height: None,
+            processing_status: Status::Ready.as_str().to_owned(),
+            processing_error: None,
+            processed_at: Some(now),
+            is_valid: true,
+            last_validated: None,
+            validation_errors: Json::empty_array(),
+            access_count: 0,
+            last_accessed: None,
+            created_at: now,
+            updated_at: now,
+            uploaded_by_id: Some(uploader),
+        }
+    }
+}
+
+pub fn find_asset(conn: &mut DbConn, id: Id) -> QueryResult<Option<Asset>> {
+    core_videoasset::table
+        .find(id)
+        .select(Asset::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether an exercise or a comment uses the video.
+pub fn is_attached(conn: &mut DbConn, id: Id) -> QueryResult<bool> {
+    let in_exercise: bool = diesel::select(diesel::dsl::exists(
+        exercises_exercise::table.filter(exercises_exercise::video_asset_id.eq(id)),
+    ))
+    .get_result(conn)?;
+    if in_exercise {
+        return Ok(true);
+    }
+    diesel::select(diesel::dsl::exists(
+        comments_videocomment::table.filter(comments_videocomment::video_asset_id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn access_of(conn: &mut DbConn, asset: &Asset) -> QueryResult<Access> {
+    Ok(Access {
+        uploaded_by_id: asset.uploaded_by_id,
+        attached: is_attached(conn, asset.id)?,
+    })
+}
+
+/// The video with what decides who may see it.
+pub fn find_with_access(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Asset, Access)>> {
+    match find_asset(conn, id)? {
+        Some(asset) => {
+            let access = access_of(conn, &asset)?;
+            Ok(Some((asset, access)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A page of videos, newest first: everyone's for staff (with the
+/// uploader's username), otherwise the user's own uploads.
+pub fn list(
+    conn: &mut DbConn,
+    user_id: i32,
+    everyone: bool,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Asset, Option<String>)>> {
+    let mut query = core_videoasset::table
+        .left_join(auth_user::table)
+        .select((Asset::as_select(), auth_user::username.nullable()))
+        .order((core_videoasset::created_at.desc(), core_videoasset::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if !everyone {
+        query = query.filter(core_videoasset::uploaded_by_id.eq(user_id));
+    }
+    query.load(conn)
+}
+
+/// Valid stored uploads with these bytes, oldest first.
+pub fn find_by_checksum(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<Asset>> {
+    core_videoasset::table
+        .filter(core_videoasset::checksum_sha256.eq(sha256))
+        .filter(core_videoasset::video_type.eq(TYPE_UPLOAD))
+        .filter(core_videoasset::storage_path.is_not_null())
+        .filter(core_videoasset::is_valid.eq(true))
+        .order(core_videoasset::created_at.asc())
+        .select(Asset::as_select())
+        .load(conn)
+}
+
+pub fn find_youtube(conn: &mut DbConn, user_id: i32, url: &str) -> QueryResult<Option<Asset>> {
+    core_videoasset::table
+        .filter(core_videoasset::video_type.eq(TYPE_YOUTUBE))
+        .filter(core_videoasset::youtube_url.eq(url))
+        .filter(core_videoasset::uploaded_by_id.eq(user_id))
+        .select(Asset::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts the video and, for an upload still to process, its job, in one
+/// transaction.
+pub fn insert_asset(conn: &mut DbConn, new: &NewAsset) -> QueryResult<Asset> {
+    conn.transaction(|c| {
+        diesel::insert_into(core_videoasset::table).values(new).execute(c)?;
+        if new.video_type == TYPE_UPLOAD && new.processing_status == Status::Pending.as_str() {
+            enqueue_processing(c, new.id)?;
+        }
+        core_videoasset::table.find(new.id).select(Asset::as_select()).first(c)
+    })
+}
+
+pub fn enqueue_processing(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
+    queue::enqueue(
+        conn,
+        kinds::PROCESS_VIDEO,
+        serde_json::json!({ "asset_id": id.to_string() }),
+    )
+}
+
+/// Queues a re-check of the stored file (staff pages call this).
+pub fn request_revalidation(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
+    queue::enqueue(
+        conn,
+        kinds::REVALIDATE_VIDEO,
+        serde_json::json!({ "asset_id": id.to_string() }),
+    )
+}
+
+/// One playback started: counted once, not per range request.
+pub fn record_playback(conn: &mut DbConn, id: Id) -> QueryResult<()> {
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::access_count.eq(core_videoasset::access_count + 1),
+            core_videoasset::last_accessed.eq(Some(Ts::now())),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_status(conn: &mut DbConn, id: Id, status: Status, error: Option<&str>) -> QueryResult<()> {
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::processing_status.eq(status.as_str()),
+            core_videoasset::processing_error.eq(error),
+            core_videoasset::updated_at.eq(Ts::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The results of processing a video.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub duration_sec: i32,
+    pub width: i32,
+    pub height: i32,
+    pub poster_path: Option<String>,
+    pub renditions: BTreeMap<String, Rendition>,
+}
+
+pub fn set_processed(conn: &mut DbConn, id: Id, done: &Processed) -> QueryResult<()> {
+    let now = Ts::now();
+    let renditions =
+        serde_json::to_value(&done.renditions).unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::duration_sec.eq(Some(done.duration_sec)),
+            core_videoasset::width.eq(Some(done.width)),
+            core_videoasset::height.eq(Some(done.height)),
+            core_videoasset::poster_path.eq(done.poster_path.as_deref()),
+            core_videoasset::renditions.eq(Json(renditions)),
+            core_videoasset::processing_status.eq(Status::Ready.as_str()),
+            core_videoasset::processing_error.eq(None::<String>),
+            core_videoasset::processed_at.eq(Some(now)),
+            core_videoasset::is_valid.eq(true),
+            core_videoasset::validation_errors.eq(Json::empty_array()),
+            core_videoasset::last_validated.eq(Some(now)),
+            core_videoasset::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The file is not a usable video: invalid, with the reasons, and failed.
+pub fn set_invalid(conn: &mut DbConn, id: Id, problems: &[String]) -> QueryResult<()> {
+    let now = Ts::now();
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::is_valid.eq(false),
+            core_videoasset::validation_errors.eq(Json(serde_json::json!(problems))),
+            core_videoasset::last_validated.eq(Some(now)),
+            core_videoasset::processing_status.eq(Status::Failed.as_str()),
+            core_videoasset::processing_error.eq(Some(problems.join(" "))),
+            core_videoasset::processed_at.eq(Some(now)),
+            core_videoasset::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The outcome of a re-validation.
+pub fn set_validation(
+    conn: &mut DbConn,
+    id: Id,
+    is_valid: bool,
+    problems: &[String],
+    checksum: Option<&str>,
+) -> QueryResult<()> {
+    let now = Ts::now();
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::is_valid.eq(is_valid),
+            core_videoasset::validation_errors.eq(Json(serde_json::json!(problems))),
+            core_videoasset::last_validated.eq(Some(now)),
+            core_videoasset::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let Some(checksum) = checksum {
+        // Rows from the Django app may have none: recorded at first check.
+        diesel::update(
+            core_videoasset::table
+                .find(id)
+                .filter(core_videoasset::checksum_sha256.is_null()),
+        )
+        .set(core_videoasset::checksum_sha256.eq(checksum))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- clips
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = core_videoclip)]
+pub struct NewClip {
+    pub id: Id,
+    pub clip_hash: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub duration: f64,
+    pub storage_path: String,
+    pub size_bytes: Option<i64>,
+    pub processing_status: String,
+    pub processing_error: Option<String>,
+    pub processed_at: Option<Ts>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub original_video_id: Id,
+}
+
+/// The clip with this hash, made (with its job) if it did not exist.
+/// Two requests for the same cut at the same instant get the same clip:
+/// the unique `clip_hash` lets one insert through and the other find it.
+/// Returns whether this call made it.
+pub fn insert_or_get_clip(conn: &mut DbConn, new: &NewClip) -> QueryResult<(Clip, bool)> {
+    crate::db::write_transaction(conn, |c| {
+        let inserted = crate::for_each_backend!(&mut *c, |inner| {
+            diesel::insert_into(core_videoclip::table)
+                .values(new)
+                .on_conflict(core_videoclip::clip_hash)
+                .do_nothing()
+                .execute(inner)
+        })?;
+        if inserted == 1 {
+            queue::enqueue(c, kinds::CUT_CLIP, serde_json::json!({ "clip_id": new.id.to_string() }))?;
+        }
+        let clip = core_videoclip::table
+            .filter(core_videoclip::clip_hash.eq(&new.clip_hash))
+            .select(Clip::as_select())
+            .first(c)?;
+        Ok((clip, inserted == 1))
+    })
+}
+
+pub fn find_clip(conn: &mut DbConn, id: Id) -> QueryResult<Option<Clip>> {
+    core_videoclip::table
+        .find(id)
+        .select(Clip::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn clips_of(conn: &mut DbConn, video_id: Id) -> QueryResult<Vec<Clip>> {
+    core_videoclip::table
+        .filter(core_videoclip::original_video_id.eq(video_id))
+        .order((core_videoclip::start_time.asc(), core_videoclip::end_time.asc()))
+        .select(Clip::as_select())
+        .load(conn)
+}
+
+pub fn set_clip_status(conn: &mut DbConn, id: Id, status: Status, error: Option<&str>) -> QueryResult<()> {
+    diesel::update(core_videoclip::table.find(id))
+        .set((
+            core_videoclip::processing_status.eq(status.as_str()),
+            core_videoclip::processing_error.eq(error),
+            core_videoclip::updated_at.eq(Ts::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_clip_ready(conn: &mut DbConn, id: Id, size_bytes: u64) -> QueryResult<()> {
+    let now = Ts::now();
+    diesel::update(core_videoclip::table.find(id))
+        .set((
+            core_videoclip::size_bytes.eq(Some(i64::try_from(size_bytes).unwrap_or(i64::MAX))),
+            core_videoclip::processing_status.eq(Status::Ready.as_str()),
+            core_videoclip::processing_error.eq(None::<String>),
+            core_videoclip::processed_at.eq(Some(now)),
+            core_videoclip::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,262 @@
+//! An upload from the multipart form to a stored, queued video: the file
+//! streams into a temporary file ([`crate::media::intake`]), is checked
+//! (its first bytes, then ffprobe's verdict), and is then either matched to
+//! an existing copy of the same bytes or moved into the media folder.
+
+use std::path::Path;
+
+use actix_multipart::Multipart;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use futures_util::StreamExt;
+
+use super::queries::{self, Asset, NewAsset};
+use super::{can_view, Status};
+use crate::db::{self, DbConn, Id, Ts};
+use crate::media::intake::{Intake, IntakeError, Received};
+use crate::media::probe::{self, ProbeError};
+use crate::media::{PartFile, Storage, Tools};
+use crate::web::auth::CurrentUser;
+
+/// The form field that carries the file.
+pub const FILE_FIELD: &str = "file";
+/// Other fields of the form are small; they are read and ignored.
+const OTHER_FIELD_LIMIT: u64 = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the file is larger than the limit")]
+    TooLarge,
+    #[error("not a video")]
+    NotAVideo,
+    #[error("not a usable video: {0:?}")]
+    Unusable(Vec<String>),
+    #[error("no file")]
+    NoFile,
+    #[error("empty file")]
+    Empty,
+    /// The form could not be read (a client that went away, a broken body).
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<IntakeError> for UploadError {
+    fn from(error: IntakeError) -> Self {
+        match error {
+            IntakeError::TooLarge => UploadError::TooLarge,
+            IntakeError::NotAVideo => UploadError::NotAVideo,
+            IntakeError::Empty => UploadError::Empty,
+            IntakeError::Io(e) => UploadError::Unexpected(anyhow::Error::new(e).context("storing the upload")),
+        }
+    }
+}
+
+/// The file of an upload form, received and checked.
+pub struct Checked {
+    pub received: Received,
+    pub orig_filename: String,
+}
+
+/// The client's file name, kept only to show it (escaped): no folders,
+/// no control characters, at most 255 characters.
+pub fn clean_filename(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim().to_owned();
+    if cleaned.is_empty() {
+        "video".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Reads the form: the `file` field into a temporary file in `tmp_dir`
+/// (at most `limit` bytes), every other field read and dropped. Stops at
+/// the first problem; the temporary file is then removed.
+pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<(Received, String), UploadError> {
+    let mut file: Option<(Received, String)> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+        let is_file = field.name() == Some(FILE_FIELD)
+            && field.content_disposition().and_then(|cd| cd.get_filename()).is_some()
+            && file.is_none();
+        if !is_file {
+            let mut seen = 0u64;
+            while let Some(chunk) = field.next().await {
+                seen += chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?.len() as u64;
+                if seen > OTHER_FIELD_LIMIT {
+                    return Err(UploadError::Interrupted("a form field is too large".to_owned()));
+                }
+            }
+            continue;
+        }
+        let filename = clean_filename(
+            field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .unwrap_or_default(),
+        );
+        let mut intake =
+            Intake::start(tmp_dir, limit).map_err(|e| anyhow::Error::new(e).context("starting the upload file"))?;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+            intake.push(chunk).await?;
+        }
+        if intake.received() == 0 {
+            // A file input left empty sends a part with no bytes.
+            return Err(UploadError::NoFile);
+        }
+        file = Some((intake.finish().await?, filename));
+    }
+    file.ok_or(UploadError::NoFile)
+}
+
+/// ffprobe's verdict on the received file. Without ffprobe on this server
+/// the file is taken on its first bytes alone (the worker probes it again).
+pub async fn check(tools: &Tools, received: &Received) -> Result<(), UploadError> {
+    match probe::run(tools, received.part.path(), "the file").await {
+        Ok(probe) => {
+            let problems = probe::problems(&probe, Some(received.container));
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(UploadError::Unusable(problems))
+            }
+        }
+        Err(ProbeError::Unreadable(message)) => Err(UploadError::Unusable(vec![message])),
+        Err(ProbeError::Tool(error)) if error.is_missing() => {
+            tracing::warn!("ffprobe is not installed: accepting an upload on its first bytes alone");
+            Ok(())
+        }
+        Err(ProbeError::Tool(error)) => Err(UploadError::Unexpected(
+            anyhow::Error::new(error).context("checking the upload"),
+        )),
+    }
+}
+
+/// Where an upload ended up.
+#[derive(Debug)]
+pub enum Stored {
+    /// A new video (its processing job is queued, or it shares a processed
+    /// copy of the same bytes).
+    New(Asset),
+    /// The user can already see a video with these bytes: that one.
+    Existing(Asset),
+}
+
+/// Stores a checked upload, in one transaction with its row and job.
+///
+/// The same bytes are kept once. If the uploader can already see a video
+/// with this checksum, that video is the answer. Otherwise, if a copy
+/// exists that they may not see (someone else's), they get their own row
+/// that shares its files — and its processing results, when done — so
+/// neither user sees the other's video. Only new bytes are moved into the
+/// media folder, under a uuid name.
+pub fn store(
+    conn: &mut DbConn,
+    storage: &Storage,
+    upload: Received,
+    orig_filename: &str,
+    user: &CurrentUser,
+) -> anyhow::Result<Stored> {
+    let Received {
+        part,
+        sha256,
+        size,
+        container,
+    } = upload;
+    let (stored, placed) = db::write_transaction(conn, |c| -> anyhow::Result<_> {
+        if let DbConn::Pg(_) = c {
+            // Two uploads of the same bytes at once: one after the other.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<Text, _>(&sha256)
+                .execute(c)?;
+        }
+        let copies = queries::find_by_checksum(c, &sha256)?;
+        for copy in &copies {
+            if can_view(user, &queries::access_of(c, copy)?) && file_exists(storage, copy) {
+                return Ok((Stored::Existing(copy.clone()), None));
+            }
+        }
+        let id = Id::new();
+        if let Some(copy) = copies.iter().find(|copy| file_exists(storage, copy)) {
+            let mut new = NewAsset::upload(
+                id,
+                orig_filename,
+                copy.storage_path.clone().unwrap_or_default(),
+                &copy.mime_type,
+                size,
+                &sha256,
+                user.id,
+            );
+            if copy.status() == Status::Ready {
+                new.processing_status = Status::Ready.as_str().to_owned();
+                new.duration_sec = copy.duration_sec;
+                new.width = copy.width;
+                new.height = copy.height;
+                new.poster_path = copy.poster_path.clone();
+                new.renditions = copy.renditions.clone();
+                new.processed_at = Some(Ts::now());
+                new.last_validated = copy.last_validated;
+            }
+            return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
+        }
+        let relative = Storage::original_path(id, container.extension());
+        let target = storage
+            .resolve(&relative)
+            .ok_or_else(|| anyhow::anyhow!("the media folder path is unusable"))?;
+        part.persist(&target)?;
+        // Until the transaction commits, the moved file is temporary again:
+        // removed if anything below (or the commit) fails.
+        let placed = PartFile::new(target);
+        let new = NewAsset::upload(
+            id,
+            orig_filename,
+            relative,
+            container.mime_type(),
+            size,
+            &sha256,
+            user.id,
+        );
+        Ok((Stored::New(queries::insert_asset(c, &new)?), Some(placed)))
+    })?;
+    if let Some(placed) = placed {
+        placed.keep();
+    }
+    Ok(stored)
+}
+
+fn file_exists(storage: &Storage, asset: &Asset) -> bool {
+    asset
+        .storage_path
+        .as_deref()
+        .and_then(|p| storage.resolve(p))
+        .is_some_and(|p| p.is_file())
+}
+
+/// Adds a YouTube video for the user (the same link twice is one video).
+pub fn add_youtube(conn: &mut DbConn, canonical_url: &str, user_id: i32) -> QueryResult<(Asset, bool)> {
+    db::write_transaction(conn, |c| {
+        if let Some(existing) = queries::find_youtube(c, user_id, canonical_url)? {
+            return Ok((existing, false));
+        }
+        let new = NewAsset::youtube(canonical_url, user_id);
+        Ok((queries::insert_asset(c, &new)?, true))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_filename;
+
+    #[test]
+    fn client_file_names_are_only_names() {
+        assert_eq!(clean_filename("C:\\Users\\ann\\My clip.mp4"), "My clip.mp4");
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("a\u{0}b\nc.mp4"), "abc.mp4");
+        assert_eq!(clean_filename(""), "video");
+        assert_eq!(clean_filename(&"x".repeat(300)).chars().count(), 255);
+    }
+}

@@ -1,0 +1,302 @@
+//! Tiny videos made with the real ffmpeg (cached per build in cargo's
+//! temporary folder) and the helpers the video and job tests share.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use diesel::prelude::*;
+use practika::db::{Id, Ts};
+use practika::jobs::Worker;
+use practika::videos::queries::{self, Asset};
+
+use crate::helpers::{location, TestApp, GOOD_PASSWORD};
+
+/// The test videos.
+#[derive(Debug, Clone, Copy)]
+pub enum Sample {
+    /// 1280×720, 2 s, with sound: gets both renditions.
+    Hd,
+    /// 320×240, 2 s, with sound: smaller than 360p.
+    Small,
+    /// 1280×720, 12 s: takes a while to process (shutdown tests).
+    Long,
+}
+
+impl Sample {
+    fn spec(self) -> (&'static str, &'static str, u32) {
+        match self {
+            Sample::Hd => ("hd", "1280x720", 2),
+            Sample::Small => ("small", "320x240", 2),
+            Sample::Long => ("long", "1280x720", 12),
+        }
+    }
+}
+
+/// Fails the test, loudly, when ffmpeg is not installed: these tests are
+/// never skipped.
+pub fn require_ffmpeg() {
+    for tool in ["ffmpeg", "ffprobe"] {
+        let found = std::process::Command::new(tool)
+            .arg("-version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "{tool} is required by the video tests and was not found. \
+             Install it: apt-get install ffmpeg (macOS: brew install ffmpeg)"
+        );
+    }
+}
+
+/// The file of a sample video, made on first use.
+pub fn sample(kind: Sample) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    require_ffmpeg();
+    let (name, size, seconds) = kind.spec();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("practika-test-videos");
+    let path = dir.join(format!("{name}-{size}-{seconds}s-v1.mp4"));
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if path.is_file() {
+        return path;
+    }
+    std::fs::create_dir_all(&dir).expect("fixture folder");
+    let partial = dir.join(format!(".{name}.{}.mp4", std::process::id()));
+    let output = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration={seconds}:size={size}:rate=15"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+            "-y",
+        ])
+        .arg(&partial)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        output.status.success(),
+        "ffmpeg could not make a test video: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::rename(&partial, &path).expect("keep the test video");
+    path
+}
+
+pub fn sample_bytes(kind: Sample) -> Vec<u8> {
+    std::fs::read(sample(kind)).expect("read the test video")
+}
+
+/// The first bytes of a real MP4 followed by noise: looks like an MP4,
+/// is not one.
+pub fn corrupt_mp4() -> Vec<u8> {
+    // The ftyp box (32 bytes in these files), then noise: no movie inside.
+    let mut bytes = sample_bytes(Sample::Small)[..32].to_vec();
+    let mut state: u32 = 0x1234_5678;
+    for _ in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        bytes.push((state & 0xff) as u8);
+    }
+    bytes
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// What ffprobe says about a file: (video codec, width, height, audio
+/// codec, duration).
+pub fn ffprobe(path: &Path) -> (String, u32, u32, Option<String>, f64) {
+    let output = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    assert!(output.status.success(), "ffprobe {}", path.display());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("ffprobe json");
+    let streams = json["streams"].as_array().cloned().unwrap_or_default();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .expect("a video stream");
+    let audio = streams
+        .iter()
+        .find(|s| s["codec_type"] == "audio")
+        .and_then(|s| s["codec_name"].as_str().map(str::to_owned));
+    (
+        video["codec_name"].as_str().unwrap_or_default().to_owned(),
+        video["width"].as_u64().unwrap_or(0) as u32,
+        video["height"].as_u64().unwrap_or(0) as u32,
+        audio,
+        json["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0.0),
+    )
+}
+
+/// Every file under `dir`, as sorted relative paths.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, found: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, found);
+            } else if let Ok(relative) = path.strip_prefix(base) {
+                found.push(relative.display().to_string());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}
+
+impl TestApp {
+    pub fn media_dir(&self) -> PathBuf {
+        self.settings.media_dir()
+    }
+
+    pub fn media_files(&self) -> Vec<String> {
+        files_under(&self.media_dir())
+    }
+
+    pub fn upload_tmp_files(&self) -> Vec<String> {
+        files_under(&self.settings.upload_tmp_dir())
+    }
+
+    /// A worker on this app's database and media, with its settings.
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.pool.clone(), &self.settings, "test-worker")
+    }
+
+    /// Runs due jobs until none is left; returns how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        let worker = self.worker();
+        let mut ran = 0;
+        while worker.run_once().await.expect("worker").is_some() {
+            ran += 1;
+            assert!(ran < 100, "jobs keep coming");
+        }
+        ran
+    }
+
+    /// A new user with this role, logged in on a client of their own.
+    pub async fn user_client(&self, username: &str, role: &'static str) -> (i32, reqwest::Client) {
+        let id = self.create_user(username, GOOD_PASSWORD, role);
+        let client = crate::helpers::new_client();
+        let response = self.login_with(&client, username, GOOD_PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 303, "login {username}");
+        (id, client)
+    }
+
+    /// Makes an existing user staff.
+    pub fn make_staff(&self, user_id: i32) {
+        use practika::db::schema::auth_user;
+        diesel::update(auth_user::table.find(user_id))
+            .set(auth_user::is_staff.eq(true))
+            .execute(&mut *self.conn())
+            .expect("make staff");
+    }
+
+    /// Posts the upload form as a browser without JavaScript does.
+    pub async fn upload_with(&self, client: &reqwest::Client, bytes: Vec<u8>, filename: &str) -> reqwest::Response {
+        let token = self.csrf_token_with(client).await;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str("video/mp4")
+            .expect("mime");
+        client
+            .post(self.url(&format!("/videos?csrf_token={token}")))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("POST /videos")
+    }
+
+    /// Uploads and expects a redirect to the video's page: its id.
+    pub async fn upload_ok(&self, client: &reqwest::Client, bytes: Vec<u8>, filename: &str) -> Id {
+        let response = self.upload_with(client, bytes, filename).await;
+        let status = response.status().as_u16();
+        let to = location(&response);
+        assert_eq!(status, 303, "upload: {}", response.text().await.unwrap_or_default());
+        to.strip_prefix("/videos/")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("redirected to {to}"))
+    }
+
+    pub fn asset(&self, id: Id) -> Asset {
+        queries::find_asset(&mut self.conn(), id)
+            .expect("query")
+            .expect("the video exists")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<N>(&mut *self.conn())
+            .expect("count")
+            .n
+    }
+
+    /// Jobs of a kind, with their statuses.
+    pub fn jobs_of(&self, kind: &str) -> Vec<practika::jobs::Job> {
+        use practika::db::schema::jobs_job;
+        jobs_job::table
+            .filter(jobs_job::kind.eq(kind))
+            .order(jobs_job::id.asc())
+            .load(&mut *self.conn())
+            .expect("jobs")
+    }
+
+    /// Makes every queued job due now (instead of waiting out a backoff).
+    pub fn make_jobs_due(&self) {
+        use practika::db::schema::jobs_job;
+        diesel::update(jobs_job::table)
+            .set(jobs_job::run_after.eq(Ts(Ts::now().0 - chrono::Duration::seconds(1))))
+            .execute(&mut *self.conn())
+            .expect("make jobs due");
+    }
+}
+
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Waits (up to `seconds`) for a condition that another task makes true.
+pub async fn eventually(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
