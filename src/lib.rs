@@ -2,10 +2,12 @@
 
 pub mod accounts;
 pub mod cli;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod exercises;
 pub mod health;
 pub mod jobs;
 pub mod media;

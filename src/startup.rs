@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::email::Mailer;
 use crate::error::AppError;
-use crate::{accounts, health, staff, videos, web as site};
+use crate::{accounts, comments, exercises, health, staff, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -93,6 +93,8 @@ impl Application {
                 .configure(accounts::routes)
                 .configure(staff::routes)
                 .configure(videos::routes)
+                .configure(exercises::routes)
+                .configure(comments::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

@@ -22,7 +22,7 @@ use crate::web::page::{flash, render, render_status, Level, PageCtx};
 use crate::web::{blocking, see_other};
 
 /// Where people land once they are set up.
-pub const LIBRARY_PATH: &str = "/";
+pub const LIBRARY_PATH: &str = "/exercises";
 
 fn invite_closed(ctx: PageCtx, reason: InviteClosed) -> AppResult<HttpResponse> {
     let status = match reason {

@@ -148,7 +148,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::{Integer, Nullable, Text};
+    use diesel::sql_types::{Double, Integer, Nullable, Text};
     use crate::db::types::sql::{UtcTime, Uuid};
 
     comments_videocomment (id) {
@@ -159,6 +159,11 @@ diesel::table! {
         author_id -> Integer,
         exercise_id -> Uuid,
         video_asset_id -> Uuid,
+        range_start -> Nullable<Double>,
+        range_end -> Nullable<Double>,
+        clip_id -> Nullable<Uuid>,
+        parent_id -> Nullable<Uuid>,
+        compare_offset -> Nullable<Double>,
     }
 }
 

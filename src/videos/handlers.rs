@@ -158,7 +158,7 @@ pub async fn upload(
     if json {
         Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(serde_json::json!({ "ok": true, "location": location })))
+            .json(serde_json::json!({ "ok": true, "id": asset.id.to_string(), "location": location })))
     } else {
         Ok(see_other(&location))
     }

@@ -31,6 +31,21 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/videos.js"),
     },
+    Asset {
+        name: "js/player.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/player.js"),
+    },
+    Asset {
+        name: "js/attach.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/attach.js"),
+    },
+    Asset {
+        name: "js/compare.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/compare.js"),
+    },
 ];
 
 fn versions() -> &'static Vec<(&'static str, String)> {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod database;
+mod exercises;
 mod helpers;
 mod invitations;
 mod jobs;

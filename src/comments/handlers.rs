@@ -1,0 +1,461 @@
+//! Comment handlers: thin; permissions in `comments::can_change`, checks in
+//! `forms` and here (what needs the database), storage in `queries`.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::can_change;
+use super::forms::{CommentForm, Parsed};
+use super::pages::{
+    Attachment, CommentView, ComparePage, DeleteCommentPage, EditCommentPage, EntryView, RangeChip, VideoOption,
+};
+use super::queries::{self, Authored, Comment, Draft};
+use crate::accounts::forms::FieldErrors;
+use crate::db::{self, Id};
+use crate::error::{AppError, AppResult};
+use crate::exercises::handlers::{exercise_page, load, video_options};
+use crate::exercises::is_admin;
+use crate::exercises::queries::Exercise;
+use crate::startup::AppState;
+use crate::videos;
+use crate::videos::pages::{ClipView, VideoView};
+use crate::videos::queries::{Asset, Clip};
+use crate::web::auth::CurrentUser;
+use crate::web::page::{flash, render, render_status, Level, PageCtx};
+use crate::web::see_other;
+
+/// The videos and clips a page of comments carries, loaded at once.
+struct Media {
+    assets: HashMap<Id, Asset>,
+    clips: HashMap<Id, Clip>,
+}
+
+fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Option<Attachment> {
+    if let Some(clip) = comment.clip_id.and_then(|id| media.clips.get(&id)) {
+        let video = media.assets.get(&clip.original_video_id)?;
+        return Some(Attachment::Clip {
+            clip: Box::new(ClipView::new(clip)),
+            video: Box::new(VideoView::new(video, None)),
+        });
+    }
+    if comment.has_own_video(exercise) {
+        return media
+            .assets
+            .get(&comment.video_asset_id)
+            .map(|asset| Attachment::Video(Box::new(VideoView::new(asset, None))));
+    }
+    None
+}
+
+fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
+    let comment = &authored.comment;
+    let attachment = attachment(media, exercise, comment);
+    let playable = match &attachment {
+        Some(Attachment::Video(video)) => !video.sources.is_empty(),
+        Some(Attachment::Clip { clip, .. }) => clip.ready,
+        None => false,
+    };
+    CommentView {
+        id: comment.id.to_string(),
+        author: authored.author.clone(),
+        text: comment.text.clone(),
+        created_at: comment.created_at,
+        edited: comment.updated_at.0 - comment.created_at.0 > chrono::Duration::seconds(5),
+        range: comment
+            .range_start
+            .zip(comment.range_end)
+            .map(|(s, e)| RangeChip::new(s, e)),
+        compare_url: playable.then(|| format!("/comments/{}/compare", comment.id)),
+        reopen_url: comment
+            .compare_offset
+            .zip(comment.parent_id)
+            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+        attachment,
+        can_change: super::can_change(user, comment),
+        compare_offset: comment.compare_offset,
+    }
+}
+
+fn load_media(conn: &mut db::DbConn, comments: &[&Comment]) -> diesel::QueryResult<Media> {
+    let mut clips = HashMap::new();
+    for id in comments.iter().filter_map(|c| c.clip_id) {
+        if let Some(clip) = videos::queries::find_clip(conn, id)? {
+            clips.insert(id, clip);
+        }
+    }
+    let mut wanted: Vec<Id> = comments.iter().map(|c| c.video_asset_id).collect();
+    wanted.extend(clips.values().map(|c| c.original_video_id));
+    wanted.sort();
+    wanted.dedup();
+    let mut assets = HashMap::new();
+    for id in wanted {
+        if let Some(asset) = videos::queries::find_asset(conn, id)? {
+            assets.insert(id, asset);
+        }
+    }
+    Ok(Media { assets, clips })
+}
+
+/// A page of the thread, ready for the template.
+pub async fn thread_view(
+    state: &AppState,
+    user: &CurrentUser,
+    exercise: &Exercise,
+    page0: i64,
+) -> AppResult<(Vec<EntryView>, i64)> {
+    let exercise_id = exercise.id;
+    let (entries, total, media) = db::run(&state.pool, move |c| {
+        let (entries, total) = queries::thread(c, exercise_id, page0)?;
+        let all: Vec<&Comment> = entries
+            .iter()
+            .flat_map(|e| std::iter::once(&e.comment.comment).chain(e.replies.iter().map(|r| &r.comment)))
+            .collect();
+        let media = load_media(c, &all)?;
+        Ok::<_, diesel::result::Error>((entries, total, media))
+    })
+    .await?;
+    let views = entries
+        .iter()
+        .map(|entry| EntryView {
+            comment: comment_view(user, &media, exercise, &entry.comment),
+            replies: entry
+                .replies
+                .iter()
+                .map(|r| comment_view(user, &media, exercise, r))
+                .collect(),
+        })
+        .collect();
+    Ok((views, total))
+}
+
+/// Turns a parsed form into a draft, checking what needs the database:
+/// the attached video is the author's own, the clip belongs to this thread
+/// or to the author, the answered comment is on this exercise, the range
+/// lies within the demonstration.
+async fn draft_for(
+    state: &AppState,
+    user: &CurrentUser,
+    exercise: &Exercise,
+    parsed: Parsed,
+    keep: Option<&Comment>,
+) -> AppResult<Result<Draft, FieldErrors>> {
+    let mut errors = FieldErrors::default();
+    let (user_id, exercise_id, demo) = (user.id, exercise.id, exercise.video_asset_id);
+    let admin = is_admin(user);
+    let kept_video = keep
+        .filter(|c| c.has_own_video(exercise) && c.clip_id.is_none())
+        .map(|c| c.video_asset_id);
+    let kept_clip = keep.and_then(|c| c.clip_id);
+    let (video_ok, clip_ok, parent, duration) = {
+        let parsed = parsed.clone();
+        db::run(&state.pool, move |c| {
+            let video_ok = match parsed.video {
+                None => true,
+                Some(id) if Some(id) == kept_video => true,
+                Some(id) => match videos::queries::find_with_access(c, id)? {
+                    Some((_, access)) => access.uploaded_by_id == Some(user_id) || admin,
+                    None => false,
+                },
+            };
+            let clip_ok = match parsed.clip {
+                None => true,
+                Some(id) if Some(id) == kept_clip => true,
+                Some(id) => queries::clip_allowed(c, id, exercise_id, user_id)?,
+            };
+            let parent = match parsed.parent {
+                Some(id) => queries::find(c, id)?,
+                None => None,
+            };
+            let duration = videos::queries::find_asset(c, demo)?.and_then(|a| a.duration_sec);
+            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration))
+        })
+        .await?
+    };
+    if !video_ok {
+        errors.add("video_id", "Choose one of your own videos.");
+    }
+    if !clip_ok {
+        errors.add(
+            "clip_id",
+            "Choose a clip from this exercise's thread or your own videos.",
+        );
+    }
+    // Replies hang under the top-level comment they answer.
+    let parent = match (parsed.parent, parent) {
+        (None, _) => None,
+        (Some(_), Some(parent)) if parent.exercise_id == exercise.id => Some(parent.parent_id.unwrap_or(parent.id)),
+        (Some(_), _) => {
+            errors.add("text", "The comment you answered no longer exists.");
+            None
+        }
+    };
+    if let (Some((_, end)), Some(duration)) = (parsed.range, duration) {
+        if end > f64::from(duration) + 0.5 {
+            errors.add(
+                "range_end",
+                format!(
+                    "The demonstration is only {} long.",
+                    videos::pages::clock(f64::from(duration))
+                ),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    Ok(Ok(Draft {
+        text: parsed.text,
+        video: parsed.video,
+        clip: parsed.clip,
+        range: parsed.range,
+        parent,
+        compare_offset: parsed.compare_offset,
+    }))
+}
+
+pub async fn create(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+    form: web::Form<CommentForm>,
+) -> AppResult<HttpResponse> {
+    let exercise = load(&state, id.into_inner()).await?;
+    let form = form.into_inner();
+    let draft = match form.parse() {
+        Ok(parsed) => draft_for(&state, &user, &exercise, parsed, None).await?,
+        Err(errors) => Err(errors),
+    };
+    let draft = match draft {
+        Ok(draft) => draft,
+        Err(errors) => {
+            let page = exercise_page(ctx, &state, &user, exercise.id, 0, form, errors).await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let (author, target) = (user.id, exercise.clone());
+    let comment = db::run(&state.pool, move |c| queries::create(c, author, &target, &draft)).await?;
+    flash(
+        &req,
+        Level::Success,
+        if comment.parent_id.is_some() {
+            "Your reply is posted."
+        } else {
+            "Your comment is posted."
+        },
+    );
+    Ok(see_other(&format!(
+        "/exercises/{}#comment-{}",
+        exercise.id,
+        comment.parent_id.unwrap_or(comment.id)
+    )))
+}
+
+/// The comment and its exercise, if this user may change it (403 if not).
+async fn changeable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(Comment, Exercise)> {
+    let comment = db::run(&state.pool, move |c| queries::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !can_change(user, &comment) {
+        return Err(AppError::Forbidden);
+    }
+    let exercise = load(state, comment.exercise_id).await?;
+    Ok((comment, exercise))
+}
+
+fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
+    let seconds = |v: Option<f64>| v.map(|s| format!("{s}")).unwrap_or_default();
+    CommentForm {
+        text: comment.text.clone().unwrap_or_default(),
+        video_id: if comment.has_own_video(exercise) && comment.clip_id.is_none() {
+            comment.video_asset_id.to_string()
+        } else {
+            String::new()
+        },
+        clip_id: comment.clip_id.map(|id| id.to_string()).unwrap_or_default(),
+        range_start: seconds(comment.range_start),
+        range_end: seconds(comment.range_end),
+        parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
+        compare_offset: seconds(comment.compare_offset),
+    }
+}
+
+async fn edit_page(
+    ctx: PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    comment: &Comment,
+    exercise: Exercise,
+    form: CommentForm,
+    errors: FieldErrors,
+) -> AppResult<EditCommentPage> {
+    let mut videos = video_options(state, user.id).await?;
+    // The attached video stays choosable even when it is not the editor's.
+    if comment.has_own_video(&exercise)
+        && comment.clip_id.is_none()
+        && !videos.iter().any(|v| v.id == comment.video_asset_id.to_string())
+    {
+        let id = comment.video_asset_id;
+        if let Some(asset) = db::run(&state.pool, move |c| videos::queries::find_asset(c, id)).await? {
+            videos.insert(0, VideoOption::of_asset(&asset));
+        }
+    }
+    let (exercise_id, user_id) = (exercise.id, user.id);
+    let clips = db::run(&state.pool, move |c| queries::clip_choices(c, exercise_id, user_id)).await?;
+    Ok(EditCommentPage {
+        ctx,
+        comment_id: comment.id.to_string(),
+        exercise,
+        form,
+        errors,
+        videos,
+        clips: clips.iter().map(VideoOption::of_clip).collect(),
+        max_upload_mb: state.settings.max_upload_bytes / 1024 / 1024,
+    })
+}
+
+pub async fn edit_form(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
+    let form = form_of(&comment, &exercise);
+    let page = edit_page(ctx, &state, &user, &comment, exercise, form, FieldErrors::default()).await?;
+    render(&page)
+}
+
+pub async fn update(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+    form: web::Form<CommentForm>,
+) -> AppResult<HttpResponse> {
+    let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
+    let mut form = form.into_inner();
+    // Where a comment sits in the thread does not change on edit.
+    form.parent_id = comment.parent_id.map(|id| id.to_string()).unwrap_or_default();
+    let draft = match form.parse() {
+        Ok(parsed) => draft_for(&state, &user, &exercise, parsed, Some(&comment)).await?,
+        Err(errors) => Err(errors),
+    };
+    let draft = match draft {
+        Ok(draft) => draft,
+        Err(errors) => {
+            let page = edit_page(ctx, &state, &user, &comment, exercise, form, errors).await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let (target, on) = (comment.clone(), exercise.clone());
+    db::run(&state.pool, move |c| queries::update(c, &target, &on, &draft)).await?;
+    flash(&req, Level::Success, "The comment is saved.");
+    Ok(see_other(&format!(
+        "/exercises/{}#comment-{}",
+        exercise.id,
+        comment.parent_id.unwrap_or(comment.id)
+    )))
+}
+
+pub async fn delete_confirm(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
+    let comment_id = comment.id;
+    let replies = db::run(&state.pool, move |c| queries::reply_count(c, comment_id)).await?;
+    let text = comment.text.clone().unwrap_or_default();
+    let excerpt = if text.chars().count() > 140 {
+        format!("{}…", text.chars().take(140).collect::<String>())
+    } else {
+        text
+    };
+    render(&DeleteCommentPage {
+        ctx,
+        comment_id: comment.id.to_string(),
+        exercise,
+        excerpt,
+        replies,
+    })
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
+    let target = comment.clone();
+    let replies = db::run(&state.pool, move |c| queries::delete(c, &target)).await?;
+    flash(
+        &req,
+        Level::Success,
+        match replies {
+            0 => "The comment is deleted.".to_owned(),
+            1 => "The comment and its reply are deleted.".to_owned(),
+            n => format!("The comment and its {n} replies are deleted."),
+        },
+    );
+    Ok(see_other(&format!("/exercises/{}#comments", exercise.id)))
+}
+
+#[derive(Deserialize)]
+pub struct CompareQuery {
+    offset: Option<String>,
+}
+
+/// The attempt next to the demonstration, with one set of controls and an
+/// adjustable offset; a reply from here keeps the offset. Opened from a
+/// reply that kept one, it compares that reply's parent at that offset.
+pub async fn compare(
+    ctx: PageCtx,
+    // Everyone logged in sees every exercise and its thread.
+    _user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+    query: web::Query<CompareQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let comment = db::run(&state.pool, move |c| queries::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let exercise = load(&state, comment.exercise_id).await?;
+    let demo_id = exercise.video_asset_id;
+    let (media, demo, author) = {
+        let target = comment.clone();
+        db::run(&state.pool, move |c| {
+            let media = load_media(c, &[&target])?;
+            let demo = videos::queries::find_asset(c, demo_id)?;
+            let author = queries::thread_author(c, target.author_id)?;
+            Ok::<_, diesel::result::Error>((media, demo, author))
+        })
+        .await?
+    };
+    let demo = demo.ok_or(AppError::NotFound)?;
+    let attempt = attachment(&media, &exercise, &comment).ok_or(AppError::NotFound)?;
+    let offset = query
+        .offset
+        .as_deref()
+        .and_then(|o| o.parse::<f64>().ok())
+        .filter(|o| o.is_finite() && o.abs() <= 3600.0)
+        .or(comment.compare_offset)
+        .unwrap_or(0.0);
+    render(&ComparePage {
+        ctx,
+        demonstration: VideoView::new(&demo, None),
+        attempt,
+        attempt_author: author,
+        offset,
+        parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
+        exercise,
+    })
+}

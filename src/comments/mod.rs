@@ -1,0 +1,27 @@
+//! Comments: the practice thread of an exercise — text, attempt videos,
+//! clips, pinned time ranges, replies and side-by-side comparison.
+
+pub mod forms;
+pub mod handlers;
+pub mod pages;
+pub mod queries;
+
+use actix_web::web;
+
+use crate::exercises::is_admin;
+use crate::web::auth::CurrentUser;
+use crate::web::get;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/exercises/{id}/comments", web::post().to(handlers::create))
+        .route("/comments/{id}/edit", get().to(handlers::edit_form))
+        .route("/comments/{id}/edit", web::post().to(handlers::update))
+        .route("/comments/{id}/delete", get().to(handlers::delete_confirm))
+        .route("/comments/{id}/delete", web::post().to(handlers::delete))
+        .route("/comments/{id}/compare", get().to(handlers::compare));
+}
+
+/// People edit and delete their own comments; admins any.
+pub fn can_change(user: &CurrentUser, comment: &queries::Comment) -> bool {
+    comment.author_id == user.id || is_admin(user)
+}

@@ -1,0 +1,322 @@
+//! Exercises in the database. Counters in `accounts_usermetrics` change in
+//! the same transaction as the rows they count, so they stay exact.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::schema::{
+    accounts_profile, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset, exercises_exercise,
+};
+use crate::db::{self, DbConn, Id, Ts};
+
+pub const PAGE_SIZE: i64 = 20;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = exercises_exercise)]
+pub struct Exercise {
+    pub id: Id,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub created_by_id: i32,
+    pub video_asset_id: Id,
+}
+
+/// What a library card shows.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub exercise: Exercise,
+    pub coach: String,
+    pub poster_path: Option<String>,
+    pub youtube_url: Option<String>,
+    pub duration_sec: Option<i32>,
+    pub comment_count: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub search: Option<String>,
+    pub coach: Option<i32>,
+    pub page: i64,
+}
+
+/// `%term%` for LIKE, with the wildcards in the term taken literally.
+fn like_pattern(term: &str) -> String {
+    let escaped = term
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+macro_rules! filtered {
+    ($filter:expr) => {{
+        let mut query = exercises_exercise::table
+            .inner_join(auth_user::table)
+            .inner_join(core_videoasset::table)
+            .into_boxed();
+        if let Some(term) = $filter.search.as_deref() {
+            let pattern = like_pattern(term);
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(exercises_exercise.name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(coalesce(exercises_exercise.description, '')) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        if let Some(coach) = $filter.coach {
+            query = query.filter(exercises_exercise::created_by_id.eq(coach));
+        }
+        query
+    }};
+}
+
+/// Exercise, creator's username, first and last name, and the video's
+/// poster, YouTube link and duration.
+type CardRow = (
+    Exercise,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+);
+
+/// A page of the library, newest first, and how many match in all.
+pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)> {
+    let total: i64 = filtered!(filter).count().get_result(conn)?;
+    let rows: Vec<CardRow> = filtered!(filter)
+        .order((exercises_exercise::created_at.desc(), exercises_exercise::id.desc()))
+        .offset(filter.page.max(0) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .select((
+            Exercise::as_select(),
+            auth_user::username,
+            auth_user::first_name,
+            auth_user::last_name,
+            core_videoasset::poster_path,
+            core_videoasset::youtube_url,
+            core_videoasset::duration_sec,
+        ))
+        .load(conn)?;
+    let ids: Vec<Id> = rows.iter().map(|r| r.0.id).collect();
+    // One grouped count for the page, not one query per card.
+    let counts: Vec<(Id, i64)> = comments_videocomment::table
+        .filter(comments_videocomment::exercise_id.eq_any(&ids))
+        .group_by(comments_videocomment::exercise_id)
+        .select((comments_videocomment::exercise_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let cards = rows
+        .into_iter()
+        .map(
+            |(exercise, username, first, last, poster_path, youtube_url, duration_sec)| {
+                let comment_count = counts.iter().find(|(id, _)| *id == exercise.id).map_or(0, |(_, n)| *n);
+                Card {
+                    coach: person_name(&username, &first, &last),
+                    exercise,
+                    poster_path,
+                    youtube_url,
+                    duration_sec,
+                    comment_count,
+                }
+            },
+        )
+        .collect();
+    Ok((cards, total))
+}
+
+pub fn person_name(username: &str, first: &str, last: &str) -> String {
+    let full = format!("{} {}", first.trim(), last.trim());
+    if full.trim().is_empty() {
+        username.to_owned()
+    } else {
+        full.trim().to_owned()
+    }
+}
+
+/// People who have published exercises, for the library's coach filter.
+pub fn coaches(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
+    let rows: Vec<(i32, String, String, String)> = auth_user::table
+        .filter(diesel::dsl::exists(
+            exercises_exercise::table.filter(exercises_exercise::created_by_id.eq(auth_user::id)),
+        ))
+        .select((
+            auth_user::id,
+            auth_user::username,
+            auth_user::first_name,
+            auth_user::last_name,
+        ))
+        .order(auth_user::username.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, u, f, l)| (id, person_name(&u, &f, &l)))
+        .collect())
+}
+
+pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Exercise>> {
+    exercises_exercise::table
+        .find(id)
+        .select(Exercise::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The exercise with its creator's name.
+pub fn find_with_coach(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Exercise, String)>> {
+    let found: Option<(Exercise, String, String, String)> = exercises_exercise::table
+        .inner_join(auth_user::table)
+        .filter(exercises_exercise::id.eq(id))
+        .select((
+            Exercise::as_select(),
+            auth_user::username,
+            auth_user::first_name,
+            auth_user::last_name,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(e, u, f, l)| (e, person_name(&u, &f, &l))))
+}
+
+pub fn comment_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
+    comments_videocomment::table
+        .filter(comments_videocomment::exercise_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// A checked exercise, ready to save.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub name: String,
+    pub description: Option<String>,
+    pub video_asset_id: Id,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("you already have an exercise with this name")]
+    NameTaken,
+    #[error(transparent)]
+    Database(#[from] DieselError),
+}
+
+fn name_taken(conn: &mut DbConn, creator: i32, name: &str, except: Option<Id>) -> QueryResult<bool> {
+    let same = exercises_exercise::table
+        .filter(exercises_exercise::created_by_id.eq(creator))
+        .filter(exercises_exercise::name.eq(name))
+        .select(exercises_exercise::id)
+        .load::<Id>(conn)?;
+    Ok(same.into_iter().any(|id| Some(id) != except))
+}
+
+fn map_unique(error: DieselError) -> SaveError {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => SaveError::NameTaken,
+        other => SaveError::Database(other),
+    }
+}
+
+/// Adds `delta` to one of a user's counters, never below zero.
+pub fn bump_metric(conn: &mut DbConn, user_id: i32, counter: Counter, delta: i32) -> QueryResult<()> {
+    let profile = accounts_profile::table
+        .filter(accounts_profile::user_id.eq(user_id))
+        .select(accounts_profile::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let Some(profile) = profile else { return Ok(()) };
+    let target = accounts_usermetrics::table.filter(accounts_usermetrics::profile_id.eq(profile));
+    let current: i32 = match counter {
+        Counter::Exercises => target
+            .select(accounts_usermetrics::exercises_created)
+            .first(conn)
+            .optional()?,
+        Counter::Comments => target
+            .select(accounts_usermetrics::comments_made)
+            .first(conn)
+            .optional()?,
+    }
+    .unwrap_or(0);
+    let next = (current + delta).max(0);
+    match counter {
+        Counter::Exercises => diesel::update(target)
+            .set(accounts_usermetrics::exercises_created.eq(next))
+            .execute(conn)?,
+        Counter::Comments => diesel::update(target)
+            .set(accounts_usermetrics::comments_made.eq(next))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Exercises,
+    Comments,
+}
+
+pub fn create(conn: &mut DbConn, creator: i32, draft: &Draft) -> Result<Exercise, SaveError> {
+    db::write_transaction(conn, |c| {
+        if name_taken(c, creator, &draft.name, None)? {
+            return Err(SaveError::NameTaken);
+        }
+        let now = Ts::now();
+        let id = Id::new();
+        diesel::insert_into(exercises_exercise::table)
+            .values((
+                exercises_exercise::id.eq(id),
+                exercises_exercise::name.eq(&draft.name),
+                exercises_exercise::description.eq(draft.description.as_deref()),
+                exercises_exercise::created_at.eq(now),
+                exercises_exercise::updated_at.eq(now),
+                exercises_exercise::created_by_id.eq(creator),
+                exercises_exercise::video_asset_id.eq(draft.video_asset_id),
+            ))
+            .execute(c)
+            .map_err(map_unique)?;
+        bump_metric(c, creator, Counter::Exercises, 1)?;
+        find(c, id)?.ok_or(SaveError::Database(DieselError::NotFound))
+    })
+}
+
+pub fn update(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> Result<(), SaveError> {
+    db::write_transaction(conn, |c| {
+        if name_taken(c, exercise.created_by_id, &draft.name, Some(exercise.id))? {
+            return Err(SaveError::NameTaken);
+        }
+        diesel::update(exercises_exercise::table.find(exercise.id))
+            .set((
+                exercises_exercise::name.eq(&draft.name),
+                exercises_exercise::description.eq(draft.description.as_deref()),
+                exercises_exercise::video_asset_id.eq(draft.video_asset_id),
+                exercises_exercise::updated_at.eq(Ts::now()),
+            ))
+            .execute(c)
+            .map_err(map_unique)?;
+        Ok(())
+    })
+}
+
+/// Deletes the exercise and (by cascade) its comments, keeping every
+/// author's counters exact. Returns how many comments went with it.
+pub fn delete(conn: &mut DbConn, exercise: &Exercise) -> QueryResult<i64> {
+    db::write_transaction(conn, |c| {
+        let authors: Vec<(i32, i64)> = comments_videocomment::table
+            .filter(comments_videocomment::exercise_id.eq(exercise.id))
+            .group_by(comments_videocomment::author_id)
+            .select((comments_videocomment::author_id, diesel::dsl::count_star()))
+            .load(c)?;
+        let mut removed = 0;
+        for (author, count) in authors {
+            bump_metric(c, author, Counter::Comments, -(count as i32))?;
+            removed += count;
+        }
+        diesel::delete(exercises_exercise::table.find(exercise.id)).execute(c)?;
+        bump_metric(c, exercise.created_by_id, Counter::Exercises, -1)?;
+        Ok(removed)
+    })
+}
