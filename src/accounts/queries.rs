@@ -435,3 +435,92 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser) -> Result<i32, CreateUserEr
         Ok(user_id)
     })
 }
+
+/// Adds `delta` to one of a user's counters, never below zero.
+pub fn bump_metric(conn: &mut DbConn, user_id: i32, counter: Counter, delta: i32) -> QueryResult<()> {
+    let profile = accounts_profile::table
+        .filter(accounts_profile::user_id.eq(user_id))
+        .select(accounts_profile::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let Some(profile) = profile else { return Ok(()) };
+    let target = accounts_usermetrics::table.filter(accounts_usermetrics::profile_id.eq(profile));
+    let column_value = |c: &mut DbConn, counter: Counter| -> QueryResult<Option<i32>> {
+        match counter {
+            Counter::Exercises => target
+                .select(accounts_usermetrics::exercises_created)
+                .first(c)
+                .optional(),
+            Counter::Comments => target.select(accounts_usermetrics::comments_made).first(c).optional(),
+            Counter::VideoSeconds => target
+                .select(accounts_usermetrics::total_video_time)
+                .first(c)
+                .optional(),
+        }
+    };
+    let next = column_value(conn, counter)?.unwrap_or(0).saturating_add(delta).max(0);
+    match counter {
+        Counter::Exercises => diesel::update(target)
+            .set(accounts_usermetrics::exercises_created.eq(next))
+            .execute(conn)?,
+        Counter::Comments => diesel::update(target)
+            .set(accounts_usermetrics::comments_made.eq(next))
+            .execute(conn)?,
+        Counter::VideoSeconds => diesel::update(target)
+            .set(accounts_usermetrics::total_video_time.eq(next))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Exercises,
+    Comments,
+    /// Seconds of the videos the user uploaded.
+    VideoSeconds,
+}
+
+/// The name shown for a person: their chosen display name, else their full
+/// name, else their username. The one rule, for the navigation bar, the
+/// library, the thread and emails alike.
+pub fn display_name(username: &str, first: &str, last: &str, preferences: &Preferences) -> String {
+    if let Some(name) = &preferences.display_name {
+        return name.clone();
+    }
+    let full = format!("{} {}", first.trim(), last.trim());
+    if full.trim().is_empty() {
+        username.to_owned()
+    } else {
+        full.trim().to_owned()
+    }
+}
+
+/// Display names of these users, in one query.
+pub fn display_names(conn: &mut DbConn, ids: &[i32]) -> QueryResult<std::collections::HashMap<i32, String>> {
+    let rows: Vec<(i32, String, String, String, Option<Json>)> = auth_user::table
+        .left_join(accounts_profile::table)
+        .filter(auth_user::id.eq_any(ids))
+        .select((
+            auth_user::id,
+            auth_user::username,
+            auth_user::first_name,
+            auth_user::last_name,
+            accounts_profile::preferences.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, first, last, preferences)| {
+            let preferences = preferences.map(|p| Preferences::from_json(&p)).unwrap_or_default();
+            (id, display_name(&username, &first, &last, &preferences))
+        })
+        .collect())
+}
+
+/// One user's display name ("someone" for a user that no longer exists).
+pub fn display_name_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {
+    Ok(display_names(conn, &[id])?
+        .remove(&id)
+        .unwrap_or_else(|| "someone".to_owned()))
+}

@@ -63,6 +63,8 @@ pub struct CommentView {
     pub compare_url: Option<String>,
     /// On a reply that kept a comparison's offset: the comparison, reopened.
     pub reopen_url: Option<String>,
+    /// The attached video's own page (where clips are cut).
+    pub video_url: Option<String>,
     pub compare_offset: Option<f64>,
 }
 

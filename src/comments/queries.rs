@@ -4,9 +4,10 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{auth_user, comments_videocomment, core_videoclip};
+use crate::accounts::queries::display_names;
+use crate::db::schema::{comments_videocomment, core_videoclip};
 use crate::db::{self, DbConn, Id, Ts};
-use crate::exercises::queries::{bump_metric, person_name, Counter, Exercise};
+use crate::exercises::queries::{bump_metric, Counter, Exercise};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -50,22 +51,13 @@ pub struct Entry {
 
 fn authored(conn: &mut DbConn, comments: Vec<Comment>) -> QueryResult<Vec<Authored>> {
     let ids: Vec<i32> = comments.iter().map(|c| c.author_id).collect();
-    let people: Vec<(i32, String, String, String)> = auth_user::table
-        .filter(auth_user::id.eq_any(ids))
-        .select((
-            auth_user::id,
-            auth_user::username,
-            auth_user::first_name,
-            auth_user::last_name,
-        ))
-        .load(conn)?;
+    let names = display_names(conn, &ids)?;
     Ok(comments
         .into_iter()
         .map(|comment| {
-            let author = people
-                .iter()
-                .find(|(id, ..)| *id == comment.author_id)
-                .map(|(_, u, f, l)| person_name(u, f, l))
+            let author = names
+                .get(&comment.author_id)
+                .cloned()
                 .unwrap_or_else(|| "someone".to_owned());
             Authored { comment, author }
         })
@@ -244,16 +236,4 @@ pub fn clip_allowed(conn: &mut DbConn, clip_id: Id, exercise_id: Id, user_id: i3
     Ok(clip_choices(conn, exercise_id, user_id)?
         .iter()
         .any(|c| c.id == clip_id))
-}
-
-/// The display name of a comment's author.
-pub fn thread_author(conn: &mut DbConn, user_id: i32) -> QueryResult<String> {
-    let found: Option<(String, String, String)> = auth_user::table
-        .find(user_id)
-        .select((auth_user::username, auth_user::first_name, auth_user::last_name))
-        .first(conn)
-        .optional()?;
-    Ok(found
-        .map(|(u, f, l)| person_name(&u, &f, &l))
-        .unwrap_or_else(|| "someone".to_owned()))
 }

@@ -169,3 +169,20 @@ email!(EmailChangeEmail,
     valid_hours: i64,
     site: String,
 });
+
+email!(
+    CommentEmail,
+    "email/comment/subject.txt",
+    "email/comment/body.txt",
+    "email/comment/body.html",
+    {
+        recipient: String,
+        author: String,
+        exercise: String,
+        excerpt: String,
+        with_video: bool,
+        is_reply: bool,
+        link: String,
+        site: String,
+    }
+);

@@ -4,9 +4,7 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::schema::{
-    accounts_profile, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset, exercises_exercise,
-};
+use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, exercises_exercise};
 use crate::db::{self, DbConn, Id, Ts};
 
 pub const PAGE_SIZE: i64 = 20;
@@ -74,17 +72,9 @@ macro_rules! filtered {
     }};
 }
 
-/// Exercise, creator's username, first and last name, and the video's
-/// poster, YouTube link and duration.
-type CardRow = (
-    Exercise,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i32>,
-);
+/// Exercise, creator's username, and the video's poster, YouTube link and
+/// duration.
+type CardRow = (Exercise, String, Option<String>, Option<String>, Option<i32>);
 
 /// A page of the library, newest first, and how many match in all.
 pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)> {
@@ -96,14 +86,14 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)>
         .select((
             Exercise::as_select(),
             auth_user::username,
-            auth_user::first_name,
-            auth_user::last_name,
             core_videoasset::poster_path,
             core_videoasset::youtube_url,
             core_videoasset::duration_sec,
         ))
         .load(conn)?;
     let ids: Vec<Id> = rows.iter().map(|r| r.0.id).collect();
+    let creators: Vec<i32> = rows.iter().map(|r| r.0.created_by_id).collect();
+    let names = display_names(conn, &creators)?;
     // One grouped count for the page, not one query per card.
     let counts: Vec<(Id, i64)> = comments_videocomment::table
         .filter(comments_videocomment::exercise_id.eq_any(&ids))
@@ -112,50 +102,30 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)>
         .load(conn)?;
     let cards = rows
         .into_iter()
-        .map(
-            |(exercise, username, first, last, poster_path, youtube_url, duration_sec)| {
-                let comment_count = counts.iter().find(|(id, _)| *id == exercise.id).map_or(0, |(_, n)| *n);
-                Card {
-                    coach: person_name(&username, &first, &last),
-                    exercise,
-                    poster_path,
-                    youtube_url,
-                    duration_sec,
-                    comment_count,
-                }
-            },
-        )
+        .map(|(exercise, username, poster_path, youtube_url, duration_sec)| {
+            let comment_count = counts.iter().find(|(id, _)| *id == exercise.id).map_or(0, |(_, n)| *n);
+            Card {
+                coach: names.get(&exercise.created_by_id).cloned().unwrap_or(username),
+                exercise,
+                poster_path,
+                youtube_url,
+                duration_sec,
+                comment_count,
+            }
+        })
         .collect();
     Ok((cards, total))
 }
 
-pub fn person_name(username: &str, first: &str, last: &str) -> String {
-    let full = format!("{} {}", first.trim(), last.trim());
-    if full.trim().is_empty() {
-        username.to_owned()
-    } else {
-        full.trim().to_owned()
-    }
-}
-
 /// People who have published exercises, for the library's coach filter.
 pub fn coaches(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
-    let rows: Vec<(i32, String, String, String)> = auth_user::table
-        .filter(diesel::dsl::exists(
-            exercises_exercise::table.filter(exercises_exercise::created_by_id.eq(auth_user::id)),
-        ))
-        .select((
-            auth_user::id,
-            auth_user::username,
-            auth_user::first_name,
-            auth_user::last_name,
-        ))
-        .order(auth_user::username.asc())
+    let ids: Vec<i32> = exercises_exercise::table
+        .select(exercises_exercise::created_by_id)
+        .distinct()
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, u, f, l)| (id, person_name(&u, &f, &l)))
-        .collect())
+    let mut named: Vec<(i32, String)> = display_names(conn, &ids)?.into_iter().collect();
+    named.sort_by_key(|(_, name)| name.to_lowercase());
+    Ok(named)
 }
 
 pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Exercise>> {
@@ -168,18 +138,13 @@ pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Exercise>> {
 
 /// The exercise with its creator's name.
 pub fn find_with_coach(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Exercise, String)>> {
-    let found: Option<(Exercise, String, String, String)> = exercises_exercise::table
-        .inner_join(auth_user::table)
-        .filter(exercises_exercise::id.eq(id))
-        .select((
-            Exercise::as_select(),
-            auth_user::username,
-            auth_user::first_name,
-            auth_user::last_name,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(found.map(|(e, u, f, l)| (e, person_name(&u, &f, &l))))
+    match find(conn, id)? {
+        Some(exercise) => {
+            let coach = display_name_of(conn, exercise.created_by_id)?;
+            Ok(Some((exercise, coach)))
+        }
+        None => Ok(None),
+    }
 }
 
 pub fn comment_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
@@ -221,43 +186,8 @@ fn map_unique(error: DieselError) -> SaveError {
     }
 }
 
-/// Adds `delta` to one of a user's counters, never below zero.
-pub fn bump_metric(conn: &mut DbConn, user_id: i32, counter: Counter, delta: i32) -> QueryResult<()> {
-    let profile = accounts_profile::table
-        .filter(accounts_profile::user_id.eq(user_id))
-        .select(accounts_profile::id)
-        .first::<i64>(conn)
-        .optional()?;
-    let Some(profile) = profile else { return Ok(()) };
-    let target = accounts_usermetrics::table.filter(accounts_usermetrics::profile_id.eq(profile));
-    let current: i32 = match counter {
-        Counter::Exercises => target
-            .select(accounts_usermetrics::exercises_created)
-            .first(conn)
-            .optional()?,
-        Counter::Comments => target
-            .select(accounts_usermetrics::comments_made)
-            .first(conn)
-            .optional()?,
-    }
-    .unwrap_or(0);
-    let next = (current + delta).max(0);
-    match counter {
-        Counter::Exercises => diesel::update(target)
-            .set(accounts_usermetrics::exercises_created.eq(next))
-            .execute(conn)?,
-        Counter::Comments => diesel::update(target)
-            .set(accounts_usermetrics::comments_made.eq(next))
-            .execute(conn)?,
-    };
-    Ok(())
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum Counter {
-    Exercises,
-    Comments,
-}
+pub use crate::accounts::queries::{bump_metric, Counter};
+use crate::accounts::queries::{display_name_of, display_names};
 
 pub fn create(conn: &mut DbConn, creator: i32, draft: &Draft) -> Result<Exercise, SaveError> {
     db::write_transaction(conn, |c| {

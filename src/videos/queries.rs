@@ -358,27 +358,43 @@ pub struct Processed {
     pub renditions: BTreeMap<String, Rendition>,
 }
 
+/// The video is processed. The first time, its length counts towards the
+/// uploader's `total_video_time` (reprocessing does not count it again).
 pub fn set_processed(conn: &mut DbConn, id: Id, done: &Processed) -> QueryResult<()> {
     let now = Ts::now();
     let renditions =
         serde_json::to_value(&done.renditions).unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
-    diesel::update(core_videoasset::table.find(id))
-        .set((
-            core_videoasset::duration_sec.eq(Some(done.duration_sec)),
-            core_videoasset::width.eq(Some(done.width)),
-            core_videoasset::height.eq(Some(done.height)),
-            core_videoasset::poster_path.eq(done.poster_path.as_deref()),
-            core_videoasset::renditions.eq(Json(renditions)),
-            core_videoasset::processing_status.eq(Status::Ready.as_str()),
-            core_videoasset::processing_error.eq(None::<String>),
-            core_videoasset::processed_at.eq(Some(now)),
-            core_videoasset::is_valid.eq(true),
-            core_videoasset::validation_errors.eq(Json::empty_array()),
-            core_videoasset::last_validated.eq(Some(now)),
-            core_videoasset::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
+    crate::db::write_transaction(conn, |c| {
+        let (processed_before, uploader): (Option<Ts>, Option<i32>) = core_videoasset::table
+            .find(id)
+            .select((core_videoasset::processed_at, core_videoasset::uploaded_by_id))
+            .first(c)?;
+        diesel::update(core_videoasset::table.find(id))
+            .set((
+                core_videoasset::duration_sec.eq(Some(done.duration_sec)),
+                core_videoasset::width.eq(Some(done.width)),
+                core_videoasset::height.eq(Some(done.height)),
+                core_videoasset::poster_path.eq(done.poster_path.as_deref()),
+                core_videoasset::renditions.eq(Json(renditions)),
+                core_videoasset::processing_status.eq(Status::Ready.as_str()),
+                core_videoasset::processing_error.eq(None::<String>),
+                core_videoasset::processed_at.eq(Some(now)),
+                core_videoasset::is_valid.eq(true),
+                core_videoasset::validation_errors.eq(Json::empty_array()),
+                core_videoasset::last_validated.eq(Some(now)),
+                core_videoasset::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        if let (None, Some(uploader)) = (processed_before, uploader) {
+            crate::accounts::queries::bump_metric(
+                c,
+                uploader,
+                crate::accounts::queries::Counter::VideoSeconds,
+                done.duration_sec.max(0),
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The file is not a usable video: invalid, with the reasons, and failed.

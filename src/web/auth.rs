@@ -51,15 +51,7 @@ impl CurrentUser {
     /// The name shown for this user: their chosen display name, else their
     /// full name, else their username.
     pub fn display_name(&self) -> String {
-        if let Some(name) = &self.preferences.display_name {
-            return name.clone();
-        }
-        let full = format!("{} {}", self.first_name.trim(), self.last_name.trim());
-        if full.trim().is_empty() {
-            self.username.clone()
-        } else {
-            full.trim().to_owned()
-        }
+        queries::display_name(&self.username, &self.first_name, &self.last_name, &self.preferences)
     }
 
     pub fn nav(&self) -> NavUser {

@@ -52,6 +52,7 @@
           target.insertBefore(option, target.options[1] || null);
           target.value = body.id;
           text.textContent = "Uploaded: " + file.name + ". It is chosen below.";
+          cancel.hidden = true; bar.hidden = true;
           input.value = ""; input.disabled = false; if (submit) { submit.disabled = false; }
         } else {
           fail((body.errors && body.errors.join(" ")) || "The upload failed. Please try again.");
@@ -59,7 +60,7 @@
       });
       request.addEventListener("error", function () { fail("The connection was lost during the upload."); });
       request.addEventListener("abort", function () { fail("Upload cancelled."); });
-      progress.hidden = false; bar.value = 0; text.textContent = "Starting…";
+      progress.hidden = false; cancel.hidden = false; bar.hidden = false; bar.value = 0; text.textContent = "Starting…";
       input.disabled = true; if (submit) { submit.disabled = true; }
       request.send(data);
     });

@@ -18,17 +18,19 @@
     var m = Math.floor(s / 60), rest = s - m * 60;
     return m + ":" + (rest < 10 ? "0" : "") + rest.toFixed(2);
   }
-  function describe() {
+  function describe(fillForm) {
     if (loopA === null && loopB === null) { status.textContent = "No loop set."; }
     else {
       status.textContent = "A " + (loopA === null ? "–" : clock(loopA)) + ", B " + (loopB === null ? "–" : clock(loopB)) +
         (looping ? " · looping" : "");
     }
     loopButton.setAttribute("aria-pressed", looping ? "true" : "false");
-    // Fill the comment form's range, so a comment can pin what is looped.
+    // Your own A and B fill the comment form's range, so a comment can pin
+    // what you looped (a chip from someone else's comment does not).
+    if (!fillForm) { return; }
     var a = document.querySelector("[data-range-input=a]"), b = document.querySelector("[data-range-input=b]");
-    if (a && loopA !== null) { a.value = loopA.toFixed(2); }
-    if (b && loopB !== null) { b.value = loopB.toFixed(2); }
+    if (a) { a.value = loopA === null ? "" : loopA.toFixed(2); }
+    if (b) { b.value = loopB === null ? "" : loopB.toFixed(2); }
   }
 
   var speed = controls.querySelector("[data-speed]");
@@ -68,7 +70,7 @@
       if (button.getAttribute("data-mark") === "a") { loopA = video.currentTime; }
       else { loopB = video.currentTime; }
       if (loopA !== null && loopB !== null && loopB < loopA) { var t = loopA; loopA = loopB; loopB = t; }
-      describe();
+      describe(true);
     });
   });
   loopButton.addEventListener("click", function () {
@@ -78,10 +80,10 @@
     }
     looping = !looping;
     if (looping) { video.currentTime = loopA; video.play(); }
-    describe();
+    describe(false);
   });
   controls.querySelector("[data-clear-loop]").addEventListener("click", function () {
-    loopA = loopB = null; looping = false; describe();
+    loopA = loopB = null; looping = false; describe(true);
   });
   video.addEventListener("timeupdate", function () {
     if (looping && loopB !== null && video.currentTime >= loopB) { video.currentTime = loopA; }
@@ -93,7 +95,7 @@
       loopA = parseFloat(chip.getAttribute("data-range-start"));
       loopB = parseFloat(chip.getAttribute("data-range-end"));
       looping = true;
-      describe();
+      describe(false);
       video.currentTime = loopA;
       video.play();
       video.scrollIntoView({ behavior: "smooth", block: "center" });

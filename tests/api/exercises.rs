@@ -174,6 +174,9 @@ async fn the_practice_loop_works_end_to_end() {
     );
     assert_eq!(metrics(&app, coach_id), (1, 1));
 
+    let mail = app.mail.wait_for_mail_to("student_sam@example.com").await;
+    assert!(mail.subject().contains("replied to you"), "{}", mail.subject());
+
     // The student sees the reply under their comment, with the clip playing.
     let page = app.page_with(&student, &format!("/exercises/{exercise}")).await;
     let replies = page.select_text(&format!("#comment-{comment} .replies .comment"));
