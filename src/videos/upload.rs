@@ -20,8 +20,9 @@ use crate::web::auth::CurrentUser;
 
 /// The form field that carries the file.
 pub const FILE_FIELD: &str = "file";
-/// Other fields of the form are small; they are read and ignored.
-const OTHER_FIELD_LIMIT: u64 = 64 * 1024;
+/// Other fields of the form are small; they are read and ignored, up to
+/// this much in all.
+const OTHER_FIELDS_LIMIT: u64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -38,6 +39,9 @@ pub enum UploadError {
     /// The form could not be read (a client that went away, a broken body).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// More than the one file (and a few small fields) the form sends.
+    #[error("unexpected form content")]
+    ExtraContent,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -83,6 +87,7 @@ pub async fn receive(
     limit: u64,
 ) -> Result<(Received, String), UploadError> {
     let mut file: Option<(Received, String)> = None;
+    let mut other_bytes = 0u64;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| UploadError::Interrupted(e.to_string()))?;
         let is_file = field.name() == Some(FILE_FIELD)
@@ -92,15 +97,12 @@ pub async fn receive(
                 .is_some()
             && file.is_none();
         if !is_file {
-            let mut seen = 0u64;
             while let Some(chunk) = field.next().await {
-                seen += chunk
+                other_bytes += chunk
                     .map_err(|e| UploadError::Interrupted(e.to_string()))?
                     .len() as u64;
-                if seen > OTHER_FIELD_LIMIT {
-                    return Err(UploadError::Interrupted(
-                        "a form field is too large".to_owned(),
-                    ));
+                if other_bytes > OTHER_FIELDS_LIMIT {
+                    return Err(UploadError::ExtraContent);
                 }
             }
             continue;
