@@ -111,6 +111,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         url = %settings.database_url_redacted(),
         "starting Practika"
     );
+    let tmp = settings.upload_tmp_dir();
+    let removed = crate::media::storage::remove_abandoned_uploads(
+        &tmp,
+        std::time::Duration::from_secs(24 * 3600),
+    );
+    if removed > 0 {
+        tracing::info!(removed, folder = %tmp.display(), "removed uploads abandoned by a crash");
+    }
     let stop = shutdown_signal();
     let in_process = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(0));
     let worker_stop = stop.clone();
