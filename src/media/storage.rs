@@ -104,10 +104,10 @@ impl Storage {
     }
 }
 
-/// Deletes upload temporary files (`upload-*.part`) in `dir` older than
-/// `age`: what a crash in the middle of an upload left. Younger ones may
-/// belong to uploads in progress on another node sharing the folder.
-pub fn remove_abandoned_uploads(dir: &Path, age: std::time::Duration) -> usize {
+/// Deletes temporary files (`<prefix>*.part`) in `dir` older than `age`:
+/// what a crash in the middle of an upload left. Younger ones may belong to
+/// uploads in progress on another node sharing the folder.
+pub fn remove_old_parts(dir: &Path, prefix: &str, age: std::time::Duration) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -121,7 +121,7 @@ pub fn remove_abandoned_uploads(dir: &Path, age: std::time::Duration) -> usize {
             .ok()
             .and_then(|at| at.elapsed().ok())
             .is_some_and(|elapsed| elapsed > age);
-        if name.starts_with("upload-")
+        if name.starts_with(prefix)
             && name.ends_with(".part")
             && old
             && std::fs::remove_file(entry.path()).is_ok()
@@ -256,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn only_old_abandoned_uploads_are_removed() -> io::Result<()> {
+    fn only_old_abandoned_parts_are_removed() -> io::Result<()> {
         let dir = std::env::temp_dir().join(format!("practika-tmp-{}", Id::new().0));
         std::fs::create_dir_all(&dir)?;
         let day = std::time::Duration::from_secs(24 * 3600);
@@ -268,7 +268,7 @@ mod tests {
             .set_modified(std::time::SystemTime::now() - 2 * day)?;
         std::fs::write(dir.join("upload-new.part"), b"x")?;
         std::fs::write(dir.join("keep.txt"), b"x")?;
-        assert_eq!(remove_abandoned_uploads(&dir, day), 1);
+        assert_eq!(remove_old_parts(&dir, "upload-", day), 1);
         assert!(!old.exists() && dir.join("upload-new.part").exists());
         std::fs::remove_dir_all(dir)
     }

@@ -149,8 +149,13 @@ pub async fn upload(
     };
     let (size, store_user) = (received.size, user.clone());
     let storage = storage(&state);
+    let staging = storage.clone();
+    let staged = web::block(move || upload::stage(&staging, received))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("staging the upload: {e}")))?
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("staging the upload")))?;
     let stored = db::run(&state.pool, move |c| {
-        upload::store(c, &storage, received, &filename, &store_user)
+        upload::store(c, &storage, staged, &filename, &store_user)
     })
     .await?;
     let (asset, message) = match stored {

@@ -3,7 +3,7 @@
 //! (its first bytes, then ffprobe's verdict), and is then either matched to
 //! an existing copy of the same bytes or moved into the media folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
 use diesel::prelude::*;
@@ -15,7 +15,7 @@ use super::{can_view, Status};
 use crate::db::{self, DbConn, Id, Ts};
 use crate::media::intake::{Intake, IntakeError, Received};
 use crate::media::probe::{self, ProbeError};
-use crate::media::{PartFile, Storage, Tools};
+use crate::media::{Container, PartFile, Storage, Tools};
 use crate::web::auth::CurrentUser;
 
 /// The form field that carries the file.
@@ -163,23 +163,58 @@ pub enum Stored {
     Existing(Asset),
 }
 
-/// Stores a checked upload, in one transaction with its row and job.
+/// A checked upload moved next to its final place in the media folder,
+/// under a temporary name.
+#[derive(Debug)]
+pub struct Staged {
+    id: Id,
+    part: PartFile,
+    relative: String,
+    target: PathBuf,
+    sha256: String,
+    size: u64,
+    container: Container,
+}
+
+/// Moves the upload into the media folder under a temporary name (blocking).
+/// Done before the database transaction: when the media folder is another
+/// file system this is a copy, which must not hold the database's lock.
+pub fn stage(storage: &Storage, upload: Received) -> std::io::Result<Staged> {
+    let id = Id::new();
+    let relative = Storage::original_path(id, upload.container.extension());
+    let (staged, target) = storage.part_for(&relative)?;
+    upload.part.persist(staged.path())?;
+    Ok(Staged {
+        id,
+        part: staged,
+        relative,
+        target,
+        sha256: upload.sha256,
+        size: upload.size,
+        container: upload.container,
+    })
+}
+
+/// Stores a staged upload, in one transaction with its row and job.
 ///
 /// The same bytes are kept once. If the uploader can already see a video
 /// with this checksum, that video is the answer. Otherwise, if a copy
 /// exists that they may not see (someone else's), they get their own row
 /// that shares its files — and its processing results, when done — so
-/// neither user sees the other's video. Only new bytes are moved into the
-/// media folder, under a uuid name.
+/// neither user sees the other's video. Only new bytes are renamed into
+/// place, under a uuid name; otherwise the staged file is deleted.
 pub fn store(
     conn: &mut DbConn,
     storage: &Storage,
-    upload: Received,
+    upload: Staged,
     orig_filename: &str,
     user: &CurrentUser,
 ) -> anyhow::Result<Stored> {
-    let Received {
+    let Staged {
+        id,
         part,
+        relative,
+        target,
         sha256,
         size,
         container,
@@ -197,7 +232,6 @@ pub fn store(
                 return Ok((Stored::Existing(copy.clone()), None));
             }
         }
-        let id = Id::new();
         if let Some(copy) = copies.iter().find(|copy| file_exists(storage, copy)) {
             let mut new = NewAsset::upload(
                 id,
@@ -220,12 +254,9 @@ pub fn store(
             }
             return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
         }
-        let relative = Storage::original_path(id, container.extension());
-        let target = storage
-            .resolve(&relative)
-            .ok_or_else(|| anyhow::anyhow!("the media folder path is unusable"))?;
+        // Same folder: an atomic rename.
         part.persist(&target)?;
-        // Until the transaction commits, the moved file is temporary again:
+        // Until the transaction commits, the file is temporary again:
         // removed if anything below (or the commit) fails.
         let placed = PartFile::new(target);
         let new = NewAsset::upload(
