@@ -269,20 +269,6 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
     jobs_job::table.find(id).first(conn).optional()
 }
 
-/// Jobs of one kind about one thing (`payload ->> key = value`), newest
-/// first. Filtered in Rust: the payload is JSON text on SQLite.
-pub fn find_by_payload(conn: &mut DbConn, kind: &str, key: &str, value: &str) -> QueryResult<Vec<Job>> {
-    let jobs: Vec<Job> = jobs_job::table
-        .filter(jobs_job::kind.eq(kind))
-        .order(jobs_job::id.desc())
-        .limit(1000)
-        .load(conn)?;
-    Ok(jobs
-        .into_iter()
-        .filter(|job| job.payload.0.get(key).and_then(|v| v.as_str()) == Some(value))
-        .collect())
-}
-
 /// Deletes `done` jobs last changed before `before` (failed ones stay).
 pub fn prune_done(conn: &mut DbConn, before: Ts) -> QueryResult<usize> {
     diesel::delete(

@@ -81,22 +81,51 @@ impl Storage {
         Ok((PartFile::new(part), target))
     }
 
-    /// Removes temporary files a killed process left in `relative_dir`.
-    pub fn remove_stale_parts(&self, relative_dir: &str) {
-        let Some(dir) = self.resolve(relative_dir) else {
+    /// Removes the temporary files that a killed process left for the file
+    /// at `relative` (only that file's: other jobs may be writing beside it).
+    pub fn remove_stale_parts(&self, relative: &str) {
+        let Some(target) = self.resolve(relative) else {
             return;
         };
+        let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+            return;
+        };
+        let prefix = format!(".{}.", name.to_string_lossy());
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') && name.ends_with(".part") {
+            if name.starts_with(&prefix) && name.ends_with(".part") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
     }
+}
+
+/// Deletes temporary files (`<prefix>*.part`) in `dir` older than `age`:
+/// what a crash in the middle of an upload left. Younger ones may belong to
+/// uploads in progress on another node sharing the folder.
+pub fn remove_old_parts(dir: &Path, prefix: &str, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if name.starts_with(prefix) && name.ends_with(".part") && old && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// A file being written. Dropped without [`PartFile::persist`] (an error, a
@@ -212,6 +241,39 @@ mod tests {
         std::fs::write(part.path(), b"abc")?;
         part.persist(&target)?;
         assert_eq!(std::fs::read(&target)?, b"abc");
+        std::fs::remove_dir_all(dir)
+    }
+
+    #[test]
+    fn only_old_abandoned_parts_are_removed() -> io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("practika-tmp-{}", Id::new().0));
+        std::fs::create_dir_all(&dir)?;
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let old = dir.join("upload-old.part");
+        std::fs::write(&old, b"x")?;
+        std::fs::File::options()
+            .write(true)
+            .open(&old)?
+            .set_modified(std::time::SystemTime::now() - 2 * day)?;
+        std::fs::write(dir.join("upload-new.part"), b"x")?;
+        std::fs::write(dir.join("keep.txt"), b"x")?;
+        assert_eq!(remove_old_parts(&dir, "upload-", day), 1);
+        assert!(!old.exists() && dir.join("upload-new.part").exists());
+        std::fs::remove_dir_all(dir)
+    }
+
+    #[test]
+    fn stale_parts_are_removed_only_for_their_file() -> io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("practika-storage-{}", Id::new().0));
+        let storage = Storage::new(&dir);
+        let (mine, _) = storage.part_for("posters/a.jpg")?;
+        let (theirs, _) = storage.part_for("posters/b.jpg")?;
+        std::fs::write(mine.path(), b"1")?;
+        std::fs::write(theirs.path(), b"2")?;
+        storage.remove_stale_parts("posters/a.jpg");
+        assert!(!mine.path().exists());
+        assert!(theirs.path().exists(), "another job's file is left alone");
+        drop((mine, theirs));
         std::fs::remove_dir_all(dir)
     }
 }

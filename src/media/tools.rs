@@ -45,7 +45,12 @@ impl Tools {
                 }
             }
         }
-        let ok = version(&self.ffmpeg).await.is_some() && version(&self.ffprobe).await.is_some();
+        // Both at once, briefly: a page waits for this at most once a minute.
+        let (ffmpeg, ffprobe) = tokio::join!(
+            version_within(&self.ffmpeg, Duration::from_secs(3)),
+            version_within(&self.ffprobe, Duration::from_secs(3))
+        );
+        let ok = ffmpeg.is_some() && ffprobe.is_some();
         if let Ok(mut cache) = CACHE.lock() {
             *cache = Some((key, Instant::now(), ok));
         }
@@ -83,9 +88,11 @@ pub struct ToolOutput {
 
 /// The first line of `program -version`, or `None` when it does not run.
 pub async fn version(program: &str) -> Option<String> {
-    let output = run(program, &[OsString::from("-version")], Duration::from_secs(10), &[])
-        .await
-        .ok()?;
+    version_within(program, Duration::from_secs(10)).await
+}
+
+async fn version_within(program: &str, limit: Duration) -> Option<String> {
+    let output = run(program, &[OsString::from("-version")], limit, &[]).await.ok()?;
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .next()

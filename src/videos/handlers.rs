@@ -21,6 +21,8 @@ use crate::web::page::{flash, render, render_status, Level, PageCtx};
 use crate::web::see_other;
 
 const PER_PAGE: i64 = 24;
+/// Room for the multipart framing and small fields around the file.
+const FORM_OVERHEAD: u64 = 1024 * 1024;
 
 fn is_staff(user: &CurrentUser) -> bool {
     user.is_staff || user.is_superuser
@@ -118,6 +120,17 @@ pub async fn upload(
 ) -> AppResult<HttpResponse> {
     let json = wants_json(&req);
     let limit = state.settings.max_upload_bytes;
+    // A body announced as too large is refused before a byte of it is read
+    // (the form's own fields and boundaries take far less than the margin).
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit.saturating_add(FORM_OVERHEAD)) {
+        drop(form);
+        return upload_refused(ctx, &state, &user, UploadError::TooLarge, json);
+    }
     let tools = Tools::from_settings(&state.settings);
     let received = async {
         let (received, filename) = upload::receive(form, &state.settings.upload_tmp_dir(), limit).await?;
@@ -131,8 +144,13 @@ pub async fn upload(
     };
     let (size, store_user) = (received.size, user.clone());
     let storage = storage(&state);
+    let staging = storage.clone();
+    let staged = web::block(move || upload::stage(&staging, received))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("staging the upload: {e}")))?
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("staging the upload")))?;
     let stored = db::run(&state.pool, move |c| {
-        upload::store(c, &storage, received, &filename, &store_user)
+        upload::store(c, &storage, staged, &filename, &store_user)
     })
     .await?;
     let (asset, message) = match stored {
@@ -196,6 +214,10 @@ fn upload_refused(
                 vec!["The upload was interrupted before the whole file arrived. Please try again.".to_owned()],
             )
         }
+        UploadError::ExtraContent => (
+            StatusCode::BAD_REQUEST,
+            vec!["Send one video file at a time, with the form on this page.".to_owned()],
+        ),
         UploadError::Unexpected(error) => return Err(AppError::Unexpected(error)),
     };
     tracing::info!(user_id = user.id, status = status.as_u16(), reason = %messages.join(" "), "upload refused");

@@ -86,11 +86,13 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     };
     let (width, height) = video.display_size();
 
-    // Whatever a killed run left half-written goes first.
-    ctx.storage.remove_stale_parts(&Storage::rendition_dir(id));
-    ctx.storage.remove_stale_parts("posters");
-
     let plan = transcode::renditions_for(width, height);
+    // Whatever a killed run of this job left half-written goes first.
+    ctx.storage.remove_stale_parts(&Storage::poster_path(id));
+    for (label, _) in transcode::RENDITIONS {
+        ctx.storage.remove_stale_parts(&Storage::rendition_path(id, label));
+    }
+
     let poster_size = plan.last().map(|(_, w, h)| (*w, *h)).unwrap_or((width, height));
     let poster_path = Storage::poster_path(id);
     let (part, target) = ctx
@@ -185,6 +187,7 @@ pub async fn cut_clip(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         }
     };
     let size = transcode::scaled(width, height, 720);
+    ctx.storage.remove_stale_parts(&clip.storage_path);
     let (part, target) = ctx
         .storage
         .part_for(&clip.storage_path)

@@ -3,7 +3,7 @@
 //! (its first bytes, then ffprobe's verdict), and is then either matched to
 //! an existing copy of the same bytes or moved into the media folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
 use diesel::prelude::*;
@@ -15,13 +15,14 @@ use super::{can_view, Status};
 use crate::db::{self, DbConn, Id, Ts};
 use crate::media::intake::{Intake, IntakeError, Received};
 use crate::media::probe::{self, ProbeError};
-use crate::media::{PartFile, Storage, Tools};
+use crate::media::{Container, PartFile, Storage, Tools};
 use crate::web::auth::CurrentUser;
 
 /// The form field that carries the file.
 pub const FILE_FIELD: &str = "file";
-/// Other fields of the form are small; they are read and ignored.
-const OTHER_FIELD_LIMIT: u64 = 64 * 1024;
+/// Other fields of the form are small; they are read and ignored, up to
+/// this much in all.
+const OTHER_FIELDS_LIMIT: u64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -38,6 +39,9 @@ pub enum UploadError {
     /// The form could not be read (a client that went away, a broken body).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// More than the one file (and a few small fields) the form sends.
+    #[error("unexpected form content")]
+    ExtraContent,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -77,17 +81,17 @@ pub fn clean_filename(raw: &str) -> String {
 /// the first problem; the temporary file is then removed.
 pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<(Received, String), UploadError> {
     let mut file: Option<(Received, String)> = None;
+    let mut other_bytes = 0u64;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| UploadError::Interrupted(e.to_string()))?;
         let is_file = field.name() == Some(FILE_FIELD)
             && field.content_disposition().and_then(|cd| cd.get_filename()).is_some()
             && file.is_none();
         if !is_file {
-            let mut seen = 0u64;
             while let Some(chunk) = field.next().await {
-                seen += chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?.len() as u64;
-                if seen > OTHER_FIELD_LIMIT {
-                    return Err(UploadError::Interrupted("a form field is too large".to_owned()));
+                other_bytes += chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?.len() as u64;
+                if other_bytes > OTHER_FIELDS_LIMIT {
+                    return Err(UploadError::ExtraContent);
                 }
             }
             continue;
@@ -146,23 +150,58 @@ pub enum Stored {
     Existing(Asset),
 }
 
-/// Stores a checked upload, in one transaction with its row and job.
+/// A checked upload moved next to its final place in the media folder,
+/// under a temporary name.
+#[derive(Debug)]
+pub struct Staged {
+    id: Id,
+    part: PartFile,
+    relative: String,
+    target: PathBuf,
+    sha256: String,
+    size: u64,
+    container: Container,
+}
+
+/// Moves the upload into the media folder under a temporary name (blocking).
+/// Done before the database transaction: when the media folder is another
+/// file system this is a copy, which must not hold the database's lock.
+pub fn stage(storage: &Storage, upload: Received) -> std::io::Result<Staged> {
+    let id = Id::new();
+    let relative = Storage::original_path(id, upload.container.extension());
+    let (staged, target) = storage.part_for(&relative)?;
+    upload.part.persist(staged.path())?;
+    Ok(Staged {
+        id,
+        part: staged,
+        relative,
+        target,
+        sha256: upload.sha256,
+        size: upload.size,
+        container: upload.container,
+    })
+}
+
+/// Stores a staged upload, in one transaction with its row and job.
 ///
 /// The same bytes are kept once. If the uploader can already see a video
 /// with this checksum, that video is the answer. Otherwise, if a copy
 /// exists that they may not see (someone else's), they get their own row
 /// that shares its files — and its processing results, when done — so
-/// neither user sees the other's video. Only new bytes are moved into the
-/// media folder, under a uuid name.
+/// neither user sees the other's video. Only new bytes are renamed into
+/// place, under a uuid name; otherwise the staged file is deleted.
 pub fn store(
     conn: &mut DbConn,
     storage: &Storage,
-    upload: Received,
+    upload: Staged,
     orig_filename: &str,
     user: &CurrentUser,
 ) -> anyhow::Result<Stored> {
-    let Received {
+    let Staged {
+        id,
         part,
+        relative,
+        target,
         sha256,
         size,
         container,
@@ -180,7 +219,6 @@ pub fn store(
                 return Ok((Stored::Existing(copy.clone()), None));
             }
         }
-        let id = Id::new();
         if let Some(copy) = copies.iter().find(|copy| file_exists(storage, copy)) {
             let mut new = NewAsset::upload(
                 id,
@@ -203,12 +241,9 @@ pub fn store(
             }
             return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
         }
-        let relative = Storage::original_path(id, container.extension());
-        let target = storage
-            .resolve(&relative)
-            .ok_or_else(|| anyhow::anyhow!("the media folder path is unusable"))?;
+        // Same folder: an atomic rename.
         part.persist(&target)?;
-        // Until the transaction commits, the moved file is temporary again:
+        // Until the transaction commits, the file is temporary again:
         // removed if anything below (or the commit) fails.
         let placed = PartFile::new(target);
         let new = NewAsset::upload(

@@ -34,6 +34,8 @@
     var message = $('upload-message');
     var submit = $('upload-submit');
     var cancel = $('upload-cancel');
+    var announce = $('upload-announce');
+    var announced = -1;
     var maxBytes = Number(form.getAttribute('data-max-bytes')) || 0;
     var maxMb = form.getAttribute('data-max-mb') || '';
     var xhr = null;
@@ -90,6 +92,11 @@
         bar.value = pct;
         bar.textContent = pct + '%';
         percent.textContent = pct + '%';
+        /* Screen readers hear every tenth, not every event. */
+        if (announce && Math.floor(pct / 10) !== announced) {
+          announced = Math.floor(pct / 10);
+          announce.textContent = 'Uploaded ' + pct + '%';
+        }
         if (now - lastTime >= 500) {
           var current = (e.loaded - lastLoaded) * 1000 / (now - lastTime);
           speed = speed ? speed * 0.7 + current * 0.3 : current;
@@ -105,6 +112,7 @@
       xhr.upload.addEventListener('load', function () {
         percent.textContent = '100%';
         detail.textContent = 'Checking the video…';
+        if (announce) { announce.textContent = 'Upload complete. Checking the video.'; }
       });
 
       xhr.addEventListener('load', function () {
@@ -133,6 +141,7 @@
       });
 
       bar.value = 0;
+      announced = -1;
       percent.textContent = '0%';
       detail.textContent = 'Starting…';
       progress.hidden = false;

@@ -252,6 +252,24 @@ async fn a_corrupt_video_is_refused_with_a_readable_reason() {
     assert_eq!(response.status().as_u16(), 422);
     assert!(response.text().await.expect("body").contains("Choose a video file"));
     assert_nothing_kept(&app);
+
+    // A good file with a large extra field is refused as a whole.
+    let response = client
+        .post(app.url(&format!("/videos?csrf_token={token}")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(sample_bytes(Sample::Small)).file_name("fine.mp4"),
+                )
+                .text("padding", "x".repeat(100 * 1024)),
+        )
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.text().await.expect("body").contains("one video file"));
+    assert_nothing_kept(&app);
 }
 
 #[actix_web::test]
@@ -261,10 +279,30 @@ async fn an_upload_over_the_limit_gets_413_and_leaves_nothing() {
     // A real video's first bytes (it would pass the type check), 3 MiB long.
     let mut bytes = sample_bytes(Sample::Hd);
     bytes.resize(3 * 1024 * 1024, 0);
-    let response = app.upload_with(&client, bytes, "huge.mp4").await;
+    // Announced with its length: refused before it is read.
+    let response = app.upload_with(&client, bytes.clone(), "huge.mp4").await;
     assert_eq!(response.status().as_u16(), 413);
     let body = response.text().await.expect("body");
     assert!(body.contains("larger than the upload limit of 1 MiB"), "{body}");
+    assert_nothing_kept(&app);
+
+    // Streamed without a length: stopped once the limit is passed.
+    let token = app.csrf_token_with(&client).await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .file_name("huge.mp4");
+    let response = client
+        .post(app.url(&format!("/videos?csrf_token={token}")))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 413);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("larger than the upload limit of 1 MiB"));
     assert_nothing_kept(&app);
     let form = app.page_with(&client, "/videos/new").await;
     assert_eq!(form.attr("#upload-form", "data-max-bytes").as_deref(), Some("1048576"));
