@@ -447,9 +447,10 @@ pub async fn delete(
     let (actor, lookup) = (staff.0.clone(), id.clone());
     let deleted = db::run(&state.pool, move |c| {
         let result = db::write_transaction(c, |c| {
+            let files = model.stored_files(c, &lookup)?;
             let entry = model.delete(c, &lookup, &actor)?;
             audit::record(c, actor.id, std::slice::from_ref(&entry))?;
-            Ok::<_, StaffError>(entry)
+            Ok::<_, StaffError>((entry, files))
         });
         match result {
             Err(StaffError::Refused(message)) => Ok(Err(message)),
@@ -458,7 +459,11 @@ pub async fn delete(
     })
     .await?;
     match deleted {
-        Ok(entry) => {
+        Ok((entry, files)) => {
+            if !files.is_empty() {
+                let storage = crate::media::Storage::new(state.settings.media_dir());
+                crate::web::blocking(move || remove_files(&storage, &files)).await?;
+            }
             flash(
                 &req,
                 Level::Success,
@@ -469,6 +474,26 @@ pub async fn delete(
         Err(message) => {
             flash(&req, Level::Error, message);
             Ok(see_other(&super::model::href(model.slug(), &id)))
+        }
+    }
+}
+
+/// Removes files a committed delete left unused. A file that cannot be
+/// removed is logged: the rows are gone either way.
+fn remove_files(storage: &crate::media::Storage, files: &[String]) {
+    for relative in files {
+        let Some(path) = storage.resolve(relative) else {
+            continue;
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(parent) = path.parent() {
+                    // Rendition folders are per video: gone once empty.
+                    let _ = std::fs::remove_dir(parent);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(%error, path = %path.display(), "could not remove a deleted video's file"),
         }
     }
 }

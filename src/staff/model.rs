@@ -458,6 +458,12 @@ pub trait StaffModel: Sync {
     /// Everything a delete takes with it, one line each.
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>>;
     fn delete(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Entry>;
+    /// Files under the media folder that the delete makes unused (removed
+    /// once the delete has committed).
+    fn stored_files(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
+        let _ = (conn, id);
+        Ok(Vec::new())
+    }
     fn bulk_actions(&self) -> &'static [BulkAction] {
         &[]
     }

@@ -990,3 +990,33 @@ async fn a_failed_csrf_check_changes_nothing() {
     );
     let _ = location(&response);
 }
+
+#[actix_web::test]
+async fn deleting_a_video_removes_its_files_unless_another_video_shares_them() {
+    let (app, _) = staff_app(false).await;
+    let coach = quick_user(&app, "cora", "coach");
+    let media = app.media_dir();
+    std::fs::create_dir_all(media.join("originals")).expect("media folder");
+    std::fs::write(media.join("originals/shared.mp4"), b"x").expect("file");
+    std::fs::write(media.join("originals/own.mp4"), b"x").expect("file");
+    let mut ids = Vec::new();
+    for (path, checksum) in [
+        ("originals/shared.mp4", "aa"),
+        ("originals/shared.mp4", "aa"),
+        ("originals/own.mp4", "bb"),
+    ] {
+        let id = Id::new();
+        let new =
+            practika::videos::queries::NewAsset::upload(id, "v.mp4", path.into(), "video/mp4", 1, checksum, coach);
+        diesel::insert_into(practika::db::schema::core_videoasset::table)
+            .values(&new)
+            .execute(&mut *app.conn())
+            .expect("asset");
+        ids.push(id);
+    }
+    app.post_form(&format!("/staff/videos/{}/delete", ids[0]), &[]).await;
+    assert!(media.join("originals/shared.mp4").is_file(), "still used by the copy");
+    app.post_form(&format!("/staff/videos/{}/delete", ids[2]), &[]).await;
+    assert!(!media.join("originals/own.mp4").exists());
+    assert_eq!(app.count("core_videoasset"), 1);
+}

@@ -203,7 +203,12 @@ impl StaffModel for Clips {
         Ok(vec![
             format!("The clip {}.", repr(&c)),
             format!("{comments} comment(s) that attach it stay, without the clip."),
+            "Its file.".into(),
         ])
+    }
+
+    fn stored_files(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
+        Ok(vec![find(conn, id)?.storage_path])
     }
 
     fn delete(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser) -> StaffResult<Entry> {

@@ -320,6 +320,8 @@ impl StaffModel for Users {
         let active = input.checkbox("is_active").unwrap_or(user.is_active);
         if !active && actor.id == user.id {
             errors.add("is_active", "You cannot deactivate yourself.");
+        } else if active != user.is_active && (user.is_staff || user.is_superuser) && !actor.is_superuser {
+            errors.add("is_active", "Only superusers can activate or deactivate staff.");
         }
         let staff = input.checkbox("is_staff").unwrap_or(user.is_staff);
         if staff != user.is_staff {

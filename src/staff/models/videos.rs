@@ -340,7 +340,7 @@ impl StaffModel for Videos {
                 exercises.len()
             ),
             format!("{attached} comment(s) elsewhere that carry this video (and their replies)."),
-            "The files stay on disk until the media folder is cleaned.".into(),
+            "Its files (original, poster, renditions, clips), unless another video shares them.".into(),
         ])
     }
 
@@ -366,6 +366,40 @@ impl StaffModel for Videos {
         }
         diesel::delete(core_videoasset::table.find(a.id)).execute(conn)?;
         Ok(Entry::new("delete", "videos", a.id, a.orig_filename))
+    }
+
+    fn stored_files(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
+        let a = find(conn, id)?;
+        let mut files: Vec<String> = a.storage_path.iter().chain(a.poster_path.iter()).cloned().collect();
+        files.extend(a.renditions().into_values().map(|r| r.path));
+        files.extend(
+            core_videoclip::table
+                .filter(core_videoclip::original_video_id.eq(a.id))
+                .select(core_videoclip::storage_path)
+                .load::<String>(conn)?,
+        );
+        // An upload of the same file shares the stored copy: keep what
+        // another video still uses.
+        let others: Vec<Asset> = core_videoasset::table
+            .filter(core_videoasset::id.ne(a.id))
+            .filter(
+                core_videoasset::storage_path
+                    .eq(a.storage_path.clone())
+                    .or(core_videoasset::checksum_sha256.eq(a.checksum_sha256.clone())),
+            )
+            .select(Asset::as_select())
+            .load(conn)?;
+        for other in others {
+            let used: Vec<String> = other
+                .storage_path
+                .iter()
+                .chain(other.poster_path.iter())
+                .cloned()
+                .chain(other.renditions().into_values().map(|r| r.path))
+                .collect();
+            files.retain(|f| !used.contains(f));
+        }
+        Ok(files)
     }
 
     fn bulk_actions(&self) -> &'static [BulkAction] {
