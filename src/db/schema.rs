@@ -200,7 +200,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime};
+
+    /// What staff did on the staff pages (Practika's own, see `crate::staff::audit`).
+    staff_auditentry (id) {
+        id -> BigInt,
+        actor_id -> Nullable<Integer>,
+        action -> Varchar,
+        object_type -> Varchar,
+        object_id -> Varchar,
+        object_repr -> Varchar,
+        changes -> Jsonb,
+        created_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
+diesel::joinable!(staff_auditentry -> auth_user (actor_id));
 diesel::joinable!(core_videoasset -> auth_user (uploaded_by_id));
 diesel::joinable!(accounts_profile -> accounts_role (role_id));
 diesel::joinable!(accounts_usermetrics -> accounts_profile (profile_id));
@@ -222,4 +240,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     exercises_exercise,
     comments_videocomment,
     jobs_job,
+    staff_auditentry,
 );

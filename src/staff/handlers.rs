@@ -1,48 +1,132 @@
-//! Staff handlers: thin; the work is in `accounts::invitations`.
+//! Staff handlers: thin and generic; each model's work is in `models/`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::pages::{InvitationRow, InvitationsPage};
+use super::audit::{self, Entry};
+use super::model::{Input, ListParams, StaffError, StaffModel};
+use super::pages::{ChangePage, DashboardPage, DeletePage, HistoryPage, InviteSection, ListPage, NavItem};
+use super::{dashboard, models};
 use crate::accounts::forms::{FieldErrors, InviteForm};
 use crate::accounts::invitations::{self, InviteError, Role};
 use crate::accounts::mail;
-use crate::db::{self, Ts};
-use crate::error::AppResult;
+use crate::db;
+use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::web::auth::StaffUser;
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
 use crate::web::see_other;
 
-async fn rows(state: &AppState) -> AppResult<Vec<InvitationRow>> {
-    let now = Ts::now();
-    let listed = db::run(&state.pool, invitations::list).await?;
-    Ok(listed
-        .into_iter()
-        .map(|(invitation, invited_by, accepted_by)| InvitationRow {
-            state: invitation.state(now),
-            invitation,
-            invited_by,
-            accepted_by,
+/// The most ids one bulk action takes (a page holds 50).
+const BULK_MAX: usize = 500;
+
+fn nav() -> Vec<NavItem> {
+    models::ALL
+        .iter()
+        .map(|m| NavItem {
+            slug: m.slug(),
+            label: m.plural(),
         })
-        .collect())
+        .collect()
 }
 
-pub async fn invitations(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let rows = rows(&state).await?;
-    let form = InviteForm {
-        emails: String::new(),
-        role: Role::Student.as_str().to_owned(),
-    };
-    render(&InvitationsPage {
+fn model(slug: &str) -> AppResult<&'static dyn StaffModel> {
+    models::find(slug).ok_or(AppError::NotFound)
+}
+
+impl From<StaffError> for AppError {
+    fn from(error: StaffError) -> Self {
+        match error {
+            StaffError::NotFound => AppError::NotFound,
+            StaffError::Database(e) => e.into(),
+            StaffError::Refused(message) => AppError::BadRequest(message),
+            StaffError::Invalid(_) => AppError::BadRequest("invalid form".into()),
+        }
+    }
+}
+
+pub async fn dashboard(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let ffmpeg_missing = !crate::media::Tools::from_settings(&state.settings).available().await;
+    let (counts, recent, failed_jobs) = db::run(&state.pool, dashboard::summary).await?;
+    render(&DashboardPage {
         ctx,
-        rows,
-        form,
-        errors: FieldErrors::default(),
-        roles: Role::ALL,
+        nav: nav(),
+        counts,
+        recent,
+        failed_jobs,
+        ffmpeg_missing,
     })
 }
 
+async fn list_page(
+    ctx: PageCtx,
+    state: &AppState,
+    model: &'static dyn StaffModel,
+    query: &str,
+    invite: Option<InviteSection>,
+) -> AppResult<ListPage> {
+    let input = Input::parse(query.as_bytes());
+    let (filters, params, problems, rows, total) = db::run(&state.pool, move |c| {
+        let filters = model.filters(c)?;
+        let (params, problems) = ListParams::parse(&input, model.columns(), &filters);
+        let (rows, total) = model.list(c, &params)?;
+        Ok::<_, diesel::result::Error>((filters, params, problems, rows, total))
+    })
+    .await?;
+    let role_choice = if model.bulk_role_choice() {
+        let roles = db::run(&state.pool, models::users::roles).await?;
+        roles.into_iter().map(|(_, name)| name).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ListPage {
+        ctx,
+        nav: nav(),
+        slug: model.slug(),
+        title: model.plural(),
+        singular: model.singular(),
+        search_hint: model.search_hint(),
+        columns: model.columns(),
+        filters,
+        params,
+        problems,
+        rows,
+        total,
+        actions: model.bulk_actions(),
+        role_choice,
+        invite,
+    })
+}
+
+fn invite_section(form: InviteForm, errors: FieldErrors) -> InviteSection {
+    InviteSection {
+        form,
+        errors,
+        roles: Role::ALL,
+    }
+}
+
+pub async fn list(
+    req: HttpRequest,
+    ctx: PageCtx,
+    _staff: StaffUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let model = model(&slug)?;
+    let invite = (model.slug() == "invitations").then(|| {
+        invite_section(
+            InviteForm {
+                emails: String::new(),
+                role: Role::Student.as_str().to_owned(),
+            },
+            FieldErrors::default(),
+        )
+    });
+    render(&list_page(ctx, &state, model, req.query_string(), invite).await?)
+}
+
+/// Invites one or many addresses (the form on the invitations list).
 pub async fn invite(
     req: HttpRequest,
     ctx: PageCtx,
@@ -54,24 +138,31 @@ pub async fn invite(
     let (emails, role) = match form.parse() {
         Ok(parsed) => parsed,
         Err(errors) => {
-            let rows = rows(&state).await?;
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &InvitationsPage {
-                    ctx,
-                    rows,
-                    form,
-                    errors,
-                    roles: Role::ALL,
-                },
-            );
+            let model = model("invitations")?;
+            let page = list_page(ctx, &state, model, "", Some(invite_section(form, errors))).await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     let inviter = staff.0.id;
     let results = db::run(&state.pool, move |c| {
         let mut results = Vec::new();
         for email in emails {
-            results.push(match invitations::create(c, &email, role, Some(inviter)) {
+            let outcome = db::write_transaction(c, |c| {
+                let created = invitations::create(c, &email, role, Some(inviter))?;
+                audit::record(
+                    c,
+                    inviter,
+                    &[
+                        Entry::new("create", "invitations", created.0.id, &created.0.email).change(
+                            "role",
+                            serde_json::Value::Null,
+                            role.as_str(),
+                        ),
+                    ],
+                )?;
+                Ok::<_, InviteError>(created)
+            });
+            results.push(match outcome {
                 Ok(created) => Ok(created),
                 Err(InviteError::Database(e)) => return Err(e),
                 Err(refused) => Err(refused.to_string()),
@@ -104,57 +195,336 @@ pub async fn invite(
     Ok(see_other("/staff/invitations"))
 }
 
-pub async fn resend(
+/// One invitation's resend or revoke button: the bulk action on one row.
+pub async fn invitation_action(
     req: HttpRequest,
-    _staff: StaffUser,
+    staff: StaffUser,
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    match db::run(&state.pool, move |c| invitations::renew_token(c, id)).await? {
-        Some((invitation, raw)) => {
-            flash(
-                &req,
-                Level::Success,
-                format!(
-                    "A new invitation link is on its way to {}; the previous link no longer works.",
-                    invitation.email
-                ),
-            );
-            mail::spawn_invitation(state.clone(), invitation, raw);
-        }
-        None => flash(
-            &req,
-            Level::Error,
-            "That invitation was accepted or revoked, so it cannot be sent again.",
-        ),
-    }
+    let (id, action) = path.into_inner();
+    let action = match action.as_str() {
+        "resend" => "send",
+        "revoke" => "revoke",
+        _ => return Err(AppError::NotFound),
+    };
+    run_bulk(
+        &req,
+        &staff,
+        &state,
+        model("invitations")?,
+        action,
+        vec![id],
+        Input::default(),
+    )
+    .await?;
     Ok(see_other("/staff/invitations"))
 }
 
-pub async fn revoke(
+pub async fn bulk(
     req: HttpRequest,
-    _staff: StaffUser,
+    staff: StaffUser,
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    slug: web::Path<String>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    let (revoked, invitation) = db::run(&state.pool, move |c| {
-        let invitation = invitations::find(c, id)?;
-        Ok::<_, diesel::result::Error>((invitations::revoke(c, id)?, invitation))
-    })
-    .await?;
-    if revoked {
+    let model = model(&slug)?;
+    let input = Input::parse(&body);
+    let back = input
+        .get("back")
+        .filter(|b| b.starts_with(&format!("/staff/{}", model.slug())))
+        .map(|b| crate::web::safe_next(Some(b)))
+        .unwrap_or_else(|| format!("/staff/{}", model.slug()));
+    let action = input.text("action");
+    let ids = input.all("ids");
+    if action.is_empty() || !model.bulk_actions().iter().any(|a| a.key == action) {
+        flash(&req, Level::Error, "Choose an action.");
+    } else if ids.is_empty() {
         flash(
             &req,
-            Level::Success,
-            format!(
-                "The invitation to {} is revoked; its link no longer works.",
-                invitation.email
-            ),
+            Level::Error,
+            format!("Select the {} to act on.", model.plural().to_lowercase()),
         );
+    } else if ids.len() > BULK_MAX {
+        flash(&req, Level::Error, format!("Select at most {BULK_MAX} at a time."));
     } else {
-        flash(&req, Level::Error, "Only a pending invitation can be revoked.");
+        run_bulk(&req, &staff, &state, model, &action, ids, input).await?;
     }
-    Ok(see_other("/staff/invitations"))
+    Ok(see_other(&back))
+}
+
+async fn run_bulk(
+    req: &HttpRequest,
+    staff: &StaffUser,
+    state: &web::Data<AppState>,
+    model: &'static dyn StaffModel,
+    action: &str,
+    ids: Vec<String>,
+    input: Input,
+) -> AppResult<()> {
+    let actor = staff.0.clone();
+    let action_owned = action.to_owned();
+    let result = db::run(&state.pool, move |c| {
+        db::write_transaction(c, |c| {
+            let outcome = model.bulk(c, &action_owned, &ids, &actor, &input)?;
+            audit::record(c, actor.id, &outcome.entries)?;
+            Ok::<_, StaffError>(outcome)
+        })
+        .map(Ok)
+        .or_else(|e| match e {
+            StaffError::Refused(message) => Ok(Err(message)),
+            other => Err(other),
+        })
+    })
+    .await?;
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            flash(req, Level::Error, message);
+            return Ok(());
+        }
+    };
+    let label = model
+        .bulk_actions()
+        .iter()
+        .find(|a| a.key == action)
+        .map_or(action, |a| a.label)
+        .trim_end_matches('…');
+    let done = outcome.entries.len();
+    let names: Vec<&str> = outcome.entries.iter().map(|e| e.object_repr.as_str()).collect();
+    if done > 0 {
+        flash(
+            req,
+            Level::Success,
+            format!("{label}: done for {done} ({}).", names.join(", ")),
+        );
+    } else if outcome.skipped.is_empty() {
+        flash(req, Level::Info, format!("{label}: nothing needed changing."));
+    }
+    for skipped in outcome.skipped {
+        flash(req, Level::Warning, skipped);
+    }
+    for (invitation, raw) in outcome.mails {
+        mail::spawn_invitation(state.clone(), invitation, raw);
+    }
+    Ok(())
+}
+
+async fn change_page(
+    ctx: PageCtx,
+    staff: &StaffUser,
+    state: &AppState,
+    model: &'static dyn StaffModel,
+    id: String,
+    errors: FieldErrors,
+    typed: Option<Input>,
+) -> AppResult<ChangePage> {
+    let actor = staff.0.clone();
+    let lookup = id.clone();
+    let (mut detail, related) = db::run(&state.pool, move |c| {
+        let detail = model.detail(c, &lookup, &actor)?;
+        let related = model.related(c, &lookup)?;
+        Ok::<_, StaffError>((detail, related))
+    })
+    .await?;
+    if let Some(typed) = typed {
+        for field in &mut detail.fields {
+            if field.readonly {
+                continue;
+            }
+            field.value = match field.kind {
+                super::model::InputKind::Checkbox => typed.checkbox(field.name).unwrap_or(false).to_string(),
+                _ => typed.get(field.name).unwrap_or_default().to_owned(),
+            };
+        }
+    }
+    Ok(ChangePage {
+        ctx,
+        nav: nav(),
+        slug: model.slug(),
+        title: model.plural(),
+        singular: model.singular(),
+        id,
+        detail,
+        errors,
+        related,
+    })
+}
+
+pub async fn change(
+    ctx: PageCtx,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let model = model(&slug)?;
+    render(&change_page(ctx, &staff, &state, model, id, FieldErrors::default(), None).await?)
+}
+
+pub async fn save(
+    req: HttpRequest,
+    ctx: PageCtx,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let model = model(&slug)?;
+    let input = Input::parse(&body);
+    let actor = staff.0.clone();
+    let (lookup, typed) = (id.clone(), input.clone());
+    let saved = db::run(&state.pool, move |c| {
+        let result = db::write_transaction(c, |c| {
+            let entry = model.save(c, &lookup, &actor, &typed)?;
+            if !entry.changes.is_empty() {
+                audit::record(c, actor.id, std::slice::from_ref(&entry))?;
+            }
+            Ok::<_, StaffError>(entry)
+        });
+        match result {
+            Err(StaffError::Invalid(errors)) => Ok(Err(errors)),
+            other => other.map(Ok),
+        }
+    })
+    .await?;
+    match saved {
+        Ok(entry) => {
+            if entry.changes.is_empty() {
+                flash(&req, Level::Info, format!("{}: nothing changed.", entry.object_repr));
+            } else {
+                let fields: Vec<&str> = entry.changes.iter().map(|(f, ..)| f.as_str()).collect();
+                flash(
+                    &req,
+                    Level::Success,
+                    format!("Saved {} (changed: {}).", entry.object_repr, fields.join(", ")),
+                );
+            }
+            Ok(see_other(&super::model::href(model.slug(), &id)))
+        }
+        Err(errors) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &change_page(ctx, &staff, &state, model, id, errors, Some(input)).await?,
+        ),
+    }
+}
+
+pub async fn delete_preview(
+    ctx: PageCtx,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let model = model(&slug)?;
+    let (actor, lookup) = (staff.0.clone(), id.clone());
+    let (repr, consequences) = db::run(&state.pool, move |c| {
+        let repr = model.detail(c, &lookup, &actor)?.repr;
+        Ok::<_, StaffError>((repr, model.delete_preview(c, &lookup)?))
+    })
+    .await?;
+    render(&DeletePage {
+        ctx,
+        nav: nav(),
+        slug: model.slug(),
+        title: model.plural(),
+        singular: model.singular(),
+        id,
+        repr,
+        consequences,
+    })
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let model = model(&slug)?;
+    let (actor, lookup) = (staff.0.clone(), id.clone());
+    let deleted = db::run(&state.pool, move |c| {
+        let result = db::write_transaction(c, |c| {
+            let files = model.stored_files(c, &lookup)?;
+            let entry = model.delete(c, &lookup, &actor)?;
+            audit::record(c, actor.id, std::slice::from_ref(&entry))?;
+            Ok::<_, StaffError>((entry, files))
+        });
+        match result {
+            Err(StaffError::Refused(message)) => Ok(Err(message)),
+            other => other.map(Ok),
+        }
+    })
+    .await?;
+    match deleted {
+        Ok((entry, files)) => {
+            if !files.is_empty() {
+                let storage = crate::media::Storage::new(state.settings.media_dir());
+                crate::web::blocking(move || remove_files(&storage, &files)).await?;
+            }
+            flash(
+                &req,
+                Level::Success,
+                format!("Deleted {} {}.", model.singular(), entry.object_repr),
+            );
+            Ok(see_other(&format!("/staff/{}", model.slug())))
+        }
+        Err(message) => {
+            flash(&req, Level::Error, message);
+            Ok(see_other(&super::model::href(model.slug(), &id)))
+        }
+    }
+}
+
+/// Removes files a committed delete left unused. A file that cannot be
+/// removed is logged: the rows are gone either way.
+fn remove_files(storage: &crate::media::Storage, files: &[String]) {
+    for relative in files {
+        let Some(path) = storage.resolve(relative) else {
+            continue;
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(parent) = path.parent() {
+                    // Rendition folders are per video: gone once empty.
+                    let _ = std::fs::remove_dir(parent);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(%error, path = %path.display(), "could not remove a deleted video's file"),
+        }
+    }
+}
+
+pub async fn history(
+    ctx: PageCtx,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    let model = model(&slug)?;
+    let (actor, lookup) = (staff.0.clone(), id.clone());
+    let (repr, entries) = db::run(&state.pool, move |c| {
+        let entries = audit::history(c, model.slug(), &lookup)?;
+        // A deleted object keeps its history: its name comes from the log.
+        let repr = match model.detail(c, &lookup, &actor) {
+            Ok(detail) => detail.repr,
+            Err(StaffError::NotFound) if !entries.is_empty() => entries[0].object_repr.clone(),
+            Err(e) => return Err(e),
+        };
+        Ok::<_, StaffError>((repr, entries))
+    })
+    .await?;
+    render(&HistoryPage {
+        ctx,
+        nav: nav(),
+        slug: model.slug(),
+        title: model.plural(),
+        id,
+        repr,
+        entries,
+    })
 }

@@ -1,14 +1,33 @@
 //! Staff pages (`/staff/...`): for staff members only; a 404 for everyone
-//! else. Invitations live here: invite one or many people, resend, revoke.
+//! else (every handler takes the `StaffUser` extractor). One generic
+//! mechanism — list with search, filters, sorting and pages; change form;
+//! delete with its consequences; bulk actions; history — serves every
+//! model in `models/`, and every change leaves an audit entry written in
+//! the same transaction.
 
+pub mod audit;
+pub mod dashboard;
 pub mod handlers;
+pub mod model;
+pub mod models;
 pub mod pages;
 
 use actix_web::web;
 
+use crate::web::get;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/staff/invitations", crate::web::get().to(handlers::invitations))
+    cfg.route("/staff", get().to(handlers::dashboard))
         .route("/staff/invitations", web::post().to(handlers::invite))
-        .route("/staff/invitations/{id}/resend", web::post().to(handlers::resend))
-        .route("/staff/invitations/{id}/revoke", web::post().to(handlers::revoke));
+        .route("/staff/{model}", get().to(handlers::list))
+        .route("/staff/{model}/bulk", web::post().to(handlers::bulk))
+        .route("/staff/{model}/{id}", get().to(handlers::change))
+        .route("/staff/{model}/{id}", web::post().to(handlers::save))
+        .route("/staff/{model}/{id}/delete", get().to(handlers::delete_preview))
+        .route("/staff/{model}/{id}/delete", web::post().to(handlers::delete))
+        .route("/staff/{model}/{id}/history", get().to(handlers::history))
+        .route(
+            "/staff/invitations/{id}/{action}",
+            web::post().to(handlers::invitation_action),
+        );
 }

@@ -1,38 +1,172 @@
 use askama::Template;
 
+use super::audit::Logged;
+use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, Related, Row, PER_PAGE};
 use crate::accounts::forms::{FieldErrors, InviteForm};
-use crate::accounts::invitations::{Invitation, Role, State};
-use crate::db::Ts;
+use crate::accounts::invitations::Role;
+use crate::jobs::Job;
 use crate::web::page::PageCtx;
 
-/// One row of the invitations table.
-pub struct InvitationRow {
-    pub invitation: Invitation,
-    pub state: State,
-    pub invited_by: Option<String>,
-    pub accepted_by: Option<String>,
+/// The staff navigation: every model's list.
+pub struct NavItem {
+    pub slug: &'static str,
+    pub label: &'static str,
 }
 
-impl InvitationRow {
-    pub fn can_resend(&self) -> bool {
-        matches!(self.state, State::Pending | State::Expired)
+#[derive(Template)]
+#[template(path = "staff/dashboard.html")]
+pub struct DashboardPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub counts: Vec<(String, Vec<(String, i64)>)>,
+    pub recent: Vec<Logged>,
+    pub failed_jobs: Vec<Job>,
+    pub ffmpeg_missing: bool,
+}
+
+/// The invitation form on the invitations list.
+pub struct InviteSection {
+    pub form: InviteForm,
+    pub errors: FieldErrors,
+    pub roles: [Role; 3],
+}
+
+#[derive(Template)]
+#[template(path = "staff/list.html")]
+pub struct ListPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub singular: &'static str,
+    pub search_hint: &'static str,
+    pub columns: &'static [ListColumn],
+    pub filters: Vec<FilterSpec>,
+    pub params: ListParams,
+    pub problems: Vec<String>,
+    pub rows: Vec<Row>,
+    pub total: i64,
+    pub actions: &'static [BulkAction],
+    pub role_choice: Vec<String>,
+    pub invite: Option<InviteSection>,
+}
+
+impl ListPage {
+    /// The query string of this list with some keys replaced.
+    fn query_with(&self, changes: &[(&str, String)]) -> String {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if !self.params.q.is_empty() {
+            pairs.push(("q".into(), self.params.q.clone()));
+        }
+        for (k, v) in &self.params.raw {
+            pairs.push((k.clone(), v.clone()));
+        }
+        if let Some(sort) = self.params.sort {
+            pairs.push(("sort".into(), sort.to_owned()));
+            pairs.push(("dir".into(), if self.params.desc { "desc" } else { "asc" }.into()));
+        }
+        if self.params.page > 1 {
+            pairs.push(("page".into(), self.params.page.to_string()));
+        }
+        for (key, value) in changes {
+            pairs.retain(|(k, _)| k != key);
+            if !value.is_empty() {
+                pairs.push((key.to_string(), value.clone()));
+            }
+        }
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &pairs {
+            serializer.append_pair(k, v);
+        }
+        let query = serializer.finish();
+        if query.is_empty() {
+            format!("/staff/{}", self.slug)
+        } else {
+            format!("/staff/{}?{query}", self.slug)
+        }
     }
 
-    pub fn can_revoke(&self) -> bool {
-        self.state == State::Pending
+    pub fn sort_url(&self, key: &str) -> String {
+        let desc = self.params.sort == Some(key) && !self.params.desc;
+        self.query_with(&[
+            ("sort", key.to_owned()),
+            ("dir", if desc { "desc" } else { "asc" }.to_owned()),
+            ("page", String::new()),
+        ])
     }
 
-    pub fn when(ts: &Option<Ts>) -> String {
-        ts.map(|t| t.to_string()).unwrap_or_default()
+    pub fn aria_sort(&self, key: &str) -> &'static str {
+        match (self.params.sort == Some(key), self.params.desc) {
+            (true, false) => "ascending",
+            (true, true) => "descending",
+            _ => "none",
+        }
+    }
+
+    pub fn page_url(&self, page: impl std::borrow::Borrow<i64>) -> String {
+        self.query_with(&[("page", page.borrow().to_string())])
+    }
+
+    pub fn pages(&self) -> i64 {
+        ((self.total + PER_PAGE - 1) / PER_PAGE).max(1)
+    }
+
+    pub fn first_shown(&self) -> i64 {
+        if self.total == 0 {
+            0
+        } else {
+            self.params.offset() + 1
+        }
+    }
+
+    pub fn last_shown(&self) -> i64 {
+        self.params.offset() + self.rows.len() as i64
+    }
+
+    pub fn raw(&self, key: &str) -> String {
+        self.params.raw.get(key).cloned().unwrap_or_default()
+    }
+
+    pub fn filtered(&self) -> bool {
+        !self.params.q.is_empty() || !self.params.raw.is_empty()
     }
 }
 
 #[derive(Template)]
-#[template(path = "staff/invitations.html")]
-pub struct InvitationsPage {
+#[template(path = "staff/change.html")]
+pub struct ChangePage {
     pub ctx: PageCtx,
-    pub rows: Vec<InvitationRow>,
-    pub form: InviteForm,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub singular: &'static str,
+    pub id: String,
+    pub detail: Detail,
     pub errors: FieldErrors,
-    pub roles: [Role; 3],
+    pub related: Vec<Related>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/delete.html")]
+pub struct DeletePage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub singular: &'static str,
+    pub id: String,
+    pub repr: String,
+    pub consequences: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/history.html")]
+pub struct HistoryPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub id: String,
+    pub repr: String,
+    pub entries: Vec<Logged>,
 }

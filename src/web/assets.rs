@@ -46,6 +46,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/compare.js"),
     },
+    Asset {
+        name: "js/staff.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/staff.js"),
+    },
 ];
 
 fn versions() -> &'static Vec<(&'static str, String)> {

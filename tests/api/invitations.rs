@@ -448,7 +448,8 @@ async fn a_failed_send_is_kept_visible_and_can_be_resent() {
     assert!(error.is_some(), "the failure is recorded");
     let page = app.page("/staff/invitations").await;
     assert!(page.text.contains("Last send failed"));
-    assert!(page.has("form[action$='/resend'] button"));
+    // Resending is a bulk action on the list (one row or many).
+    assert!(page.has("form[action='/staff/invitations/bulk'] select[name=action] option[value=send]"));
     let sent: i32 = accounts_betainvitation::table
         .select(accounts_betainvitation::send_count)
         .first(&mut *app.conn())

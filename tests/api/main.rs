@@ -11,5 +11,6 @@ mod jobs;
 mod lifecycle;
 mod mail;
 mod media_fixtures;
+mod staff;
 mod videos;
 mod web;

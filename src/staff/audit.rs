@@ -1,0 +1,156 @@
+//! The staff audit log: who changed which object, when, and which fields
+//! (old → new). Entries are written by the caller's transaction, so a change
+//! and its record commit or roll back together.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::db::schema::{auth_user, staff_auditentry};
+use crate::db::{DbConn, Json, Ts};
+
+/// One entry to record.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// `create`, `change`, `delete`, or a bulk action's key.
+    pub action: String,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub object_repr: String,
+    /// field → (old, new)
+    pub changes: Vec<(String, Value, Value)>,
+}
+
+impl Entry {
+    pub fn new(action: &str, object_type: &'static str, object_id: impl ToString, repr: impl Into<String>) -> Entry {
+        Entry {
+            action: action.to_owned(),
+            object_type,
+            object_id: object_id.to_string(),
+            object_repr: repr.into(),
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn change(mut self, field: &str, old: impl Into<Value>, new: impl Into<Value>) -> Entry {
+        self.changes.push((field.to_owned(), old.into(), new.into()));
+        self
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = staff_auditentry)]
+struct NewEntry<'a> {
+    actor_id: Option<i32>,
+    action: &'a str,
+    object_type: &'a str,
+    object_id: &'a str,
+    object_repr: String,
+    changes: Json,
+    created_at: Ts,
+}
+
+/// Writes the entries, all with the same time.
+pub fn record(conn: &mut DbConn, actor: i32, entries: &[Entry]) -> QueryResult<()> {
+    let now = Ts::now();
+    for entry in entries {
+        let mut changes = Map::new();
+        for (field, old, new) in &entry.changes {
+            changes.insert(field.clone(), Value::Array(vec![old.clone(), new.clone()]));
+        }
+        diesel::insert_into(staff_auditentry::table)
+            .values(NewEntry {
+                actor_id: Some(actor),
+                action: &entry.action,
+                object_type: entry.object_type,
+                object_id: &entry.object_id,
+                object_repr: entry.object_repr.chars().take(200).collect(),
+                changes: Json(Value::Object(changes)),
+                created_at: now,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A recorded entry, as the history pages show it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub id: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub object_repr: String,
+    pub changes: Vec<(String, String, String)>,
+    pub created_at: Ts,
+}
+
+type LoggedRow = (i64, Option<String>, String, String, String, String, Json, Ts);
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "—".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn assemble((id, actor, action, object_type, object_id, object_repr, changes, created_at): LoggedRow) -> Logged {
+    let changes = changes
+        .0
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(field, pair)| {
+                    let old = pair.get(0).map(shown).unwrap_or_default();
+                    let new = pair.get(1).map(shown).unwrap_or_default();
+                    (field.clone(), old, new)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Logged {
+        id,
+        actor,
+        action,
+        object_type,
+        object_id,
+        object_repr,
+        changes,
+        created_at,
+    }
+}
+
+macro_rules! logged {
+    () => {
+        staff_auditentry::table.left_join(auth_user::table).select((
+            staff_auditentry::id,
+            auth_user::username.nullable(),
+            staff_auditentry::action,
+            staff_auditentry::object_type,
+            staff_auditentry::object_id,
+            staff_auditentry::object_repr,
+            staff_auditentry::changes,
+            staff_auditentry::created_at,
+        ))
+    };
+}
+
+/// The latest entries, newest first.
+pub fn latest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Logged>> {
+    let rows: Vec<LoggedRow> = logged!()
+        .order((staff_auditentry::created_at.desc(), staff_auditentry::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(assemble).collect())
+}
+
+/// One object's history, newest first.
+pub fn history(conn: &mut DbConn, object_type: &str, object_id: &str) -> QueryResult<Vec<Logged>> {
+    let rows: Vec<LoggedRow> = logged!()
+        .filter(staff_auditentry::object_type.eq(object_type))
+        .filter(staff_auditentry::object_id.eq(object_id))
+        .order((staff_auditentry::created_at.desc(), staff_auditentry::id.desc()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(assemble).collect())
+}

@@ -1,0 +1,28 @@
+//! The models on the staff pages, one file each.
+
+pub mod clips;
+pub mod comments;
+pub mod exercises;
+pub mod invitations;
+pub mod jobs;
+pub mod roles;
+pub mod users;
+pub mod videos;
+
+use super::model::StaffModel;
+
+/// In the order of the staff navigation.
+pub const ALL: &[&dyn StaffModel] = &[
+    &users::Users,
+    &roles::Roles,
+    &invitations::Invitations,
+    &videos::Videos,
+    &clips::Clips,
+    &exercises::Exercises,
+    &comments::Comments,
+    &jobs::Jobs,
+];
+
+pub fn find(slug: &str) -> Option<&'static dyn StaffModel> {
+    ALL.iter().copied().find(|m| m.slug() == slug)
+}
