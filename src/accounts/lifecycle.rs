@@ -335,7 +335,7 @@ pub async fn email_change(
     mail::spawn_email_change(
         state.clone(),
         user.id,
-        user.username.clone(),
+        user.display_name(),
         user.email.clone(),
         new_email.clone(),
     );

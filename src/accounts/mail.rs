@@ -88,6 +88,7 @@ pub fn spawn_password_reset(state: actix_web::web::Data<AppState>, email: String
             let link = format!("{}/password-reset/{}/{token}", state.settings.public_url, user.id);
             let rendered = PasswordResetEmail {
                 link: link.clone(),
+                name: user.clone().into_current().display_name(),
                 username: user.username.clone(),
                 valid_hours: tokens::RESET_VALID_HOURS,
                 site: state.settings.public_url.clone(),
@@ -105,13 +106,7 @@ pub fn spawn_password_reset(state: actix_web::web::Data<AppState>, email: String
 }
 
 /// The confirmation link for a new address, sent to that address.
-pub fn spawn_email_change(
-    state: actix_web::web::Data<AppState>,
-    user_id: i32,
-    username: String,
-    old: String,
-    new: String,
-) {
+pub fn spawn_email_change(state: actix_web::web::Data<AppState>, user_id: i32, name: String, old: String, new: String) {
     actix_web::rt::spawn(async move {
         let (encoded, token) =
             tokens::make_email_token(state.settings.secret_key.bytes(), user_id, &old, &new, Ts::now());
@@ -121,7 +116,7 @@ pub fn spawn_email_change(
         );
         let rendered = EmailChangeEmail {
             link: link.clone(),
-            username,
+            name,
             valid_hours: tokens::EMAIL_CHANGE_VALID_HOURS,
             site: state.settings.public_url.clone(),
         }

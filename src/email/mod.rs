@@ -154,6 +154,7 @@ email!(PasswordResetEmail,
     "email/password_reset/body.html",
     {
     link: String,
+    name: String,
     username: String,
     valid_hours: i64,
     site: String,
@@ -165,7 +166,7 @@ email!(EmailChangeEmail,
     "email/email_change/body.html",
     {
     link: String,
-    username: String,
+    name: String,
     valid_hours: i64,
     site: String,
 });

@@ -13,6 +13,18 @@
   var speed = controls.querySelector("[data-compare-speed]");
   var status = controls.querySelector("[data-compare-status]");
   var offsetInput = document.querySelector("[data-compare-offset]");
+  // The offset belongs next to the players; it stays part of the reply form
+  // through its form attribute.
+  var slot = controls.querySelector("[data-offset-slot]");
+  var field = document.querySelector("[data-offset-field]");
+  if (slot && field) { slot.insertBefore(field, slot.firstChild); }
+  controls.querySelectorAll("[data-offset-step]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var next = (parseFloat(offsetInput.value) || 0) + parseFloat(button.getAttribute("data-offset-step"));
+      offsetInput.value = next.toFixed(2);
+      align(); describe();
+    });
+  });
   function offset() { return parseFloat(offsetInput.value) || 0; }
   function clamp(v, video) { return Math.max(0, Math.min(v, video.duration || v)); }
   function align() { attempt.currentTime = clamp(demo.currentTime + offset(), attempt); }
