@@ -173,7 +173,14 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
         invitations::create(&mut conn, &address, role, None).map_err(|e| anyhow::anyhow!("{e}"))
     })
     .await??;
-    let (link, outcome) = mail::send_invitation(&state, &invitation, &raw).await;
+    let (link, outcome) = mail::send_invitation(
+        &state.pool,
+        &state.mailer,
+        &state.settings.public_url,
+        &invitation,
+        &raw,
+    )
+    .await;
     println!("Invited {email} as {}.", role.as_str());
     println!("Invitation link (works once, until {}):", invitation.expires_at);
     println!("    {link}");

@@ -3,8 +3,8 @@
 
 use super::invitations::{self, Invitation};
 use super::tokens;
-use crate::db::{self, Ts};
-use crate::email::{EmailChangeEmail, InvitationEmail, PasswordResetEmail};
+use crate::db::{self, DbConn, Pool, Ts};
+use crate::email::{EmailChangeEmail, InvitationEmail, Mailer, PasswordResetEmail};
 use crate::startup::AppState;
 
 /// "a coach", "an admin".
@@ -24,14 +24,18 @@ fn expires_label(at: Ts) -> String {
 /// Sends an invitation with the raw token's link and records the outcome on
 /// the invitation (sent count, last error), so a failure stays visible and
 /// can be resent. Returns the link and the outcome.
-pub async fn send_invitation(state: &AppState, invitation: &Invitation, raw: &str) -> (String, Result<(), String>) {
-    let link = format!("{}/invite/{raw}", state.settings.public_url);
+pub async fn send_invitation(
+    pool: &Pool,
+    mailer: &Mailer,
+    public_url: &str,
+    invitation: &Invitation,
+    raw: &str,
+) -> (String, Result<(), String>) {
+    let link = format!("{public_url}/invite/{raw}");
     let inviter = match invitation.invited_by_id {
-        Some(id) => db::run(&state.pool, move |c| super::queries::find_auth_user(c, id))
+        Some(id) => db::run(pool, move |c| super::queries::display_name_of(c, id))
             .await
-            .ok()
-            .flatten()
-            .map(|u| u.into_current().display_name()),
+            .ok(),
         None => None,
     };
     let rendered = InvitationEmail {
@@ -39,30 +43,45 @@ pub async fn send_invitation(state: &AppState, invitation: &Invitation, raw: &st
         role: with_article(&invitation.role),
         inviter,
         expires: expires_label(invitation.expires_at),
-        site: state.settings.public_url.clone(),
+        site: public_url.to_owned(),
     }
     .render(&invitation.email, &link);
     let outcome = match rendered {
-        Ok(email) => state.mailer.send(email).await,
+        Ok(email) => mailer.send(email).await,
         Err(e) => Err(format!("could not render the email: {e}")),
     };
     if let Err(error) = &outcome {
         tracing::warn!(invitation = invitation.id, %error, "invitation email not sent");
     }
     let (id, recorded) = (invitation.id, outcome.clone());
-    if let Err(error) = db::run(&state.pool, move |c| invitations::record_send(c, id, &recorded)).await {
+    if let Err(error) = db::run(pool, move |c| invitations::record_send(c, id, &recorded)).await {
         tracing::error!(%error, "could not record the invitation's delivery");
     }
     (link, outcome)
 }
 
-/// Sends in the background: a slow or failing mail server never holds up
-/// the request.
-pub fn spawn_invitation(state: actix_web::web::Data<AppState>, invitation: Invitation, raw: String) {
-    actix_web::rt::spawn(async move {
-        // The outcome is logged and recorded on the invitation.
-        let (_link, _outcome) = send_invitation(&state, &invitation, &raw).await;
-    });
+/// Queues the invitation's email: a worker sends it, retrying with backoff
+/// when the mail server fails, so a slow or failing server never holds up a
+/// request and a crash loses nothing.
+pub fn queue_invitation(conn: &mut DbConn, invitation_id: i64) -> diesel::QueryResult<i64> {
+    crate::jobs::queue::enqueue(
+        conn,
+        crate::jobs::kinds::SEND_INVITATION,
+        serde_json::json!({ "invitation_id": invitation_id }),
+    )
+}
+
+/// The job: a fresh link (only the token's digest is stored, so a link can
+/// only be sent when it is made) and the email. Nothing to do once the
+/// invitation is accepted or revoked.
+pub async fn invitation_job(pool: &Pool, mailer: &Mailer, public_url: &str, invitation_id: i64) -> Result<(), String> {
+    let renewed = db::run(pool, move |c| invitations::renew_token(c, invitation_id))
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    match renewed {
+        Some((invitation, raw)) => send_invitation(pool, mailer, public_url, &invitation, &raw).await.1,
+        None => Ok(()),
+    }
 }
 
 /// Password reset links for every active account with this address, sent

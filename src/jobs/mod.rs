@@ -18,4 +18,7 @@ pub mod kinds {
     /// Check a stored file still exists and matches its checksum:
     /// `{"asset_id": uuid}`.
     pub const REVALIDATE_VIDEO: &str = "revalidate_video";
+    /// Send (or resend) an invitation email with a fresh link:
+    /// `{"invitation_id": integer}`.
+    pub const SEND_INVITATION: &str = "send_invitation";
 }

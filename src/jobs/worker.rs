@@ -33,6 +33,9 @@ pub struct JobContext {
     pub pool: Pool,
     pub storage: Storage,
     pub tools: Tools,
+    /// `None` when the mail settings are unusable (logged at start).
+    pub mailer: Option<crate::email::Mailer>,
+    pub public_url: String,
 }
 
 /// Why a job did not succeed.
@@ -126,6 +129,10 @@ impl Worker {
                 pool,
                 storage: Storage::new(settings.media_dir()),
                 tools: Tools::from_settings(settings),
+                mailer: crate::email::Mailer::from_settings(settings)
+                    .map_err(|error| tracing::error!(error = %format!("{error:#}"), "email cannot be sent"))
+                    .ok(),
+                public_url: settings.public_url.clone(),
             }),
             name: name.into(),
             lease: DEFAULT_LEASE,
@@ -330,6 +337,18 @@ async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), JobError> {
         kinds::REVALIDATE_VIDEO => processing::revalidate(ctx, payload_id(job, "asset_id")?)
             .await
             .map(drop),
+        kinds::SEND_INVITATION => {
+            let id = job.payload.0["invitation_id"]
+                .as_i64()
+                .ok_or_else(|| JobError::Permanent("the job has no invitation_id".to_owned()))?;
+            let mailer = ctx
+                .mailer
+                .as_ref()
+                .ok_or_else(|| JobError::Permanent("email is not configured".to_owned()))?;
+            crate::accounts::mail::invitation_job(&ctx.pool, mailer, &ctx.public_url, id)
+                .await
+                .map_err(JobError::Retry)
+        }
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

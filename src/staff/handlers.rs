@@ -174,9 +174,10 @@ pub async fn invite(
     let mut sent = Vec::new();
     for result in results {
         match result {
-            Ok((invitation, raw)) => {
+            Ok((invitation, _)) => {
                 sent.push(invitation.email.clone());
-                mail::spawn_invitation(state.clone(), invitation, raw);
+                let id = invitation.id;
+                db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
             }
             Err(reason) => flash(&req, Level::Warning, format!("Not invited: {reason}.")),
         }
@@ -304,8 +305,9 @@ async fn run_bulk(
     for skipped in outcome.skipped {
         flash(req, Level::Warning, skipped);
     }
-    for (invitation, raw) in outcome.mails {
-        mail::spawn_invitation(state.clone(), invitation, raw);
+    for (invitation, _) in outcome.mails {
+        let id = invitation.id;
+        db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ async fn invite(app: &TestApp, email: &str, role: &str) -> String {
         .post_form("/staff/invitations", &[("emails", email), ("role", role)])
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    app.run_jobs().await; // the worker sends the queued email
     let mail = app.mail.wait_for_mail_to(email).await;
     app.path_of(&mail.link(&format!("{PUBLIC_URL}/invite/")))
 }
@@ -53,6 +54,7 @@ async fn an_invited_coach_joins_onboards_and_lands_in_the_library() {
     assert_eq!(response.status().as_u16(), 303);
 
     // A real email: to the invited address, text + HTML, with a working link.
+    app.run_jobs().await; // the worker sends the queued email
     let mail = app.mail.wait_for_mail_to("coach@example.com").await;
     assert!(
         mail.subject().contains("invited") && mail.subject().contains("coach"),
@@ -388,6 +390,7 @@ async fn staff_invite_many_at_once_with_clear_errors() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    app.run_jobs().await; // the worker sends the queued email
     app.mail.wait_for(3).await;
     let roles: Vec<String> = accounts_betainvitation::table
         .select(accounts_betainvitation::role)
@@ -434,6 +437,7 @@ async fn a_failed_send_is_kept_visible_and_can_be_resent() {
         "the request does not wait for the mail server"
     );
 
+    app.run_jobs().await; // the send fails: the job is kept for a retry
     let mut error = None;
     for _ in 0..100 {
         error = accounts_betainvitation::table
@@ -446,6 +450,14 @@ async fn a_failed_send_is_kept_visible_and_can_be_resent() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(error.is_some(), "the failure is recorded");
+    let jobs = app.jobs_of("send_invitation");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (jobs[0].status.as_str(), jobs[0].attempts),
+        ("queued", 1),
+        "tried again later, with backoff"
+    );
+    assert!(jobs[0].last_error.as_deref().is_some_and(|e| e.contains("mail server")));
     let page = app.page("/staff/invitations").await;
     assert!(page.text.contains("Last send failed"));
     // Resending is a bulk action on the list (one row or many).
@@ -472,6 +484,7 @@ async fn resending_replaces_the_link() {
             .as_u16(),
         303
     );
+    app.run_jobs().await; // the worker sends the queued email
     let mails = app.mail.wait_for(2).await;
     let new = app.path_of(&mails[1].link(&format!("{PUBLIC_URL}/invite/")));
     assert_ne!(old, new);

@@ -543,6 +543,7 @@ async fn invitations_list_filters_edits_sends_revokes_and_deletes() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    app.run_jobs().await; // the worker sends the queued email
     app.mail.wait_for(2).await;
     assert_eq!(audit(&app, "invitations").len(), 2, "creating leaves entries");
     let page = app.page("/staff/invitations").await;
@@ -589,6 +590,7 @@ async fn invitations_list_filters_edits_sends_revokes_and_deletes() {
 
     // Resend: a new email, the count goes up.
     bulk(&app, "invitations", "send", &[&a], &[]).await;
+    app.run_jobs().await; // the worker sends the queued email
     app.mail.wait_for(3).await;
     let entries = audit(&app, "invitations");
     assert_eq!(entries.last().map(|e| e.0.clone()).as_deref(), Some("send"));
