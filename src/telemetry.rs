@@ -1,4 +1,8 @@
-//! Logging: `RUST_LOG` filters (default `info`), one line per event.
+//! Logging: `RUST_LOG` filters (default `info`), one line per event, to
+//! stderr; colours only when stderr is a terminal, so log files and
+//! collectors get plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -7,5 +11,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
         .try_init();
 }
