@@ -68,8 +68,15 @@ async fn list_page(
     let input = Input::parse(query.as_bytes());
     let (filters, params, problems, rows, total) = db::run(&state.pool, move |c| {
         let filters = model.filters(c)?;
-        let (params, problems) = ListParams::parse(&input, model.columns(), &filters);
-        let (rows, total) = model.list(c, &params)?;
+        let (mut params, mut problems) = ListParams::parse(&input, model.columns(), &filters);
+        let (mut rows, mut total) = model.list(c, &params)?;
+        // Past the last page: show the last one, and say so.
+        let last_page = ((total + crate::staff::model::PER_PAGE - 1) / crate::staff::model::PER_PAGE).max(1);
+        if params.page > last_page {
+            problems.push(format!("There are only {last_page} page(s); here is the last."));
+            params.page = last_page;
+            (rows, total) = model.list(c, &params)?;
+        }
         Ok::<_, diesel::result::Error>((filters, params, problems, rows, total))
     })
     .await?;
@@ -361,6 +368,9 @@ pub async fn change(
 ) -> AppResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let model = model(&slug)?;
+    if let Some(canonical) = canonical_id(&id) {
+        return Ok(see_other(&format!("/staff/{slug}/{canonical}")));
+    }
     render(&change_page(ctx, &staff, &state, model, id, FieldErrors::default(), None).await?)
 }
 
@@ -420,6 +430,9 @@ pub async fn delete_preview(
 ) -> AppResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let model = model(&slug)?;
+    if let Some(canonical) = canonical_id(&id) {
+        return Ok(see_other(&format!("/staff/{slug}/{canonical}/delete")));
+    }
     let (actor, lookup) = (staff.0.clone(), id.clone());
     let (repr, consequences) = db::run(&state.pool, move |c| {
         let repr = model.detail(c, &lookup, &actor)?.repr;
@@ -508,6 +521,9 @@ pub async fn history(
 ) -> AppResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     let model = model(&slug)?;
+    if let Some(canonical) = canonical_id(&id) {
+        return Ok(see_other(&format!("/staff/{slug}/{canonical}/history")));
+    }
     let (actor, lookup) = (staff.0.clone(), id.clone());
     let (repr, entries) = db::run(&state.pool, move |c| {
         let entries = audit::history(c, model.slug(), &lookup)?;
@@ -529,4 +545,12 @@ pub async fn history(
         repr,
         entries,
     })
+}
+
+/// A uuid written another way (without dashes, in capitals) names the same
+/// object: answer with its one address, so its history is found too.
+fn canonical_id(id: &str) -> Option<String> {
+    let parsed: crate::db::Id = id.parse().ok()?;
+    let canonical = parsed.to_string();
+    (canonical != id).then_some(canonical)
 }

@@ -501,10 +501,11 @@ async fn roles_list_edit_and_delete() {
     let page = app.page("/staff/roles?sort=name&dir=asc").await;
     assert_eq!(row_labels(&page), ["admin", "coach", "student"]);
     assert_eq!(row_labels(&app.page("/staff/roles?q=oac").await), ["coach"]);
-    let id: i64 = practika::db::schema::accounts_role::table
-        .filter(practika::db::schema::accounts_role::name.eq("coach"))
-        .select(practika::db::schema::accounts_role::id)
-        .first(&mut *app.conn())
+    // The built-in roles keep their names; a role of one's own can be renamed and deleted.
+    let id: i64 = diesel::insert_into(practika::db::schema::accounts_role::table)
+        .values(practika::db::schema::accounts_role::name.eq("coach-in-training"))
+        .returning(practika::db::schema::accounts_role::id)
+        .get_result(&mut *app.conn())
         .expect("role");
     let response = app
         .post_form(&format!("/staff/roles/{id}"), &[("name", "student")])
@@ -516,13 +517,13 @@ async fn roles_list_edit_and_delete() {
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(
         audit(&app, "roles")[0].2["name"],
-        serde_json::json!(["coach", "mentor"])
+        serde_json::json!(["coach-in-training", "mentor"])
     );
     let cora = quick_user(&app, "cora", "mentor");
     let preview = app.page(&format!("/staff/roles/{id}/delete")).await;
     assert!(preview.text.contains("1 user(s)"));
     app.post_form(&format!("/staff/roles/{id}/delete"), &[]).await;
-    assert_eq!(app.count("accounts_role"), 2);
+    assert_eq!(app.count("accounts_role"), 3);
     let user = accounts::find_auth_user(&mut app.conn(), cora)
         .expect("q")
         .expect("user kept");
@@ -1021,4 +1022,115 @@ async fn deleting_a_video_removes_its_files_unless_another_video_shares_them() {
     app.post_form(&format!("/staff/videos/{}/delete", ids[2]), &[]).await;
     assert!(!media.join("originals/own.mp4").exists());
     assert_eq!(app.count("core_videoasset"), 1);
+}
+
+#[actix_web::test]
+async fn staff_cannot_take_over_staff_or_superuser_accounts() {
+    // `boss` is staff but not a superuser.
+    let (app, boss) = staff_app(false).await;
+    let root = quick_user(&app, "root", "admin");
+    diesel::update(auth_user::table.find(root))
+        .set((auth_user::is_superuser.eq(true), auth_user::is_staff.eq(true)))
+        .execute(&mut *app.conn())
+        .expect("superuser");
+    let student = quick_user(&app, "plain", "student");
+
+    // The superuser's details are read-only for boss, and the server refuses too.
+    let page = app.page(&format!("/staff/users/{root}")).await;
+    assert!(page.has("input[name=email][readonly]") || page.has("input[name=email][disabled]"));
+    let response = app
+        .post_form(
+            &format!("/staff/users/{root}"),
+            &[
+                ("email", "attacker@example.com"),
+                ("first_name", ""),
+                ("last_name", ""),
+                ("role", "admin"),
+                ("is_active", "on"),
+            ],
+        )
+        .await;
+    assert_ne!(response.status().as_u16(), 303, "refused");
+    let email: String = auth_user::table
+        .find(root)
+        .select(auth_user::email)
+        .first(&mut *app.conn())
+        .expect("root");
+    assert_eq!(email, "root@example.com");
+    // Nor can boss change their own account here (role, email) ...
+    let response = app
+        .post_form(
+            &format!("/staff/users/{boss}"),
+            &[("email", "boss2@example.com"), ("role", "coach"), ("is_active", "on")],
+        )
+        .await;
+    assert_ne!(response.status().as_u16(), 303);
+    // ... but an ordinary account they can, and a new address is not verified.
+    let response = app
+        .post_form(
+            &format!("/staff/users/{student}"),
+            &[
+                ("email", "new-plain@example.com"),
+                ("first_name", "P"),
+                ("last_name", ""),
+                ("role", "student"),
+                ("is_active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let verified: Option<practika::db::Ts> = practika::db::schema::accounts_profile::table
+        .filter(practika::db::schema::accounts_profile::user_id.eq(student))
+        .select(practika::db::schema::accounts_profile::email_verified_at)
+        .first(&mut *app.conn())
+        .expect("profile");
+    assert!(verified.is_none());
+    // Bulk role changes skip staff accounts for non-superusers.
+    let response = app
+        .post_form(
+            "/staff/users/bulk",
+            &[("action", "set_role"), ("role", "student"), ("ids", &root.to_string())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let page = app.page(&location(&response)).await;
+    assert!(page.text.contains("Only superusers can change staff accounts"));
+}
+
+#[actix_web::test]
+async fn built_in_roles_stay_and_odd_addresses_lead_home() {
+    let (app, _) = staff_app(true).await;
+    let student_role: i64 = practika::db::schema::accounts_role::table
+        .filter(practika::db::schema::accounts_role::name.eq("student"))
+        .select(practika::db::schema::accounts_role::id)
+        .first(&mut *app.conn())
+        .expect("role");
+    app.post_form(&format!("/staff/roles/{student_role}/delete"), &[]).await;
+    let page = app.page(&format!("/staff/roles/{student_role}")).await;
+    assert_eq!(page.status, 200, "the built-in role is still there");
+    let response = app
+        .post_form(&format!("/staff/roles/{student_role}"), &[("name", "learner")])
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let roles: i64 = practika::db::schema::accounts_role::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(roles, 3);
+
+    // Past the last page: the last page, with a notice.
+    let page = app.page("/staff/users?page=99").await;
+    assert!(page.text.contains("here is the last"));
+    assert!(!page.text.contains("4901"));
+
+    // A uuid without dashes redirects to the one address.
+    let owner = quick_user(&app, "uploader", "coach");
+    let video = add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", owner)
+        .expect("video")
+        .0
+        .id;
+    let simple = video.0.simple().to_string();
+    let response = app.get(&format!("/staff/videos/{simple}/history")).await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), format!("/staff/videos/{video}/history"));
 }

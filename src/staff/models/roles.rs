@@ -44,6 +44,9 @@ macro_rules! filtered {
     }};
 }
 
+/// The roles the code gives meaning to (permissions, invitations).
+const BUILT_IN: &[&str] = &["admin", "coach", "student"];
+
 impl StaffModel for Roles {
     fn slug(&self) -> &'static str {
         "roles"
@@ -107,6 +110,11 @@ impl StaffModel for Roles {
             errors.add("name", "Give the role a name.");
         } else if name.chars().count() > NAME_MAX {
             errors.add("name", format!("Use at most {NAME_MAX} characters."));
+        } else if name != old && BUILT_IN.contains(&old.as_str()) {
+            errors.add(
+                "name",
+                format!("The {old} role is built in: Practika's permissions depend on its name."),
+            );
         } else if name != old {
             let taken: bool = diesel::select(diesel::dsl::exists(
                 accounts_role::table.filter(accounts_role::name.eq(&name)),
@@ -144,6 +152,11 @@ impl StaffModel for Roles {
 
     fn delete(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser) -> StaffResult<Entry> {
         let (id, name) = find(conn, id)?;
+        if BUILT_IN.contains(&name.as_str()) {
+            return Err(StaffError::Refused(format!(
+                "The {name} role is built in: Practika's permissions depend on it, so it cannot be deleted."
+            )));
+        }
         diesel::update(accounts_profile::table.filter(accounts_profile::role_id.eq(id)))
             .set(accounts_profile::role_id.eq(None::<i64>))
             .execute(conn)?;

@@ -139,6 +139,16 @@ fn set_role(conn: &mut DbConn, user_id: i32, role_id: Option<i64>) -> QueryResul
     Ok(())
 }
 
+const LOCKED_HINT: &str =
+    "Only superusers can change staff and superuser accounts (your own included: use My account for your details).";
+
+/// Staff who are not superusers may change only accounts without staff
+/// rights: otherwise a staff member could take over a superuser (change the
+/// email, then reset the password) or promote themselves.
+fn may_change(actor: &CurrentUser, user: &queries::AuthUser) -> bool {
+    actor.is_superuser || !(user.is_staff || user.is_superuser)
+}
+
 impl StaffModel for Users {
     fn slug(&self) -> &'static str {
         "users"
@@ -229,6 +239,7 @@ impl StaffModel for Users {
 
     fn detail(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Detail> {
         let user = find_user(conn, id)?;
+        let locked = !may_change(actor, &user);
         let metrics = queries::metrics(conn, user.id)?;
         let mut role_options = vec![(String::new(), "no role".to_owned())];
         role_options.extend(roles(conn)?.into_iter().map(|(_, n)| (n.clone(), n)));
@@ -242,17 +253,24 @@ impl StaffModel for Users {
         Ok(Detail {
             repr: user_repr(&user.username),
             fields: vec![
-                Field::new("first_name", "First name", InputKind::Text, &user.first_name),
-                Field::new("last_name", "Last name", InputKind::Text, &user.last_name),
-                Field::new("email", "Email", InputKind::Email, &user.email),
+                Field::new("first_name", "First name", InputKind::Text, &user.first_name).readonly(locked),
+                Field::new("last_name", "Last name", InputKind::Text, &user.last_name).readonly(locked),
+                Field::new("email", "Email", InputKind::Email, &user.email)
+                    .readonly(locked)
+                    .hint(if locked {
+                        LOCKED_HINT
+                    } else {
+                        "A changed address counts as not verified."
+                    }),
                 Field::new(
                     "role",
                     "Role",
                     InputKind::Select(role_options),
                     user.profile.role.clone().unwrap_or_default(),
-                ),
+                )
+                .readonly(locked),
                 Field::new("is_active", "Active", InputKind::Checkbox, user.is_active.to_string())
-                    .readonly(actor.id == user.id)
+                    .readonly(actor.id == user.id || locked)
                     .hint("Inactive users cannot log in; their sessions end."),
                 Field::new("is_staff", "Staff", InputKind::Checkbox, user.is_staff.to_string())
                     .readonly(!actor.is_superuser)
@@ -291,6 +309,17 @@ impl StaffModel for Users {
 
     fn save(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser, input: &Input) -> StaffResult<Entry> {
         let user = find_user(conn, id)?;
+        if !may_change(actor, &user) {
+            if actor.id != user.id {
+                return Err(StaffError::Refused(LOCKED_HINT.into()));
+            }
+            let mut errors = FieldErrors::default();
+            if !input.checkbox("is_active").unwrap_or(true) {
+                errors.add("is_active", "You cannot deactivate yourself.");
+            }
+            errors.add("email", LOCKED_HINT);
+            return Err(StaffError::Invalid(errors));
+        }
         let mut errors = FieldErrors::default();
         let first = input.text("first_name");
         let last = input.text("last_name");
@@ -359,6 +388,12 @@ impl StaffModel for Users {
                 auth_user::is_staff.eq(staff),
             ))
             .execute(conn)?;
+        if email != user.email {
+            // Nobody has shown this address is theirs yet.
+            diesel::update(accounts_profile::table.filter(accounts_profile::user_id.eq(user.id)))
+                .set(accounts_profile::email_verified_at.eq(None::<Ts>))
+                .execute(conn)?;
+        }
         let old_role = user.profile.role.clone().unwrap_or_default();
         if role != old_role {
             set_role(conn, user.id, role_id)?;
@@ -566,6 +601,14 @@ impl StaffModel for Users {
                 outcome.skipped.push(format!("No user with id {id}."));
                 continue;
             };
+            if !may_change(actor, &user) {
+                outcome.skipped.push(if user.id == actor.id && action == "deactivate" {
+                    "You cannot deactivate yourself; skipped.".to_owned()
+                } else {
+                    format!("Only superusers can change staff accounts; {} skipped.", user.username)
+                });
+                continue;
+            }
             match action {
                 "activate" | "deactivate" => {
                     let active = action == "activate";
