@@ -93,10 +93,20 @@ impl Invitation {
         }
     }
 
+    /// Rows Practika made hold the token's digest, and only the raw token
+    /// opens them (the digest itself must not); rows the Django app made
+    /// hold the raw token.
     fn matches(&self, raw: &str) -> bool {
-        security::constant_time_eq(self.token.as_bytes(), digest(raw).as_bytes())
-            || security::constant_time_eq(self.token.as_bytes(), raw.as_bytes())
+        if is_digest(&self.token) {
+            security::constant_time_eq(self.token.as_bytes(), digest(raw).as_bytes())
+        } else {
+            security::constant_time_eq(self.token.as_bytes(), raw.as_bytes())
+        }
     }
+}
+
+fn is_digest(stored: &str) -> bool {
+    stored.len() == 64 && stored.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// What the database stores for a token.

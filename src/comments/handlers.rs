@@ -17,7 +17,6 @@ use crate::accounts::forms::FieldErrors;
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::exercises::handlers::{exercise_page, load, video_options};
-use crate::exercises::is_admin;
 use crate::exercises::queries::Exercise;
 use crate::startup::AppState;
 use crate::videos;
@@ -149,7 +148,6 @@ async fn draft_for(
 ) -> AppResult<Result<Draft, FieldErrors>> {
     let mut errors = FieldErrors::default();
     let (user_id, exercise_id, demo) = (user.id, exercise.id, exercise.video_asset_id);
-    let admin = is_admin(user);
     let kept_video = keep
         .filter(|c| c.has_own_video(exercise) && c.clip_id.is_none())
         .map(|c| c.video_asset_id);
@@ -160,8 +158,9 @@ async fn draft_for(
             let video_ok = match parsed.video {
                 None => true,
                 Some(id) if Some(id) == kept_video => true,
+                // Only one's own videos: attaching makes a video visible to all.
                 Some(id) => match videos::queries::find_with_access(c, id)? {
-                    Some((_, access)) => access.uploaded_by_id == Some(user_id) || admin,
+                    Some((_, access)) => access.uploaded_by_id == Some(user_id),
                     None => false,
                 },
             };

@@ -142,7 +142,17 @@ pub async fn invite(
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (emails, role) = match form.parse() {
+    let parsed = form.parse().and_then(|(emails, role)| {
+        // An accepted admin invitation makes a staff member: only superusers grant that.
+        if role == crate::accounts::invitations::Role::Admin && !staff.0.is_superuser {
+            let mut errors = FieldErrors::default();
+            errors.add("role", "Only superusers can invite admins: admins get staff rights.");
+            Err(errors)
+        } else {
+            Ok((emails, role))
+        }
+    });
+    let (emails, role) = match parsed {
         Ok(parsed) => parsed,
         Err(errors) => {
             let model = model("invitations")?;

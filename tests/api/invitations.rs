@@ -77,6 +77,11 @@ async fn an_invited_coach_joins_onboards_and_lands_in_the_library() {
         .first(&mut *app.conn())
         .expect("row");
     assert_ne!(stored, token);
+    assert_eq!(
+        app.page_with(&new_client(), &format!("/invite/{stored}")).await.status,
+        404,
+        "the digest is no key"
+    );
 
     // The staff page shows it as pending and sent once.
     let staff_page = app.page("/staff/invitations").await;
@@ -554,4 +559,26 @@ async fn the_invite_command_prints_the_link_and_sends_the_email() {
         .expect("run practika");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("valid email address"));
+}
+
+#[actix_web::test]
+async fn only_superusers_invite_admins() {
+    let app = staff_app().await; // boss: staff, not superuser
+    let response = app
+        .post_form(
+            "/staff/invitations",
+            &[("emails", "new-admin@example.com"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Only superusers can invite admins"));
+    let invitations: i64 = accounts_betainvitation::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(invitations, 0);
 }

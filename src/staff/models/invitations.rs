@@ -248,7 +248,7 @@ impl StaffModel for Invitations {
         })
     }
 
-    fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, input: &Input) -> StaffResult<Entry> {
+    fn save(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser, input: &Input) -> StaffResult<Entry> {
         let i = find(conn, id)?;
         let mut errors = FieldErrors::default();
         if matches!(i.state(Ts::now()), State::Accepted | State::Revoked) {
@@ -259,6 +259,8 @@ impl StaffModel for Invitations {
         let role = Role::parse(&input.text("role"));
         if role.is_none() {
             errors.add("role", "Choose student, coach or admin.");
+        } else if role == Some(Role::Admin) && i.role != "admin" && !actor.is_superuser {
+            errors.add("role", "Only superusers can invite admins: admins get staff rights.");
         }
         let expires = parse_date(&input.text("expires_at"))
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -267,6 +269,9 @@ impl StaffModel for Invitations {
         match expires {
             None => errors.add("expires_at", "Enter a date as YYYY-MM-DD."),
             Some(at) if at.0.date_naive() <= today => errors.add("expires_at", "Choose a day after today."),
+            Some(at) if at.0.date_naive() > today + chrono::Duration::days(365) => {
+                errors.add("expires_at", "Choose a day within a year.")
+            }
             Some(_) => {}
         }
         let (Some(role), Some(expires)) = (role, expires) else {
