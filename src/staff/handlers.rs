@@ -5,7 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::audit::{self, Entry};
 use super::model::{Input, ListParams, StaffError, StaffModel};
-use super::pages::{ChangePage, DashboardPage, DeletePage, HistoryPage, InviteSection, ListPage, NavItem};
+use super::pages::{
+    BulkConfirmPage, ChangePage, DashboardPage, DeletePage, HistoryPage, InviteSection, ListPage, NavItem,
+};
 use super::{dashboard, models};
 use crate::accounts::forms::{FieldErrors, InviteForm};
 use crate::accounts::invitations::{self, InviteError, Role};
@@ -241,6 +243,7 @@ pub async fn invitation_action(
 
 pub async fn bulk(
     req: HttpRequest,
+    ctx: PageCtx,
     staff: StaffUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
@@ -265,6 +268,32 @@ pub async fn bulk(
         );
     } else if ids.len() > BULK_MAX {
         flash(&req, Level::Error, format!("Select at most {BULK_MAX} at a time."));
+    } else if action == "delete" && input.get("confirmed") != Some("yes") {
+        // Deleting asks first, as deleting one does.
+        let (actor, lookup) = (staff.0.clone(), ids.clone());
+        let items = db::run(&state.pool, move |c| {
+            let mut items = Vec::new();
+            for id in &lookup {
+                let name = match model.detail(c, id, &actor) {
+                    Ok(detail) => detail.repr,
+                    Err(_) => continue,
+                };
+                let lines = model.delete_preview(c, id).unwrap_or_default();
+                items.push((name, lines));
+            }
+            Ok::<_, diesel::result::Error>(items)
+        })
+        .await?;
+        return render(&BulkConfirmPage {
+            ctx,
+            nav: nav(),
+            slug: model.slug(),
+            title: model.plural(),
+            action,
+            back,
+            ids,
+            items,
+        });
     } else {
         run_bulk(&req, &staff, &state, model, &action, ids, input).await?;
     }

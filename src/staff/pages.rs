@@ -170,3 +170,18 @@ pub struct HistoryPage {
     pub repr: String,
     pub entries: Vec<Logged>,
 }
+
+/// Bulk deletes ask first, like single ones: what is selected and what goes with it.
+#[derive(Template)]
+#[template(path = "staff/bulk_confirm.html")]
+pub struct BulkConfirmPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub action: String,
+    pub back: String,
+    pub ids: Vec<String>,
+    /// Each selected object's name and what its delete takes with it.
+    pub items: Vec<(String, Vec<String>)>,
+}

@@ -877,7 +877,17 @@ async fn comments_list_edit_and_bulk_delete_with_exact_counts() {
 
     // Bulk delete of a comment and its own reply: counted once each.
     let (t, r) = (top.to_string(), reply.to_string());
-    bulk(&app, "comments", "delete", &[&t, &r], &[]).await;
+    // First a confirmation page that lists them, and nothing is deleted yet ...
+    let confirm = bulk(&app, "comments", "delete", &[&t, &r], &[]).await;
+    assert_eq!(confirm.status().as_u16(), 200);
+    let body = confirm.text().await.expect("body");
+    assert!(
+        body.contains("Delete 2 comments?") && body.contains("Yes, delete them"),
+        "{body}"
+    );
+    assert_eq!(app.count("comments_videocomment"), 3);
+    // ... then the confirmed delete.
+    bulk(&app, "comments", "delete", &[&t, &r], &[("confirmed", "yes")]).await;
     assert_eq!(app.count("comments_videocomment"), 1);
     assert_eq!(metrics(&app, student), (0, 1));
     assert_eq!(metrics(&app, coach), (1, 0));
