@@ -310,7 +310,10 @@ async fn edit_page(
         }
     }
     let (exercise_id, user_id) = (exercise.id, user.id);
-    let clips = db::run(&state.pool, move |c| queries::clip_choices(c, exercise_id, user_id)).await?;
+    let clips = db::run(&state.pool, move |c| {
+        queries::clip_choices_described(c, exercise_id, user_id)
+    })
+    .await?;
     Ok(EditCommentPage {
         ctx,
         comment_id: comment.id.to_string(),

@@ -30,11 +30,16 @@ impl VideoOption {
         }
     }
 
-    pub fn of_clip(clip: &Clip) -> VideoOption {
+    pub fn of_clip((clip, source): &(Clip, String)) -> VideoOption {
+        let from = if source.is_empty() {
+            String::new()
+        } else {
+            format!(" of {source}")
+        };
         VideoOption {
             id: clip.id.to_string(),
             label: format!(
-                "Clip {}–{} ({})",
+                "Clip {}–{}{from} ({})",
                 clock(clip.start_time),
                 clock(clip.end_time),
                 clip.status().label().to_lowercase()

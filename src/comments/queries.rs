@@ -231,6 +231,41 @@ pub fn clip_choices(
         .load(conn)
 }
 
+/// A clip with where it comes from: "<uploader>'s <file name>".
+pub fn clip_choices_described(
+    conn: &mut DbConn,
+    exercise_id: Id,
+    user_id: i32,
+) -> QueryResult<Vec<(crate::videos::queries::Clip, String)>> {
+    use crate::db::schema::core_videoasset;
+    let clips = clip_choices(conn, exercise_id, user_id)?;
+    let sources: Vec<Id> = clips.iter().map(|c| c.original_video_id).collect();
+    let videos: Vec<(Id, String, Option<i32>)> = core_videoasset::table
+        .filter(core_videoasset::id.eq_any(&sources))
+        .select((
+            core_videoasset::id,
+            core_videoasset::orig_filename,
+            core_videoasset::uploaded_by_id,
+        ))
+        .load(conn)?;
+    let uploaders: Vec<i32> = videos.iter().filter_map(|v| v.2).collect();
+    let names = display_names(conn, &uploaders)?;
+    Ok(clips
+        .into_iter()
+        .map(|clip| {
+            let source = videos
+                .iter()
+                .find(|v| v.0 == clip.original_video_id)
+                .map(|(_, file, who)| match who.and_then(|id| names.get(&id)) {
+                    Some(name) => format!("{name}'s {file}"),
+                    None => file.clone(),
+                })
+                .unwrap_or_default();
+            (clip, source)
+        })
+        .collect())
+}
+
 /// Whether the clip's source video is in this exercise's thread or the user's own.
 pub fn clip_allowed(conn: &mut DbConn, clip_id: Id, exercise_id: Id, user_id: i32) -> QueryResult<bool> {
     Ok(clip_choices(conn, exercise_id, user_id)?

@@ -335,7 +335,10 @@ pub async fn exercise_page(
         .ok_or(AppError::NotFound)?;
     let thread = comments::handlers::thread_view(state, user, &exercise, page0).await?;
     let user_id = user.id;
-    let clips = db::run(&state.pool, move |c| comments::queries::clip_choices(c, id, user_id)).await?;
+    let clips = db::run(&state.pool, move |c| {
+        comments::queries::clip_choices_described(c, id, user_id)
+    })
+    .await?;
     Ok(ExercisePage {
         can_edit: can_edit(user, &exercise),
         video: VideoView::new(&asset, None),
