@@ -1029,7 +1029,23 @@ async fn deleting_a_video_removes_its_files_unless_another_video_shares_them() {
     }
     app.post_form(&format!("/staff/videos/{}/delete", ids[0]), &[]).await;
     assert!(media.join("originals/shared.mp4").is_file(), "still used by the copy");
+    // Processed once, its seconds count for the uploader; deleted, they no longer do.
+    let done = practika::videos::queries::Processed {
+        duration_sec: 7,
+        width: 320,
+        height: 240,
+        poster_path: None,
+        renditions: Default::default(),
+    };
+    practika::videos::queries::set_processed(&mut app.conn(), ids[2], &done).expect("processed");
+    let seconds = || {
+        accounts::metrics(&mut app.conn(), coach)
+            .expect("metrics")
+            .total_video_time
+    };
+    assert_eq!(seconds(), 7);
     app.post_form(&format!("/staff/videos/{}/delete", ids[2]), &[]).await;
+    assert_eq!(seconds(), 0);
     assert!(!media.join("originals/own.mp4").exists());
     assert_eq!(app.count("core_videoasset"), 1);
 }

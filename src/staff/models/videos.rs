@@ -365,6 +365,15 @@ impl StaffModel for Videos {
             }
         }
         diesel::delete(core_videoasset::table.find(a.id)).execute(conn)?;
+        // Its seconds counted towards the uploader's total once processed.
+        if let (Some(_), Some(uploader), Some(seconds)) = (a.processed_at, a.uploaded_by_id, a.duration_sec) {
+            crate::accounts::queries::bump_metric(
+                conn,
+                uploader,
+                crate::accounts::queries::Counter::VideoSeconds,
+                -seconds,
+            )?;
+        }
         Ok(Entry::new("delete", "videos", a.id, a.orig_filename))
     }
 
