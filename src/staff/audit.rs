@@ -95,6 +95,12 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// A column name as people read it: `first_name` → "first name",
+/// `is_active` → "active".
+fn field_label(field: &str) -> String {
+    field.strip_prefix("is_").unwrap_or(field).replace('_', " ")
+}
+
 fn assemble((id, actor, action, object_type, object_id, object_repr, changes, created_at): LoggedRow) -> Logged {
     let changes = changes
         .0
@@ -104,7 +110,7 @@ fn assemble((id, actor, action, object_type, object_id, object_repr, changes, cr
                 .map(|(field, pair)| {
                     let old = pair.get(0).map(shown).unwrap_or_default();
                     let new = pair.get(1).map(shown).unwrap_or_default();
-                    (field.clone(), old, new)
+                    (field_label(field), old, new)
                 })
                 .collect()
         })
