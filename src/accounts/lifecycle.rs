@@ -332,13 +332,8 @@ pub async fn email_change(
             },
         );
     }
-    mail::spawn_email_change(
-        state.clone(),
-        user.id,
-        user.display_name(),
-        user.email.clone(),
-        new_email.clone(),
-    );
+    let (user_id, address) = (user.id, new_email.clone());
+    db::run(&state.pool, move |c| mail::queue_email_change(c, user_id, &address)).await?;
     flash(
         &req,
         Level::Info,
@@ -462,7 +457,7 @@ pub async fn reset_request(
         );
     }
     // The same answer, at the same speed, whether or not the address has an account.
-    mail::spawn_password_reset(state.clone(), email);
+    db::run(&state.pool, move |c| mail::queue_password_reset(c, &email)).await?;
     Ok(see_other("/password-reset/sent"))
 }
 

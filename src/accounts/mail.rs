@@ -5,7 +5,6 @@ use super::invitations::{self, Invitation};
 use super::tokens;
 use crate::db::{self, DbConn, Pool, Ts};
 use crate::email::{EmailChangeEmail, InvitationEmail, Mailer, PasswordResetEmail};
-use crate::startup::AppState;
 
 /// "a coach", "an admin".
 fn with_article(role: &str) -> String {
@@ -84,68 +83,84 @@ pub async fn invitation_job(pool: &Pool, mailer: &Mailer, public_url: &str, invi
     }
 }
 
-/// Password reset links for every active account with this address, sent
-/// in the background (the response is the same whether or not one exists).
-pub fn spawn_password_reset(state: actix_web::web::Data<AppState>, email: String) {
-    actix_web::rt::spawn(async move {
-        let lookup = email.clone();
-        let users = match db::run(&state.pool, move |c| super::queries::find_active_by_email(c, &lookup)).await {
-            Ok(users) => users,
-            Err(error) => {
-                tracing::error!(%error, "password reset lookup failed");
-                return;
-            }
-        };
-        for user in users {
-            let token = tokens::make_reset_token(
-                state.settings.secret_key.bytes(),
-                user.id,
-                &user.password,
-                user.last_login,
-                Ts::now(),
-            );
-            let link = format!("{}/password-reset/{}/{token}", state.settings.public_url, user.id);
-            let rendered = PasswordResetEmail {
-                link: link.clone(),
-                name: user.clone().into_current().display_name(),
-                username: user.username.clone(),
-                valid_hours: tokens::RESET_VALID_HOURS,
-                site: state.settings.public_url.clone(),
-            }
-            .render(&user.email, &link);
-            let outcome = match rendered {
-                Ok(message) => state.mailer.send(message).await,
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(error) = outcome {
-                tracing::warn!(user_id = user.id, %error, "password reset email not sent");
-            }
-        }
-    });
+/// What a mail job needs: the database, the mailer, the site's address and
+/// the secret that signs links.
+pub struct Outgoing<'a> {
+    pub pool: &'a Pool,
+    pub mailer: &'a Mailer,
+    pub public_url: &'a str,
+    pub secret: &'a [u8],
 }
 
-/// The confirmation link for a new address, sent to that address.
-pub fn spawn_email_change(state: actix_web::web::Data<AppState>, user_id: i32, name: String, old: String, new: String) {
-    actix_web::rt::spawn(async move {
-        let (encoded, token) =
-            tokens::make_email_token(state.settings.secret_key.bytes(), user_id, &old, &new, Ts::now());
-        let link = format!(
-            "{}/account/email/confirm/{user_id}/{encoded}/{token}",
-            state.settings.public_url
-        );
-        let rendered = EmailChangeEmail {
+fn queue(conn: &mut DbConn, kind: &str, payload: serde_json::Value) -> diesel::QueryResult<i64> {
+    crate::jobs::queue::enqueue(conn, kind, payload)
+}
+
+/// Queues password reset links for every active account with this address
+/// (the response is the same whether or not one exists).
+pub fn queue_password_reset(conn: &mut DbConn, email: &str) -> diesel::QueryResult<i64> {
+    queue(
+        conn,
+        crate::jobs::kinds::SEND_PASSWORD_RESET,
+        serde_json::json!({ "email": email }),
+    )
+}
+
+/// Queues the confirmation link for a new address, to that address.
+pub fn queue_email_change(conn: &mut DbConn, user_id: i32, new_email: &str) -> diesel::QueryResult<i64> {
+    queue(
+        conn,
+        crate::jobs::kinds::SEND_EMAIL_CHANGE,
+        serde_json::json!({ "user_id": user_id, "new_email": new_email }),
+    )
+}
+
+async fn deliver(out: &Outgoing<'_>, rendered: Result<crate::email::Email, askama::Error>) -> Result<(), String> {
+    match rendered {
+        Ok(message) => out.mailer.send(message).await,
+        Err(e) => Err(format!("could not render the email: {e}")),
+    }
+}
+
+/// The job: a reset link, made now (it dies with a password change or a
+/// later login), for each active account with the address.
+pub async fn password_reset_job(out: &Outgoing<'_>, email: String) -> Result<(), String> {
+    let users = db::run(out.pool, move |c| super::queries::find_active_by_email(c, &email))
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    for user in users {
+        let token = tokens::make_reset_token(out.secret, user.id, &user.password, user.last_login, Ts::now());
+        let link = format!("{}/password-reset/{}/{token}", out.public_url, user.id);
+        let rendered = PasswordResetEmail {
             link: link.clone(),
-            name,
-            valid_hours: tokens::EMAIL_CHANGE_VALID_HOURS,
-            site: state.settings.public_url.clone(),
+            name: user.clone().into_current().display_name(),
+            username: user.username.clone(),
+            valid_hours: tokens::RESET_VALID_HOURS,
+            site: out.public_url.to_owned(),
         }
-        .render(&new, &link);
-        let outcome = match rendered {
-            Ok(message) => state.mailer.send(message).await,
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(error) = outcome {
-            tracing::warn!(user_id, %error, "email change confirmation not sent");
-        }
-    });
+        .render(&user.email, &link);
+        deliver(out, rendered).await?;
+    }
+    Ok(())
+}
+
+/// The job: a confirmation link bound to the account's current address
+/// (so it works once), sent to the new one.
+pub async fn email_change_job(out: &Outgoing<'_>, user_id: i32, new_email: String) -> Result<(), String> {
+    let user = db::run(out.pool, move |c| super::queries::find_auth_user(c, user_id))
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let Some(user) = user.filter(|u| u.is_active && u.email != new_email) else {
+        return Ok(());
+    };
+    let (encoded, token) = tokens::make_email_token(out.secret, user_id, &user.email, &new_email, Ts::now());
+    let link = format!("{}/account/email/confirm/{user_id}/{encoded}/{token}", out.public_url);
+    let rendered = EmailChangeEmail {
+        link: link.clone(),
+        name: user.into_current().display_name(),
+        valid_hours: tokens::EMAIL_CHANGE_VALID_HOURS,
+        site: out.public_url.to_owned(),
+    }
+    .render(&new_email, &link);
+    deliver(out, rendered).await
 }

@@ -243,7 +243,8 @@ pub async fn create(
     };
     let (author, target) = (user.id, exercise.clone());
     let comment = db::run(&state.pool, move |c| queries::create(c, author, &target, &draft)).await?;
-    notify(state.clone(), user.display_name(), exercise.clone(), comment.clone());
+    let comment_id = comment.id;
+    db::run(&state.pool, move |c| super::notify::queue(c, comment_id)).await?;
     flash(
         &req,
         Level::Success,
@@ -466,66 +467,4 @@ pub async fn compare(
         parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
         exercise,
     })
-}
-
-/// Emails whoever the comment is for — the author of the comment it
-/// answers, or else the exercise's coach — if they want such emails. Sent
-/// in the background; nobody is told about their own comment.
-fn notify(state: web::Data<AppState>, author_name: String, exercise: Exercise, comment: Comment) {
-    actix_web::rt::spawn(async move {
-        let (parent, creator) = (comment.parent_id, exercise.created_by_id);
-        let recipient = db::run(&state.pool, move |c| {
-            let to = match parent {
-                Some(parent) => queries::find(c, parent)?.map(|p| p.author_id),
-                None => Some(creator),
-            };
-            match to {
-                Some(id) => crate::accounts::queries::find_auth_user(c, id),
-                None => Ok(None),
-            }
-        })
-        .await;
-        let recipient = match recipient {
-            Ok(Some(user)) => user.into_current(),
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(%error, "could not look up whom to notify");
-                return;
-            }
-        };
-        let wants = recipient.preferences.email_notifications && !recipient.email.is_empty();
-        if recipient.id == comment.author_id || !wants {
-            return;
-        }
-        let text = comment.text.clone().unwrap_or_default();
-        let excerpt = if text.chars().count() > 300 {
-            format!("{}…", text.chars().take(300).collect::<String>())
-        } else {
-            text
-        };
-        let link = format!(
-            "{}/exercises/{}#comment-{}",
-            state.settings.public_url,
-            exercise.id,
-            comment.parent_id.unwrap_or(comment.id)
-        );
-        let rendered = crate::email::CommentEmail {
-            recipient: recipient.display_name(),
-            author: author_name,
-            exercise: exercise.name.clone(),
-            excerpt,
-            with_video: comment.has_own_video(&exercise),
-            is_reply: comment.parent_id.is_some(),
-            link: link.clone(),
-            site: state.settings.public_url.clone(),
-        }
-        .render(&recipient.email, &link);
-        let outcome = match rendered {
-            Ok(email) => state.mailer.send(email).await,
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(error) = outcome {
-            tracing::warn!(user_id = recipient.id, %error, "comment notification not sent");
-        }
-    });
 }

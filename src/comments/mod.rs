@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod handlers;
+pub mod notify;
 pub mod pages;
 pub mod queries;
 

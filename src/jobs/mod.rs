@@ -21,4 +21,10 @@ pub mod kinds {
     /// Send (or resend) an invitation email with a fresh link:
     /// `{"invitation_id": integer}`.
     pub const SEND_INVITATION: &str = "send_invitation";
+    /// Password reset links for an address: `{"email": text}`.
+    pub const SEND_PASSWORD_RESET: &str = "send_password_reset";
+    /// Confirm a new address: `{"user_id": integer, "new_email": text}`.
+    pub const SEND_EMAIL_CHANGE: &str = "send_email_change";
+    /// Tell whoever a comment is for: `{"comment_id": uuid}`.
+    pub const SEND_COMMENT_NOTICE: &str = "send_comment_notice";
 }

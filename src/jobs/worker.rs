@@ -36,6 +36,24 @@ pub struct JobContext {
     /// `None` when the mail settings are unusable (logged at start).
     pub mailer: Option<crate::email::Mailer>,
     pub public_url: String,
+    /// Signs the links in emails.
+    pub secret: crate::config::SecretKey,
+}
+
+impl JobContext {
+    /// What a mail job needs, if email can be sent at all.
+    pub fn outgoing(&self) -> Result<crate::accounts::mail::Outgoing<'_>, JobError> {
+        let mailer = self
+            .mailer
+            .as_ref()
+            .ok_or_else(|| JobError::Permanent("email is not configured".to_owned()))?;
+        Ok(crate::accounts::mail::Outgoing {
+            pool: &self.pool,
+            mailer,
+            public_url: &self.public_url,
+            secret: self.secret.bytes(),
+        })
+    }
 }
 
 /// Why a job did not succeed.
@@ -133,6 +151,7 @@ impl Worker {
                     .map_err(|error| tracing::error!(error = %format!("{error:#}"), "email cannot be sent"))
                     .ok(),
                 public_url: settings.public_url.clone(),
+                secret: settings.secret_key.clone(),
             }),
             name: name.into(),
             lease: DEFAULT_LEASE,
@@ -321,6 +340,19 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 }
 
 /// The uuid a job's payload names under `key`.
+pub fn payload_i64(job: &Job, key: &str) -> Result<i64, JobError> {
+    job.payload.0[key]
+        .as_i64()
+        .ok_or_else(|| JobError::Permanent(format!("the job has no {key}")))
+}
+
+pub fn payload_text(job: &Job, key: &str) -> Result<String, JobError> {
+    job.payload.0[key]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| JobError::Permanent(format!("the job has no {key}")))
+}
+
 pub fn payload_id(job: &Job, key: &str) -> Result<Id, JobError> {
     job.payload
         .0
@@ -338,14 +370,29 @@ async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), JobError> {
             .await
             .map(drop),
         kinds::SEND_INVITATION => {
-            let id = job.payload.0["invitation_id"]
-                .as_i64()
-                .ok_or_else(|| JobError::Permanent("the job has no invitation_id".to_owned()))?;
-            let mailer = ctx
-                .mailer
-                .as_ref()
-                .ok_or_else(|| JobError::Permanent("email is not configured".to_owned()))?;
-            crate::accounts::mail::invitation_job(&ctx.pool, mailer, &ctx.public_url, id)
+            let id = payload_i64(job, "invitation_id")?;
+            let out = ctx.outgoing()?;
+            crate::accounts::mail::invitation_job(out.pool, out.mailer, out.public_url, id)
+                .await
+                .map_err(JobError::Retry)
+        }
+        kinds::SEND_PASSWORD_RESET => {
+            let email = payload_text(job, "email")?;
+            crate::accounts::mail::password_reset_job(&ctx.outgoing()?, email)
+                .await
+                .map_err(JobError::Retry)
+        }
+        kinds::SEND_EMAIL_CHANGE => {
+            let user_id = i32::try_from(payload_i64(job, "user_id")?)
+                .map_err(|_| JobError::Permanent("user_id out of range".to_owned()))?;
+            let new_email = payload_text(job, "new_email")?;
+            crate::accounts::mail::email_change_job(&ctx.outgoing()?, user_id, new_email)
+                .await
+                .map_err(JobError::Retry)
+        }
+        kinds::SEND_COMMENT_NOTICE => {
+            let comment_id = payload_id(job, "comment_id")?;
+            crate::comments::notify::notice_job(&ctx.outgoing()?, comment_id)
                 .await
                 .map_err(JobError::Retry)
         }

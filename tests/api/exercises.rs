@@ -117,6 +117,18 @@ async fn the_practice_loop_works_end_to_end() {
         response.text().await.unwrap_or_default()
     );
     assert_eq!(metrics(&app, student_id), (0, 1));
+    let seconds: i32 = accounts_usermetrics::table
+        .inner_join(accounts_profile::table)
+        .filter(accounts_profile::user_id.eq(student_id))
+        .select(accounts_usermetrics::total_video_time)
+        .first(&mut *app.conn())
+        .expect("metrics");
+    assert_eq!(seconds, 2, "the attempt's seconds count once it is processed");
+    // The coach is told by email (notifications are on by default), by the worker.
+    app.run_jobs().await;
+    let mail = app.mail.wait_for_mail_to("coach_kim@example.com").await;
+    assert!(mail.subject().contains("posted on your exercise"), "{}", mail.subject());
+    assert!(mail.text().contains("Is my thumb right here?") && mail.text().contains("with a video"));
     let comment: Id = comments_videocomment::table
         .filter(comments_videocomment::author_id.eq(student_id))
         .select(comments_videocomment::id)
@@ -174,6 +186,7 @@ async fn the_practice_loop_works_end_to_end() {
     );
     assert_eq!(metrics(&app, coach_id), (1, 1));
 
+    app.run_jobs().await;
     let mail = app.mail.wait_for_mail_to("student_sam@example.com").await;
     assert!(mail.subject().contains("replied to you"), "{}", mail.subject());
 

@@ -97,6 +97,7 @@ async fn password_reset_works_once_and_answers_the_same_for_unknown_addresses() 
     assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (303, 303));
     assert_eq!(location(&known), location(&unknown));
     assert!(app.page(&location(&known)).await.text.contains("If an account exists"));
+    app.run_jobs().await;
     let mail = app.mail.wait_for_mail_to("forgetful@example.com").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.mail.received().len(), 1, "nothing is sent for an unknown address");
@@ -153,6 +154,7 @@ async fn password_reset_works_once_and_answers_the_same_for_unknown_addresses() 
 
 async fn reset_link(app: &TestApp, email: &str, nth: usize) -> String {
     app.post_form("/password-reset", &[("email", email)]).await;
+    app.run_jobs().await;
     let mails = app.mail.wait_for(nth).await;
     app.path_of(&mails[nth - 1].link(&format!("{PUBLIC_URL}/password-reset/")))
 }
@@ -225,6 +227,7 @@ async fn changing_the_email_needs_the_new_address_confirmed() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    app.run_jobs().await;
     let mail = app.mail.wait_for_mail_to("new@example.com").await;
     let email: String = auth_user::table
         .find(id)
