@@ -405,11 +405,10 @@ pub async fn change(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (slug, id) = path.into_inner();
-    let model = model(&slug)?;
-    if let Some(canonical) = canonical_id(&id) {
-        return Ok(see_other(&format!("/staff/{slug}/{canonical}")));
-    }
+    let (model, id) = match object(path.into_inner(), "")? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
     render(&change_page(ctx, &staff, &state, model, id, FieldErrors::default(), None).await?)
 }
 
@@ -467,11 +466,10 @@ pub async fn delete_preview(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (slug, id) = path.into_inner();
-    let model = model(&slug)?;
-    if let Some(canonical) = canonical_id(&id) {
-        return Ok(see_other(&format!("/staff/{slug}/{canonical}/delete")));
-    }
+    let (model, id) = match object(path.into_inner(), "/delete")? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
     let (actor, lookup) = (staff.0.clone(), id.clone());
     let (repr, consequences) = db::run(&state.pool, move |c| {
         let repr = model.detail(c, &lookup, &actor)?.repr;
@@ -558,11 +556,10 @@ pub async fn history(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (slug, id) = path.into_inner();
-    let model = model(&slug)?;
-    if let Some(canonical) = canonical_id(&id) {
-        return Ok(see_other(&format!("/staff/{slug}/{canonical}/history")));
-    }
+    let (model, id) = match object(path.into_inner(), "/history")? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
     let (actor, lookup) = (staff.0.clone(), id.clone());
     let (repr, entries) = db::run(&state.pool, move |c| {
         let entries = audit::history(c, model.slug(), &lookup)?;
@@ -586,10 +583,21 @@ pub async fn history(
     })
 }
 
-/// A uuid written another way (without dashes, in capitals) names the same
-/// object: answer with its one address, so its history is found too.
-fn canonical_id(id: &str) -> Option<String> {
-    let parsed: crate::db::Id = id.parse().ok()?;
-    let canonical = parsed.to_string();
-    (canonical != id).then_some(canonical)
+/// The model and object id of `/staff/{model}/{id}{page}`. A uuid written
+/// another way (no dashes, capitals) names the same object: the answer is
+/// then a redirect to its one address, so that its history is found too.
+fn object(
+    (slug, id): (String, String),
+    page: &str,
+) -> AppResult<Result<(&'static dyn StaffModel, String), HttpResponse>> {
+    let model = model(&slug)?;
+    let canonical = id
+        .parse::<crate::db::Id>()
+        .ok()
+        .map(|parsed| parsed.to_string())
+        .filter(|c| *c != id);
+    Ok(match canonical {
+        Some(canonical) => Err(see_other(&format!("/staff/{slug}/{canonical}{page}"))),
+        None => Ok((model, id)),
+    })
 }
