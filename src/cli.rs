@@ -32,9 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Apply migrations, then serve HTTP with one background worker (the default).
     Serve,
-    /// Run background workers only (video processing, clips): as many
-    /// processes, on as many machines, as you like, sharing the database and
-    /// the media folder.
+    /// Run background workers only (video processing, clips, emails): as
+    /// many processes, on as many machines, as you like, sharing the
+    /// database and the media folder. Emails (invitations, replies, password
+    /// resets) are sent by these workers too.
     Worker {
         /// How many jobs this process runs at the same time.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -132,6 +133,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let worker_stop = stop.clone();
     let worker_task = actix_web::rt::spawn(async move { in_process.run(worker_stop).await });
     let app = Application::build(settings, pool)?;
+    tracing::info!(
+        http_workers = app.http_workers(),
+        job_workers = 1,
+        "serving HTTP on {} with {} HTTP worker thread(s), and one background job worker (videos, clips, emails) in this process",
+        app.local_addr(),
+        app.http_workers()
+    );
     println!("Practika is listening on {public_url}");
     if !admin_exists {
         if let Some(path) = app.setup_path() {

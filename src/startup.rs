@@ -41,6 +41,8 @@ impl AppState {
 pub struct Application {
     server: Server,
     port: u16,
+    local_addr: std::net::SocketAddr,
+    http_workers: usize,
     state: web::Data<AppState>,
 }
 
@@ -52,9 +54,13 @@ impl Application {
     pub fn build(settings: Settings, pool: Pool) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let local_addr = listener.local_addr()?;
+        let port = local_addr.port();
         let state = web::Data::new(AppState::new(settings, pool)?);
         let server_state = state.clone();
+        // One HTTP worker thread per core (actix's default, made explicit
+        // so that the start-up log can say how many there are).
+        let http_workers = std::thread::available_parallelism().map_or(1, usize::from);
         let server = HttpServer::new(move || {
             let state = server_state.clone();
             let settings = &state.settings;
@@ -99,14 +105,31 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))
         })
+        .workers(http_workers)
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application { server, port, state })
+        Ok(Application {
+            server,
+            port,
+            local_addr,
+            http_workers,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address it listens on (the real port when bound to port 0).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    /// Threads that answer HTTP requests (not background job workers).
+    pub fn http_workers(&self) -> usize {
+        self.http_workers
     }
 
     /// The path of the first-admin setup page (valid while no admin exists).
