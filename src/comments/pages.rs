@@ -19,8 +19,8 @@ pub struct VideoOption {
 impl VideoOption {
     pub fn of_asset(asset: &Asset) -> VideoOption {
         let name = match &asset.youtube_url {
-            Some(url) if asset.is_youtube() => format!("YouTube {url}"),
-            _ => asset.orig_filename.clone(),
+            Some(url) if asset.is_youtube() && asset.title.is_none() => format!("YouTube {url}"),
+            _ => asset.display_title(),
         };
         let status = asset.status();
         let when = asset.created_at.0.format("%-d %b %Y");

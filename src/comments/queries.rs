@@ -231,7 +231,7 @@ pub fn clip_choices(
         .load(conn)
 }
 
-/// A clip with where it comes from: "<uploader>'s <file name>".
+/// A clip with where it comes from: "<uploader>'s <video title>".
 pub fn clip_choices_described(
     conn: &mut DbConn,
     exercise_id: Id,
@@ -242,12 +242,11 @@ pub fn clip_choices_described(
     let sources: Vec<Id> = clips.iter().map(|c| c.original_video_id).collect();
     let videos: Vec<(Id, String, Option<i32>)> = core_videoasset::table
         .filter(core_videoasset::id.eq_any(&sources))
-        .select((
-            core_videoasset::id,
-            core_videoasset::orig_filename,
-            core_videoasset::uploaded_by_id,
-        ))
-        .load(conn)?;
+        .select(crate::videos::queries::Asset::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id, a.display_title(), a.uploaded_by_id))
+        .collect();
     let uploaders: Vec<i32> = videos.iter().filter_map(|v| v.2).collect();
     let names = display_names(conn, &uploaders)?;
     Ok(clips

@@ -79,7 +79,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Varchar};
+    use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
 
     core_videoasset (id) {
@@ -108,6 +108,11 @@ diesel::table! {
         updated_at -> UtcTime,
         /// Added by Practika (2026-11-28-000102): who uploaded it.
         uploaded_by_id -> Nullable<Integer>,
+        /// Added by Practika (2026-12-01-300001): what the video is called;
+        /// NULL (Django's rows) reads as the file name without its extension.
+        title -> Nullable<Varchar>,
+        /// Added by Practika (2026-12-01-300001): frames per second, from ffprobe.
+        frame_rate -> Nullable<Double>,
     }
 }
 

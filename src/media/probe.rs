@@ -48,6 +48,8 @@ pub struct VideoStream {
     pub coded_height: u32,
     /// Degrees the picture is turned when shown (phones record sideways).
     pub rotation: i32,
+    /// Frames per second (the average, for variable-rate phone videos).
+    pub frame_rate: Option<f64>,
 }
 
 impl VideoStream {
@@ -82,6 +84,8 @@ struct RawStream {
     width: Option<u32>,
     height: Option<u32>,
     duration: Option<String>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
     #[serde(default)]
     disposition: std::collections::HashMap<String, i64>,
     #[serde(default)]
@@ -90,7 +94,19 @@ struct RawStream {
     side_data_list: Vec<serde_json::Value>,
 }
 
+/// ffprobe's `"30000/1001"`; `"0/0"` (unknown) and nonsense are `None`.
+fn frame_rate(rational: Option<&str>) -> Option<f64> {
+    let (num, den) = rational?.split_once('/')?;
+    let (num, den) = (num.trim().parse::<f64>().ok()?, den.trim().parse::<f64>().ok()?);
+    let rate = num / den;
+    (rate.is_finite() && (1.0..=1000.0).contains(&rate)).then_some(rate)
+}
+
 impl RawStream {
+    fn frame_rate(&self) -> Option<f64> {
+        frame_rate(self.avg_frame_rate.as_deref()).or_else(|| frame_rate(self.r_frame_rate.as_deref()))
+    }
+
     fn rotation(&self) -> i32 {
         let from_side_data = self.side_data_list.iter().find_map(|side| {
             side.get("rotation").and_then(|r| {
@@ -128,6 +144,7 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
             coded_width: v.width.unwrap_or(0),
             coded_height: v.height.unwrap_or(0),
             rotation: v.rotation(),
+            frame_rate: v.frame_rate(),
         }),
         audio_codec: raw
             .streams
@@ -246,6 +263,7 @@ mod tests {
 
     const GOOD: &str = r#"{"streams":[
         {"codec_type":"video","codec_name":"h264","width":1920,"height":1080,
+         "avg_frame_rate":"30000/1001","r_frame_rate":"30/1",
          "side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]},
         {"codec_type":"audio","codec_name":"aac"}],
         "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"12.5"}}"#;
@@ -256,6 +274,11 @@ mod tests {
         assert_eq!(probe.duration, Some(12.5));
         let video = probe.video.clone().ok_or("no video")?;
         assert_eq!(video.display_size(), (1080, 1920));
+        assert!(
+            video.frame_rate.is_some_and(|r| (r - 29.97).abs() < 0.01),
+            "{:?}",
+            video.frame_rate
+        );
         assert!(problems(&probe, Some(Container::Mp4)).is_empty());
         Ok(())
     }
@@ -274,6 +297,21 @@ mod tests {
         let mismatch = problems(&parse(GOOD.as_bytes())?, Some(Container::WebM));
         assert!(mismatch[0].contains("do not match"));
         Ok(())
+    }
+
+    #[test]
+    fn frame_rates_read_as_ffprobe_writes_them() {
+        assert_eq!(frame_rate(Some("25/1")), Some(25.0));
+        assert_eq!(frame_rate(Some("0/0")), None, "ffprobe's unknown");
+        assert_eq!(frame_rate(Some("90000/0")), None);
+        assert_eq!(frame_rate(Some("abc")), None);
+        assert_eq!(frame_rate(None), None);
+        let unknown_average = RawStream {
+            avg_frame_rate: Some("0/0".into()),
+            r_frame_rate: Some("24/1".into()),
+            ..serde_json::from_str(r#"{"codec_type":"video"}"#).expect("a stream")
+        };
+        assert_eq!(unknown_average.frame_rate(), Some(24.0));
     }
 
     #[test]

@@ -13,6 +13,37 @@ pub struct YoutubeForm {
     pub youtube_url: String,
 }
 
+/// Renaming a video.
+#[derive(Deserialize, Default, Clone)]
+pub struct TitleForm {
+    #[serde(default)]
+    pub title: String,
+}
+
+impl TitleForm {
+    /// The title, trimmed: not empty, at most 255 characters, no control
+    /// characters (it is shown everywhere the video is named).
+    pub fn parse(&self) -> Result<String, FieldErrors> {
+        let title = self.title.trim();
+        let mut errors = FieldErrors::default();
+        if title.is_empty() {
+            errors.add("title", "Give the video a title.");
+        } else if title.chars().count() > super::queries::TITLE_MAX {
+            errors.add(
+                "title",
+                format!("Use at most {} characters.", super::queries::TITLE_MAX),
+            );
+        } else if title.chars().any(char::is_control) {
+            errors.add("title", "The title contains characters that cannot be shown.");
+        }
+        if errors.is_empty() {
+            Ok(title.to_owned())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// A YouTube video id: 11 characters of `A-Z a-z 0-9 _ -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YoutubeId(String);

@@ -7,11 +7,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::forms::{parse_youtube, ClipForm, FieldErrors, YoutubeForm};
+use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
 use super::pages::{ClipPage, ClipView, NewVideoPage, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
-use super::{can_view, clip_hash, Access, Status};
+use super::{can_edit, can_view, clip_hash, Access, Status};
 use crate::db::{self, Id, Ts};
 use crate::error::{AppError, AppResult};
 use crate::media::{Storage, Tools};
@@ -263,13 +263,20 @@ pub async fn add_youtube(
     Ok(see_other(&format!("/videos/{}", asset.id)))
 }
 
+/// What the video page's forms show: as typed after an error, or fresh.
+#[derive(Default)]
+struct VideoForms {
+    clip: ClipForm,
+    title: Option<String>,
+    errors: FieldErrors,
+}
+
 async fn video_page(
     ctx: PageCtx,
     state: &AppState,
     user: &CurrentUser,
-    asset: &Asset,
-    clip_form: ClipForm,
-    errors: FieldErrors,
+    (asset, access): (&Asset, &Access),
+    forms: VideoForms,
 ) -> AppResult<VideoPage> {
     let id = asset.id;
     let clips = db::run(&state.pool, move |c| queries::clips_of(c, id)).await?;
@@ -282,10 +289,12 @@ async fn video_page(
         _ => None,
     };
     Ok(VideoPage {
+        title_form: forms.title.unwrap_or_else(|| asset.display_title()),
         video: VideoView::new(asset, uploader),
         clips: clips.iter().map(ClipView::new).collect(),
-        clip_form,
-        errors,
+        clip_form: forms.clip,
+        errors: forms.errors,
+        can_edit: can_edit(user, access),
         can_clip: clippable(asset).is_ok(),
         is_staff: is_staff(user),
         tools_missing: tools_missing(state, user).await,
@@ -299,9 +308,41 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
-    let page = video_page(ctx, &state, &user, &asset, ClipForm::default(), FieldErrors::default()).await?;
+    let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
+    let page = video_page(ctx, &state, &user, (&asset, &access), VideoForms::default()).await?;
     render(&page)
+}
+
+/// A new title, from whoever may edit the video; others get a 404 as if
+/// the video were not there (or a 403 when they can see it).
+pub async fn rename(
+    req: HttpRequest,
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<Id>,
+    form: web::Form<TitleForm>,
+) -> AppResult<HttpResponse> {
+    let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
+    if !can_edit(&user, &access) {
+        return Err(AppError::Forbidden);
+    }
+    let title = match form.parse() {
+        Ok(title) => title,
+        Err(errors) => {
+            let forms = VideoForms {
+                title: Some(form.title.clone()),
+                errors,
+                ..VideoForms::default()
+            };
+            let page = video_page(ctx, &state, &user, (&asset, &access), forms).await?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let (id, saved) = (asset.id, title.clone());
+    db::run(&state.pool, move |c| queries::set_title(c, id, &saved)).await?;
+    flash(&req, Level::Success, format!("The video is now called “{title}”."));
+    Ok(see_other(&format!("/videos/{}", asset.id)))
 }
 
 fn json_no_store(body: serde_json::Value) -> HttpResponse {
@@ -452,7 +493,7 @@ pub async fn create_clip(
     path: web::Path<Id>,
     form: web::Form<ClipForm>,
 ) -> AppResult<HttpResponse> {
-    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
     let form = form.into_inner();
     let range = clippable(&asset)
         .map_err(|message| {
@@ -464,7 +505,12 @@ pub async fn create_clip(
     let range = match range {
         Ok(range) => range,
         Err(errors) => {
-            let page = video_page(ctx, &state, &user, &asset, form, errors).await?;
+            let forms = VideoForms {
+                clip: form,
+                errors,
+                ..VideoForms::default()
+            };
+            let page = video_page(ctx, &state, &user, (&asset, &access), forms).await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };

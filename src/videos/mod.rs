@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/videos/youtube", web::post().to(handlers::add_youtube))
         .route("/videos/{id}", web::get().to(handlers::show))
         .route("/videos/{id}/status", web::get().to(handlers::status))
+        .route("/videos/{id}/title", web::post().to(handlers::rename))
         .route("/videos/{id}/media/{variant}", web::get().to(handlers::media))
         .route("/videos/{id}/media/{variant}", web::head().to(handlers::media))
         .route("/videos/{id}/poster", web::get().to(handlers::poster))
@@ -93,6 +94,11 @@ pub fn can_view(user: &CurrentUser, access: &Access) -> bool {
     user.is_staff || user.is_superuser || access.uploaded_by_id == Some(user.id) || access.attached
 }
 
+/// Who may change a video (its title): the person who uploaded it, and staff.
+pub fn can_edit(user: &CurrentUser, access: &Access) -> bool {
+    user.is_staff || user.is_superuser || access.uploaded_by_id == Some(user.id)
+}
+
 /// `clip_hash`: SHA-256 (hex) of `"{video id}:{start ms}:{end ms}"`, the video
 /// id in its hyphenated form. The same cut of the same video is one clip.
 pub fn clip_hash(video_id: crate::db::Id, start_ms: i64, end_ms: i64) -> String {
@@ -139,6 +145,17 @@ mod tests {
             attached: false,
         };
         assert!(!can_view(&user(1, false), &orphan));
+    }
+
+    #[test]
+    fn only_the_uploader_and_staff_edit_a_video() {
+        let shared = Access {
+            uploaded_by_id: Some(1),
+            attached: true,
+        };
+        assert!(can_edit(&user(1, false), &shared));
+        assert!(!can_edit(&user(2, false), &shared), "seeing is not editing");
+        assert!(can_edit(&user(2, true), &shared));
     }
 
     #[test]

@@ -22,6 +22,12 @@ pub struct Source {
 pub struct VideoView {
     pub id: String,
     pub title: String,
+    /// The uploaded file's name (not for YouTube links).
+    pub file_name: Option<String>,
+    /// Frames per second, when processing found it (the player's step).
+    pub frame_rate: Option<f64>,
+    /// `"29.97"`, `"25"`.
+    pub frame_rate_label: Option<String>,
     pub page_url: String,
     pub status_url: String,
     pub status: Status,
@@ -113,14 +119,16 @@ impl VideoView {
             .as_ref()
             .filter(|_| playable)
             .map(|_| format!("/videos/{id}/poster"));
-        let title = match &youtube {
-            Some(_) => "YouTube video".to_owned(),
-            None => asset.orig_filename.clone(),
-        };
         VideoView {
+            file_name: (!asset.is_youtube()).then(|| asset.orig_filename.clone()),
+            frame_rate: asset.frame_rate.filter(|r| r.is_finite() && *r > 0.0),
+            frame_rate_label: asset
+                .frame_rate
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(|r| format!("{r:.2}").trim_end_matches('0').trim_end_matches('.').to_owned()),
             page_url: format!("/videos/{id}"),
             status_url: format!("/videos/{id}/status"),
-            title,
+            title: asset.display_title(),
             status,
             status_label: status.label(),
             settled: status.is_settled(),
@@ -222,7 +230,10 @@ pub struct VideoPage {
     pub video: VideoView,
     pub clips: Vec<ClipView>,
     pub clip_form: ClipForm,
+    /// The title field's value.
+    pub title_form: String,
     pub errors: FieldErrors,
+    pub can_edit: bool,
     pub can_clip: bool,
     pub is_staff: bool,
     pub tools_missing: bool,

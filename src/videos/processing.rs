@@ -138,6 +138,7 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         duration_sec: duration.round().clamp(0.0, f64::from(i32::MAX)) as i32,
         width: i32::try_from(width).unwrap_or(i32::MAX),
         height: i32::try_from(height).unwrap_or(i32::MAX),
+        frame_rate: video.frame_rate,
         poster_path: Some(poster_path),
         renditions,
     };

@@ -38,6 +38,8 @@ pub struct Asset {
     pub created_at: Ts,
     pub updated_at: Ts,
     pub uploaded_by_id: Option<i32>,
+    pub title: Option<String>,
+    pub frame_rate: Option<f64>,
 }
 
 /// One entry of `renditions`: `{"360p": {"path", "width", "height", "size_bytes"}}`.
@@ -52,6 +54,16 @@ pub struct Rendition {
 impl Asset {
     pub fn status(&self) -> Status {
         Status::parse(&self.processing_status)
+    }
+
+    /// What the video is called: its title; for rows without one (the
+    /// Django app's), the file name without its extension.
+    pub fn display_title(&self) -> String {
+        match self.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(title) => title.to_owned(),
+            None if self.is_youtube() => "YouTube video".to_owned(),
+            None => title_from_filename(&self.orig_filename),
+        }
     }
 
     pub fn is_youtube(&self) -> bool {
@@ -138,7 +150,33 @@ pub struct NewAsset {
     pub created_at: Ts,
     pub updated_at: Ts,
     pub uploaded_by_id: Option<i32>,
+    pub title: Option<String>,
+    pub frame_rate: Option<f64>,
 }
+
+/// A video's first title: the file name without its extension
+/// (`"Scales, take 3.MOV"` → `"Scales, take 3"`).
+pub fn title_from_filename(filename: &str) -> String {
+    let name = filename.trim();
+    let stem = match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.trim().is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            stem.trim()
+        }
+        _ => name,
+    };
+    if stem.is_empty() {
+        "Untitled video".to_owned()
+    } else {
+        stem.chars().take(TITLE_MAX).collect()
+    }
+}
+
+/// `core_videoasset.title` is a `varchar(255)`.
+pub const TITLE_MAX: usize = 255;
 
 impl NewAsset {
     /// A stored upload waiting for processing.
@@ -177,6 +215,8 @@ impl NewAsset {
             created_at: now,
             updated_at: now,
             uploaded_by_id: Some(uploader),
+            title: Some(title_from_filename(orig_filename)),
+            frame_rate: None,
         }
     }
 
@@ -208,6 +248,8 @@ impl NewAsset {
             created_at: now,
             updated_at: now,
             uploaded_by_id: Some(uploader),
+            title: None,
+            frame_rate: None,
         }
     }
 }
@@ -337,6 +379,17 @@ pub fn record_playback(conn: &mut DbConn, id: Id) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Renames a video (the caller checked who may).
+pub fn set_title(conn: &mut DbConn, id: Id, title: &str) -> QueryResult<()> {
+    diesel::update(core_videoasset::table.find(id))
+        .set((
+            core_videoasset::title.eq(Some(title)),
+            core_videoasset::updated_at.eq(Ts::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn set_status(conn: &mut DbConn, id: Id, status: Status, error: Option<&str>) -> QueryResult<()> {
     diesel::update(core_videoasset::table.find(id))
         .set((
@@ -354,6 +407,7 @@ pub struct Processed {
     pub duration_sec: i32,
     pub width: i32,
     pub height: i32,
+    pub frame_rate: Option<f64>,
     pub poster_path: Option<String>,
     pub renditions: BTreeMap<String, Rendition>,
 }
@@ -374,6 +428,7 @@ pub fn set_processed(conn: &mut DbConn, id: Id, done: &Processed) -> QueryResult
                 core_videoasset::duration_sec.eq(Some(done.duration_sec)),
                 core_videoasset::width.eq(Some(done.width)),
                 core_videoasset::height.eq(Some(done.height)),
+                core_videoasset::frame_rate.eq(done.frame_rate),
                 core_videoasset::poster_path.eq(done.poster_path.as_deref()),
                 core_videoasset::renditions.eq(Json(renditions)),
                 core_videoasset::processing_status.eq(Status::Ready.as_str()),

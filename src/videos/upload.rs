@@ -234,6 +234,7 @@ pub fn store(
                 new.duration_sec = copy.duration_sec;
                 new.width = copy.width;
                 new.height = copy.height;
+                new.frame_rate = copy.frame_rate;
                 new.poster_path = copy.poster_path.clone();
                 new.renditions = copy.renditions.clone();
                 new.processed_at = Some(Ts::now());

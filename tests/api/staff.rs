@@ -651,26 +651,23 @@ async fn videos_list_edit_bulk_reprocess_revalidate_and_delete() {
 
     let page = app.page("/staff/videos").await;
     assert_eq!(row_labels(&page).len(), 3);
-    assert_eq!(row_labels(&app.page("/staff/videos?q=lesson").await), ["lesson.mp4"]);
-    assert_eq!(
-        row_labels(&app.page("/staff/videos?status=failed").await),
-        ["lesson.mp4"]
-    );
+    assert_eq!(row_labels(&app.page("/staff/videos?q=lesson").await), ["lesson"]);
+    assert_eq!(row_labels(&app.page("/staff/videos?status=failed").await), ["lesson"]);
     assert_eq!(row_labels(&app.page("/staff/videos?type=youtube").await).len(), 2);
-    let sorted = row_labels(&app.page("/staff/videos?sort=filename&dir=asc").await);
-    assert_eq!(sorted[0], "https://www.youtube.com/watch?v=aaaaaaaaaaa");
+    // By title as shown; YouTube links without one go by their address.
+    let sorted = row_labels(&app.page("/staff/videos?sort=title&dir=desc").await);
+    assert_eq!(sorted[0], "lesson");
 
     let response = app
-        .post_form(&format!("/staff/videos/{upload}"), &[("orig_filename", " ")])
+        .post_form(&format!("/staff/videos/{upload}"), &[("title", " ")])
         .await;
     assert_eq!(response.status().as_u16(), 422);
     let response = app
-        .post_form(
-            &format!("/staff/videos/{upload}"),
-            &[("orig_filename", "Lesson one.mp4")],
-        )
+        .post_form(&format!("/staff/videos/{upload}"), &[("title", "Lesson one")])
         .await;
     assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.asset(upload).title.as_deref(), Some("Lesson one"));
+    assert_eq!(app.asset(upload).orig_filename, "lesson.mp4", "the file name stays");
 
     let id = upload.to_string();
     bulk(&app, "videos", "reprocess", &[&id, &other.id.to_string()], &[]).await;
@@ -1034,6 +1031,7 @@ async fn deleting_a_video_removes_its_files_unless_another_video_shares_them() {
         duration_sec: 7,
         width: 320,
         height: 240,
+        frame_rate: Some(15.0),
         poster_path: None,
         renditions: Default::default(),
     };

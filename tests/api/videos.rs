@@ -53,7 +53,11 @@ async fn a_good_upload_becomes_ready_with_a_poster_and_both_renditions() {
     // Before processing: the page shows the state and polls for it.
     let page = page_of(&app, &client, &format!("/videos/{id}")).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.select_text("h1"), vec!["My <first> take.mp4"], "shown escaped");
+    assert_eq!(
+        page.select_text("h1"),
+        vec!["My <first> take"],
+        "titled after the file, without its extension, shown escaped"
+    );
     assert!(!page.text.contains("My <first>"), "never raw");
     assert_eq!(
         page.attr("#video-status", "data-status-url"),
@@ -72,6 +76,8 @@ async fn a_good_upload_becomes_ready_with_a_poster_and_both_renditions() {
 
     let asset = app.asset(id);
     assert_eq!(asset.orig_filename, "My <first> take.mp4");
+    assert_eq!(asset.title.as_deref(), Some("My <first> take"));
+    assert_eq!(asset.frame_rate, None, "known once processed");
     assert_eq!(asset.mime_type, "video/mp4");
     assert_eq!(asset.size_bytes, Some(bytes.len() as i64));
     assert_eq!(asset.checksum_sha256.as_deref(), Some(sha256_hex(&bytes).as_str()));
@@ -95,6 +101,7 @@ async fn a_good_upload_becomes_ready_with_a_poster_and_both_renditions() {
         (asset.duration_sec, asset.width, asset.height),
         (Some(2), Some(1280), Some(720))
     );
+    assert_eq!(asset.frame_rate, Some(15.0), "as ffprobe reports it");
     let renditions = asset.renditions();
     assert_eq!(renditions.keys().collect::<Vec<_>>(), vec!["360p", "720p"]);
     for (label, (w, h)) in [("360p", (640, 360)), ("720p", (1280, 720))] {
@@ -161,7 +168,7 @@ async fn a_good_upload_becomes_ready_with_a_poster_and_both_renditions() {
     );
 
     let list = page_of(&app, &client, "/videos").await;
-    assert_eq!(list.select_text(".video-card-title"), vec!["My <first> take.mp4"]);
+    assert_eq!(list.select_text(".video-card-title"), vec!["My <first> take"]);
     assert_eq!(
         list.attr(".video-thumb img", "src"),
         Some(format!("/videos/{id}/poster"))
@@ -867,4 +874,70 @@ async fn revalidation_notices_a_changed_or_missing_file() {
     let validation = processing::revalidate(worker.context(), id).await.expect("revalidate");
     assert_eq!(validation.problems, vec!["The stored file is missing.".to_owned()]);
     assert!(!app.asset(id).is_valid);
+}
+
+#[actix_web::test]
+async fn a_video_is_renamed_by_whoever_may_edit_it_and_by_nobody_else() {
+    let app = spawn_app().await;
+    let (_, owner) = app.user_client("owner_olga", "coach").await;
+    let (_, other) = app.user_client("other_otto", "student").await;
+    let (staff_id, staff) = app.user_client("staff_sam", "admin").await;
+    app.make_staff(staff_id);
+    let id = app
+        .upload_ok(&owner, sample_bytes(Sample::Small), "Scales, take 3.MOV")
+        .await;
+    let page = page_of(&app, &owner, &format!("/videos/{id}")).await;
+    assert_eq!(page.select_text("h1"), ["Scales, take 3"]);
+    assert_eq!(page.attr("input#title", "value").as_deref(), Some("Scales, take 3"));
+    assert!(page.text.contains("Scales, take 3.MOV"), "the file name is a detail");
+
+    // Bad input: a clear message, the typed value again, nothing changed.
+    for (typed, message) in [("   ", "Give the video a title."), (&*"x".repeat(256), "at most 255")] {
+        let response = app
+            .post_form_with(&owner, &format!("/videos/{id}/title"), &[("title", typed)])
+            .await;
+        assert_eq!(response.status().as_u16(), 422);
+        let body = response.text().await.expect("body");
+        assert!(body.contains(message), "{typed:?}");
+    }
+    assert_eq!(app.asset(id).title.as_deref(), Some("Scales, take 3"));
+
+    let response = app
+        .post_form_with(&owner, &format!("/videos/{id}/title"), &[("title", "  Scales in G  ")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.asset(id).title.as_deref(), Some("Scales in G"));
+
+    // Someone who cannot see it: as if it did not exist.
+    let response = app
+        .post_form_with(&other, &format!("/videos/{id}/title"), &[("title", "Mine now")])
+        .await;
+    assert_eq!(response.status().as_u16(), 404);
+    // Staff may.
+    let response = app
+        .post_form_with(&staff, &format!("/videos/{id}/title"), &[("title", "Scales (staff)")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.asset(id).title.as_deref(), Some("Scales (staff)"));
+
+    // Once attached to an exercise everyone sees it, but only its owner and staff rename it.
+    practika::exercises::queries::create(
+        &mut app.conn(),
+        app.asset(id).uploaded_by_id.expect("uploader"),
+        &practika::exercises::queries::Draft {
+            name: "Scales".into(),
+            description: None,
+            video_asset_id: id,
+        },
+    )
+    .map_err(|_| "could not create the exercise")
+    .expect("exercise");
+    let seen = page_of(&app, &other, &format!("/videos/{id}")).await;
+    assert_eq!(seen.status, 200);
+    assert!(!seen.has("input#title"), "no form for someone who may not rename it");
+    let response = app
+        .post_form_with(&other, &format!("/videos/{id}/title"), &[("title", "Mine now")])
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.asset(id).title.as_deref(), Some("Scales (staff)"));
 }

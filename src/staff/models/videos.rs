@@ -2,9 +2,8 @@
 
 use diesel::prelude::*;
 
-use crate::accounts::forms::FieldErrors;
 use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
-use crate::db::{DbConn, Id, Ts};
+use crate::db::{DbConn, Id};
 use crate::staff::audit::Entry;
 use crate::staff::model::*;
 use crate::videos::queries::{self, Asset};
@@ -13,11 +12,10 @@ use crate::web::auth::CurrentUser;
 
 pub struct Videos;
 
-const FILENAME_MAX: usize = 255;
 const RELATED_LIMIT: i64 = 20;
 
 const COLUMNS: &[ListColumn] = &[
-    col("filename", "File", true),
+    col("title", "Title", true),
     col("type", "Type", true),
     col("status", "Status", true),
     col("valid", "Valid", true),
@@ -56,7 +54,7 @@ macro_rules! filtered {
         let mut query = core_videoasset::table.left_join(auth_user::table).into_boxed();
         if let Some(pattern) = params.like() {
             query = query.filter(search!(
-                "core_videoasset.orig_filename || ' ' || coalesce(core_videoasset.youtube_url, '')",
+                "coalesce(core_videoasset.title, '') || ' ' || core_videoasset.orig_filename || ' ' || coalesce(core_videoasset.youtube_url, '')",
                 pattern
             ));
         }
@@ -137,7 +135,8 @@ impl StaffModel for Videos {
         let total: i64 = filtered!(params).count().get_result(conn)?;
         let rows: Vec<(Asset, Option<String>)> =
             sorted!(filtered!(params), params, core_videoasset::created_at.desc(), {
-                "filename" => core_videoasset::orig_filename,
+                // As the title is shown: Django's rows have none and go by file name.
+                "title" => diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(core_videoasset.title, core_videoasset.orig_filename)"),
                 "type" => core_videoasset::video_type,
                 "status" => core_videoasset::processing_status,
                 "valid" => core_videoasset::is_valid,
@@ -156,7 +155,7 @@ impl StaffModel for Videos {
                 .map(|(a, uploader)| Row {
                     id: a.id.to_string(),
                     cells: vec![
-                        Cell::text(excerpt(&a.orig_filename, 60)),
+                        Cell::text(excerpt(&a.display_title(), 60)),
                         Cell::text(a.video_type.clone()),
                         Cell::badge(a.processing_status.clone(), a.processing_status.clone()),
                         Cell::yes_no(a.is_valid),
@@ -186,12 +185,11 @@ impl StaffModel for Videos {
             None => None,
         };
         Ok(Detail {
-            repr: a.orig_filename.clone(),
-            fields: vec![
-                Field::new("orig_filename", "File name", InputKind::Text, a.orig_filename.clone())
-                    .hint("The name people see."),
-            ],
+            repr: a.display_title(),
+            fields: vec![Field::new("title", "Title", InputKind::Text, a.display_title())
+                .hint("The name people see wherever the video is shown.")],
             facts: vec![
+                ("File name", a.orig_filename.clone()),
                 ("Type", a.video_type.clone()),
                 ("Status", a.status().label().to_owned()),
                 (
@@ -236,27 +234,15 @@ impl StaffModel for Videos {
 
     fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, input: &Input) -> StaffResult<Entry> {
         let a = find(conn, id)?;
-        let name = input.text("orig_filename");
-        let mut errors = FieldErrors::default();
-        if name.is_empty() {
-            errors.add("orig_filename", "Give the video a name.");
-        } else if name.chars().count() > FILENAME_MAX {
-            errors.add("orig_filename", format!("Use at most {FILENAME_MAX} characters."));
-        } else if name.chars().any(char::is_control) {
-            errors.add("orig_filename", "The name contains characters that cannot be shown.");
-        }
-        if !errors.is_empty() {
-            return Err(StaffError::Invalid(errors));
-        }
-        let mut entry = Entry::new("change", "videos", a.id, a.orig_filename.clone());
-        if name != a.orig_filename {
-            diesel::update(core_videoasset::table.find(a.id))
-                .set((
-                    core_videoasset::orig_filename.eq(&name),
-                    core_videoasset::updated_at.eq(Ts::now()),
-                ))
-                .execute(conn)?;
-            entry = entry.change("orig_filename", a.orig_filename.clone(), name);
+        let form = crate::videos::forms::TitleForm {
+            title: input.text("title"),
+        };
+        let title = form.parse().map_err(StaffError::Invalid)?;
+        let old = a.display_title();
+        let mut entry = Entry::new("change", "videos", a.id, old.clone());
+        if a.title.as_deref() != Some(title.as_str()) {
+            queries::set_title(conn, a.id, &title)?;
+            entry = entry.change("title", old, title);
         }
         Ok(entry)
     }
@@ -333,7 +319,7 @@ impl StaffModel for Videos {
             .count()
             .get_result(conn)?;
         Ok(vec![
-            format!("The video {}.", a.orig_filename),
+            format!("The video {}.", a.display_title()),
             format!("{clips} clip(s) cut from it."),
             format!(
                 "{} exercise(s) built on it, with the {thread_comments} comment(s) on them.",
@@ -374,7 +360,7 @@ impl StaffModel for Videos {
                 -seconds,
             )?;
         }
-        Ok(Entry::new("delete", "videos", a.id, a.orig_filename))
+        Ok(Entry::new("delete", "videos", a.id, a.display_title()))
     }
 
     fn stored_files(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
@@ -432,7 +418,7 @@ impl StaffModel for Videos {
             if a.video_type != TYPE_UPLOAD {
                 outcome.skipped.push(format!(
                     "{} is a YouTube link: there is no file to process or check.",
-                    a.orig_filename
+                    a.display_title()
                 ));
                 continue;
             }
@@ -441,26 +427,26 @@ impl StaffModel for Videos {
                     if a.status() == Status::Processing {
                         outcome
                             .skipped
-                            .push(format!("{} is being processed right now; skipped.", a.orig_filename));
+                            .push(format!("{} is being processed right now; skipped.", a.display_title()));
                         continue;
                     }
                     queries::set_status(conn, a.id, Status::Pending, None)?;
                     let job = queries::enqueue_processing(conn, a.id)?;
                     outcome.entries.push(
-                        Entry::new("reprocess", "videos", a.id, a.orig_filename.clone())
+                        Entry::new("reprocess", "videos", a.id, a.display_title())
                             .change("processing_status", a.processing_status.clone(), "pending")
                             .change("job", serde_json::Value::Null, job),
                     );
                 }
                 "revalidate" => {
                     let job = queries::request_revalidation(conn, a.id)?;
-                    outcome.entries.push(
-                        Entry::new("revalidate", "videos", a.id, a.orig_filename.clone()).change(
+                    outcome
+                        .entries
+                        .push(Entry::new("revalidate", "videos", a.id, a.display_title()).change(
                             "job",
                             serde_json::Value::Null,
                             job,
-                        ),
-                    );
+                        ));
                 }
                 other => return Err(StaffError::Refused(format!("Unknown action “{other}”."))),
             }

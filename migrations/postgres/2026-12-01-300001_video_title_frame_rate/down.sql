@@ -1,0 +1,2 @@
+ALTER TABLE core_videoasset DROP COLUMN frame_rate;
+ALTER TABLE core_videoasset DROP COLUMN title;
