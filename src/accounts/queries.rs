@@ -149,7 +149,8 @@ pub struct Preferences {
     other: serde_json::Map<String, serde_json::Value>,
 }
 
-pub const PLAYBACK_SPEEDS: &[f64] = &[0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0];
+/// Down to a tenth of the speed, to see a fast movement frame by frame.
+pub const PLAYBACK_SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0];
 
 impl Default for Preferences {
     fn default() -> Self {

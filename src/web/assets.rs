@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -35,6 +35,11 @@ const ASSETS: &[Asset] = &[
         name: "js/player.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/player.js"),
+    },
+    Asset {
+        name: "js/exercise.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/exercise.js"),
     },
     Asset {
         name: "js/attach.js",
@@ -71,16 +76,41 @@ pub fn url(name: &str) -> String {
     }
 }
 
-pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+/// A versioned URL (`?v=<hash>`, from [`url`]) is kept for a year. An
+/// unversioned one — how ES modules import each other (`./player.js`) —
+/// is revalidated on every use against its ETag (a 304 costs no body), so a
+/// new release is never shadowed by a cached module.
+pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let name = path.into_inner();
-    let asset = ASSETS
+    let (asset, version) = ASSETS
         .iter()
-        .find(|asset| asset.name == name)
+        .zip(versions())
+        .find(|(asset, _)| asset.name == name)
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok()
-        .content_type(asset.content_type)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(asset.body))
+    let etag = format!("\"{}\"", version.1);
+    if req.query_string().starts_with("v=") {
+        return Ok(HttpResponse::Ok()
+            .content_type(asset.content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(asset.body));
+    }
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::ETAG, etag));
+    if fresh {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type(asset.content_type).body(asset.body))
 }
 
 /// Browsers ask for /favicon.ico whatever the page says.

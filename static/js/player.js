@@ -1,104 +1,245 @@
-// The demonstration player: speed, quality, frame steps, an A–B loop, and
-// the range chips of the thread. Without this script the native controls
+// The practice player: one ES module any page mounts on a <video>.
+//
+//   import { mountPlayer } from "/static/js/player.js";
+//   const player = mountPlayer(root);   // root: an element holding the <video>
+//                                       // and the controls of partials/player_controls.html
+//   player.loop(2, 4);                  // seek to 2 s and loop 2–4 s
+//   player.onMarks((a, b) => ...);      // A or B set by the viewer
+//
+// Speed (0.1× to 2×), quality (the <source>s), frame steps by the video's
+// own frame rate (data-frame-rate, from ffprobe), an A–B loop that stops at B
+// within one frame (requestVideoFrameCallback), and keyboard shortcuts:
+// space plays and pauses, "," and "." step a frame, "[" and "]" set A and B,
+// "L" loops, "?" shows the list. Without this module the native controls
 // still play the video.
-(function () {
-  "use strict";
-  var video = document.querySelector("[data-demo]");
-  var controls = document.querySelector("[data-controls]");
-  if (!video || !controls) { return; }
+
+const FALLBACK_RATE = 30;
+const players = [];
+let lastUsed = null;
+
+function clock(seconds) {
+  const s = Math.max(0, seconds || 0);
+  const m = Math.floor(s / 60);
+  const rest = s - m * 60;
+  return m + ":" + (rest < 10 ? "0" : "") + rest.toFixed(2);
+}
+
+function typingInto(target) {
+  if (!target || !target.closest) { return false; }
+  if (target.isContentEditable) { return true; }
+  const field = target.closest("input, textarea, select");
+  if (!field) { return false; }
+  // Buttons and checkboxes are not text: shortcuts still work there.
+  return !(field.tagName === "INPUT" && /^(button|submit|reset|checkbox|radio|range)$/.test(field.type));
+}
+
+/** The player the keyboard speaks to: the one holding the focus, else the last used. */
+function activePlayer(target) {
+  const holding = players.find((p) => target && p.root.contains(target));
+  return holding || lastUsed || players[0] || null;
+}
+
+function onKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }
+  if (typingInto(event.target)) { return; }
+  const player = activePlayer(event.target);
+  if (!player) { return; }
+  const key = event.key;
+  // Space on a button, a link or a summary activates it, as it should.
+  if (key === " " && event.target.closest && event.target.closest("button, a, summary")) { return; }
+  const action = {
+    " ": () => player.togglePlay(),
+    ",": () => player.step(-1),
+    ".": () => player.step(1),
+    "[": () => player.markA(),
+    "]": () => player.markB(),
+    "l": () => player.toggleLoop(),
+    "L": () => player.toggleLoop(),
+    "?": () => player.showShortcuts(),
+  }[key];
+  if (!action) { return; }
+  event.preventDefault();
+  lastUsed = player;
+  action();
+}
+
+export function mountPlayer(root) {
+  const video = root.querySelector("video");
+  const controls = root.querySelector("[data-controls]");
+  if (!video || !controls) { return null; }
   controls.hidden = false;
-  document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
 
-  var FRAME = 1 / 30;
-  var loopA = null, loopB = null, looping = false;
-  var status = controls.querySelector("[data-loop-status]");
-  var loopButton = controls.querySelector("[data-loop]");
+  const parsedRate = parseFloat(video.getAttribute("data-frame-rate"));
+  const frameRate = parsedRate > 0 ? parsedRate : FALLBACK_RATE;
+  const frame = 1 / frameRate;
+  const status = controls.querySelector("[data-loop-status]");
+  const position = controls.querySelector("[data-position]");
+  const loopButton = controls.querySelector("[data-loop]");
+  const speed = controls.querySelector("[data-speed]");
+  const quality = controls.querySelector("[data-quality]");
+  const shortcuts = root.querySelector("[data-shortcuts]");
+  const markListeners = [];
+  let loopA = null;
+  let loopB = null;
+  let looping = false;
 
-  function clock(s) {
-    var m = Math.floor(s / 60), rest = s - m * 60;
-    return m + ":" + (rest < 10 ? "0" : "") + rest.toFixed(2);
-  }
-  function describe(fillForm) {
-    if (loopA === null && loopB === null) { status.textContent = "No loop set."; }
-    else {
-      status.textContent = "A " + (loopA === null ? "–" : clock(loopA)) + ", B " + (loopB === null ? "–" : clock(loopB)) +
-        (looping ? " · looping" : "");
+  function describe() {
+    if (loopA === null && loopB === null) {
+      status.textContent = "No loop set.";
+    } else {
+      status.textContent = "A " + (loopA === null ? "–" : clock(loopA)) + ", B " +
+        (loopB === null ? "–" : clock(loopB)) + (looping ? " · looping" : "");
     }
     loopButton.setAttribute("aria-pressed", looping ? "true" : "false");
-    // Your own A and B fill the comment form's range, so a comment can pin
-    // what you looped (a chip from someone else's comment does not).
-    if (!fillForm) { return; }
-    var a = document.querySelector("[data-range-input=a]"), b = document.querySelector("[data-range-input=b]");
-    if (a) { a.value = loopA === null ? "" : loopA.toFixed(2); }
-    if (b) { b.value = loopB === null ? "" : loopB.toFixed(2); }
   }
 
-  var speed = controls.querySelector("[data-speed]");
-  function applySpeed() { video.playbackRate = parseFloat(speed.value) || 1; }
+  function showPosition() {
+    if (!position) { return; }
+    // The frame on screen, counted from 1, as an editor counts them.
+    const index = Math.floor(video.currentTime * frameRate + 1e-6) + 1;
+    position.textContent = clock(video.currentTime) + " · frame " + index;
+  }
+
+  function marksChanged() {
+    markListeners.forEach((listener) => listener(loopA, loopB));
+  }
+
+  function applySpeed() {
+    video.playbackRate = parseFloat(speed.value) || 1;
+  }
   speed.addEventListener("change", applySpeed);
   video.addEventListener("loadedmetadata", applySpeed);
   applySpeed();
 
-  var quality = controls.querySelector("[data-quality]");
   if (quality) {
-    var sources = Array.prototype.slice.call(video.querySelectorAll("source"));
-    quality.addEventListener("change", function () {
-      var chosen = sources[parseInt(quality.value, 10)];
+    const sources = Array.from(video.querySelectorAll("source"));
+    quality.addEventListener("change", () => {
+      const chosen = sources[parseInt(quality.value, 10)];
       if (!chosen) { return; }
-      var at = video.currentTime, playing = !video.paused;
-      video.src = chosen.src;
+      const at = video.currentTime;
+      const playing = !video.paused;
       video.addEventListener("loadedmetadata", function restore() {
         video.removeEventListener("loadedmetadata", restore);
         video.currentTime = at;
         applySpeed();
-        if (playing) { video.play(); }
+        if (playing) { video.play().catch(() => {}); }
       });
+      video.src = chosen.src;
       video.load();
     });
   }
 
-  controls.querySelectorAll("[data-step]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      video.pause();
-      var next = video.currentTime + parseInt(button.getAttribute("data-step"), 10) * FRAME;
-      video.currentTime = Math.max(0, Math.min(video.duration || next, next));
-    });
+  // Frame steps land in the middle of the wanted frame: seeking to its
+  // first instant can show the one before, by rounding.
+  function step(frames) {
+    video.pause();
+    const current = Math.floor(video.currentTime * frameRate + 1e-6);
+    const last = video.duration ? Math.floor(video.duration * frameRate) - 1 : Infinity;
+    const target = Math.max(0, Math.min(last, current + frames));
+    video.currentTime = (target + 0.5) / frameRate;
+  }
+  controls.querySelectorAll("[data-step]").forEach((button) => {
+    button.addEventListener("click", () => step(parseInt(button.getAttribute("data-step"), 10)));
   });
 
-  controls.querySelectorAll("[data-mark]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      if (button.getAttribute("data-mark") === "a") { loopA = video.currentTime; }
-      else { loopB = video.currentTime; }
-      if (loopA !== null && loopB !== null && loopB < loopA) { var t = loopA; loopA = loopB; loopB = t; }
-      describe(true);
-    });
+  function setMark(which, at) {
+    if (which === "a") { loopA = at; } else { loopB = at; }
+    if (loopA !== null && loopB !== null && loopB < loopA) { [loopA, loopB] = [loopB, loopA]; }
+    describe();
+    marksChanged();
+  }
+  controls.querySelectorAll("[data-mark]").forEach((button) => {
+    button.addEventListener("click", () => setMark(button.getAttribute("data-mark"), video.currentTime));
   });
-  loopButton.addEventListener("click", function () {
+
+  function startLoop() {
     if (loopA === null || loopB === null || loopB - loopA < 0.1) {
       status.textContent = "Set A and B (at least a tenth of a second apart) first.";
-      return;
+      return false;
     }
-    looping = !looping;
-    if (looping) { video.currentTime = loopA; video.play(); }
-    describe(false);
-  });
-  controls.querySelector("[data-clear-loop]").addEventListener("click", function () {
-    loopA = loopB = null; looping = false; describe(true);
-  });
-  video.addEventListener("timeupdate", function () {
-    if (looping && loopB !== null && video.currentTime >= loopB) { video.currentTime = loopA; }
+    looping = true;
+    video.currentTime = loopA;
+    video.play().catch(() => {});
+    describe();
+    return true;
+  }
+  function toggleLoop() {
+    if (looping) { looping = false; describe(); } else { startLoop(); }
+  }
+  loopButton.addEventListener("click", toggleLoop);
+  controls.querySelector("[data-clear-loop]").addEventListener("click", () => {
+    loopA = loopB = null;
+    looping = false;
+    describe();
+    marksChanged();
   });
 
-  // Range chips in the thread: seek the demonstration there and loop it.
-  document.querySelectorAll("[data-range-start]").forEach(function (chip) {
-    chip.addEventListener("click", function () {
-      loopA = parseFloat(chip.getAttribute("data-range-start"));
-      loopB = parseFloat(chip.getAttribute("data-range-end"));
-      looping = true;
-      describe(false);
-      video.currentTime = loopA;
-      video.play();
-      video.scrollIntoView({ behavior: "smooth", block: "center" });
+  // B is checked on every frame the browser shows, not on timeupdate (which
+  // fires every quarter second and overshot B by several frames). The frame
+  // at B is the last one shown; the seek back to A follows it.
+  function atB(mediaTime) {
+    return looping && loopB !== null && mediaTime >= loopB - frame / 2;
+  }
+  if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
+    const onFrame = (_now, metadata) => {
+      if (atB(metadata.mediaTime)) { video.currentTime = loopA; }
+      showPosition();
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  } else {
+    video.addEventListener("timeupdate", () => {
+      if (atB(video.currentTime)) { video.currentTime = loopA; }
     });
+  }
+  // A loop whose B is the very end: the video ends instead of reaching B.
+  video.addEventListener("ended", () => {
+    if (looping && loopA !== null) {
+      video.currentTime = loopA;
+      video.play().catch(() => {});
+    }
   });
-})();
+  video.addEventListener("seeked", showPosition);
+  video.addEventListener("loadedmetadata", showPosition);
+
+  function togglePlay() {
+    if (video.paused || video.ended) { video.play().catch(() => {}); } else { video.pause(); }
+  }
+
+  function showShortcuts() {
+    if (!shortcuts) { return; }
+    shortcuts.open = true;
+    const summary = shortcuts.querySelector("summary");
+    if (summary) { summary.focus(); }
+  }
+
+  root.addEventListener("pointerdown", () => { lastUsed = player; });
+  root.addEventListener("focusin", () => { lastUsed = player; });
+
+  const player = {
+    root,
+    video,
+    frameRate,
+    togglePlay,
+    step,
+    showShortcuts,
+    toggleLoop,
+    markA: () => setMark("a", video.currentTime),
+    markB: () => setMark("b", video.currentTime),
+    /** Seeks to `start` and loops `start`–`end` (a range chip: not the viewer's own marks). */
+    loop(start, end) {
+      loopA = start;
+      loopB = end;
+      lastUsed = player;
+      startLoop();
+    },
+    /** Called with (A, B) whenever the viewer sets or clears them. */
+    onMarks(listener) { markListeners.push(listener); },
+    get marks() { return { a: loopA, b: loopB, looping }; },
+  };
+  players.push(player);
+  if (players.length === 1) { document.addEventListener("keydown", onKey); }
+  describe();
+  showPosition();
+  return player;
+}

@@ -20,14 +20,19 @@ pub enum Sample {
     Small,
     /// 1280×720, 12 s: takes a while to process (shutdown tests).
     Long,
+    /// 320×240, 6 s at 25 frames a second (not the player's old fixed 30):
+    /// room for a 2–4 s loop, quick to process (the browser tests).
+    Player,
 }
 
 impl Sample {
-    fn spec(self) -> (&'static str, &'static str, u32) {
+    /// Name, size, seconds, frames a second.
+    fn spec(self) -> (&'static str, &'static str, u32, u32) {
         match self {
-            Sample::Hd => ("hd", "1280x720", 2),
-            Sample::Small => ("small", "320x240", 2),
-            Sample::Long => ("long", "1280x720", 12),
+            Sample::Hd => ("hd", "1280x720", 2, 15),
+            Sample::Small => ("small", "320x240", 2, 15),
+            Sample::Long => ("long", "1280x720", 12, 15),
+            Sample::Player => ("player", "320x240", 6, 25),
         }
     }
 }
@@ -54,9 +59,9 @@ pub fn require_ffmpeg() {
 pub fn sample(kind: Sample) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     require_ffmpeg();
-    let (name, size, seconds) = kind.spec();
+    let (name, size, seconds, rate) = kind.spec();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("practika-test-videos");
-    let path = dir.join(format!("{name}-{size}-{seconds}s-v1.mp4"));
+    let path = dir.join(format!("{name}-{size}-{seconds}s-{rate}fps-v1.mp4"));
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if path.is_file() {
         return path;
@@ -65,7 +70,7 @@ pub fn sample(kind: Sample) -> PathBuf {
     let partial = dir.join(format!(".{name}.{}.mp4", std::process::id()));
     let output = std::process::Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc=duration={seconds}:size={size}:rate=15"))
+        .arg(format!("testsrc=duration={seconds}:size={size}:rate={rate}"))
         .args(["-f", "lavfi", "-i"])
         .arg(format!("sine=frequency=440:duration={seconds}"))
         .args([

@@ -16,7 +16,11 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use practika::db::Id;
+use practika::videos::queries::Asset;
+
 use crate::helpers::{spawn_app, TestApp, GOOD_PASSWORD};
+use crate::media_fixtures::{sample_bytes, Sample};
 
 /// axe-core from npm, vendored with its licence (tests/vendor/axe-core).
 const AXE: &str = include_str!("../../vendor/axe-core/axe.min.js");
@@ -185,6 +189,26 @@ impl BrowserApp {
 
     pub fn artifacts(&self) -> &Path {
         &self.report.dir
+    }
+
+    /// Waits for the background worker to finish processing a video.
+    pub async fn wait_for_processing(&self, id: Id) -> Asset {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let asset = self.app.asset(id);
+            if asset.status().is_settled() {
+                assert_eq!(asset.processing_status, "ready", "{:?}", asset.processing_error);
+                return asset;
+            }
+            assert!(Instant::now() < deadline, "the video {id} was not processed in time");
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A processed upload of `sample` by a user with a client of their own.
+    pub async fn processed_video(&self, client: &reqwest::Client, sample: Sample, filename: &str) -> Asset {
+        let id = self.app.upload_ok(client, sample_bytes(sample), filename).await;
+        self.wait_for_processing(id).await
     }
 
     /// A browser of its own (fresh profile: no cookies) for `who`.
@@ -458,8 +482,24 @@ impl Tab {
         self.shown(&xpath, &format!("button “{name}”")).await
     }
 
+    /// Clicks as a person does, after bringing the element into view at
+    /// once (the site scrolls smoothly, and a moving target is missed).
+    pub async fn click(&self, element: &Element, what: &str) {
+        let arg = serde_json::to_value(element).expect("an element reference");
+        self.js(
+            "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest', behavior: 'instant' });",
+            vec![arg],
+        )
+        .await;
+        if let Err(error) = element.click().await {
+            let shot = self.snapshot(&format!("click-{}", slug(what))).await;
+            panic!("{}: cannot click {what}: {error} (screenshot {shot})", self.who);
+        }
+    }
+
     pub async fn press_button(&self, name: &str) {
-        self.button(name).await.click().await.expect("click");
+        let button = self.button(name).await;
+        self.click(&button, &format!("the button “{name}”")).await;
     }
 
     pub async fn link(&self, name: &str) -> Element {
@@ -469,7 +509,8 @@ impl Tab {
     }
 
     pub async fn follow_link(&self, name: &str) {
-        self.link(name).await.click().await.expect("click");
+        let link = self.link(name).await;
+        self.click(&link, &format!("the link “{name}”")).await;
     }
 
     /// Gives a file input a file, as choosing it in the dialog does.

@@ -22,6 +22,7 @@
 // Some steps exist for the suites of later issues (recording, review studio).
 #[allow(dead_code)]
 mod harness;
+mod player;
 mod story;
 
 pub use harness::*;
