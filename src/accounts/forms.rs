@@ -287,6 +287,9 @@ pub struct PreferencesForm {
     pub email_notifications: Option<String>,
     #[serde(default)]
     pub playback_speed: String,
+    /// An IANA zone name; empty: taken from the browser.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 impl PreferencesForm {
@@ -295,7 +298,15 @@ impl PreferencesForm {
             display_name: p.display_name.clone().unwrap_or_default(),
             email_notifications: p.email_notifications.then(|| "on".to_owned()),
             playback_speed: p.playback_speed.to_string(),
+            time_zone: p.time_zone.map(|z| z.name().to_owned()).unwrap_or_default(),
         }
+    }
+
+    /// The zone choices for the select: every IANA name, and "from the browser".
+    pub fn zones(&self) -> Vec<(&'static str, bool)> {
+        crate::web::time::zone_names()
+            .map(|name| (name, name == self.time_zone))
+            .collect()
     }
 
     pub fn notifications_on(&self) -> bool {
@@ -319,11 +330,22 @@ impl PreferencesForm {
         if speed.is_none() {
             errors.add("playback_speed", "Choose one of the listed speeds.");
         }
+        let zone = match self.time_zone.trim() {
+            "" => None,
+            name => {
+                let zone = crate::web::time::parse_zone(name);
+                if zone.is_none() {
+                    errors.add("time_zone", "Choose one of the listed time zones.");
+                }
+                zone
+            }
+        };
         match speed {
             Some(speed) if errors.is_empty() => Ok(super::queries::Preferences::with(
                 (!display_name.is_empty()).then(|| display_name.to_owned()),
                 self.notifications_on(),
                 speed,
+                zone,
                 base,
             )),
             _ => Err(errors),

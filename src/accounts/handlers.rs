@@ -289,6 +289,33 @@ pub async fn account(
     })
 }
 
+#[derive(serde::Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// The zone the browser reports (static/js/timezone.js), recorded only
+/// while the user has none: 204 either way, 422 for a name that is not a
+/// zone. A choice made in the settings is never replaced.
+pub async fn fill_time_zone(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<TimeZoneForm>,
+) -> AppResult<HttpResponse> {
+    let Some(zone) = crate::web::time::parse_zone(&form.time_zone) else {
+        return Ok(HttpResponse::UnprocessableEntity()
+            .content_type("text/plain; charset=utf-8")
+            .body("Unknown time zone."));
+    };
+    let user_id = user.id;
+    let recorded = db::run(&state.pool, move |c| queries::fill_time_zone(c, user_id, zone)).await?;
+    if recorded {
+        tracing::info!(user_id, zone = zone.name(), "time zone taken from the browser");
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
 pub async fn password_form(ctx: PageCtx, _user: CurrentUser) -> AppResult<HttpResponse> {
     render(&PasswordPage {
         ctx,

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/password", web::post().to(handlers::change_password))
         .route("/account/settings", get().to(lifecycle::settings_form))
         .route("/account/settings", web::post().to(lifecycle::settings_save))
+        .route("/account/time-zone", web::post().to(handlers::fill_time_zone))
         .route("/account/email", get().to(lifecycle::email_form))
         .route("/account/email", web::post().to(lifecycle::email_change))
         .route(

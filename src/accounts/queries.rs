@@ -146,6 +146,9 @@ pub struct Preferences {
     pub display_name: Option<String>,
     pub email_notifications: bool,
     pub playback_speed: f64,
+    /// Where the user's times are shown in; filled from their browser the
+    /// first time it is unknown (see [`fill_time_zone`]).
+    pub time_zone: Option<chrono_tz::Tz>,
     other: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -158,6 +161,7 @@ impl Default for Preferences {
             display_name: None,
             email_notifications: true,
             playback_speed: 1.0,
+            time_zone: None,
             other: Default::default(),
         }
     }
@@ -179,10 +183,16 @@ impl Preferences {
             .and_then(|v| v.as_f64())
             .filter(|v| PLAYBACK_SPEEDS.contains(v))
             .unwrap_or(1.0);
+        // A name this build does not know reads as unset; the next save of
+        // the settings drops it.
+        let time_zone = other
+            .remove(TIME_ZONE_KEY)
+            .and_then(|v| v.as_str().and_then(crate::web::time::parse_zone));
         Preferences {
             display_name,
             email_notifications,
             playback_speed,
+            time_zone,
             other,
         }
     }
@@ -191,13 +201,16 @@ impl Preferences {
         display_name: Option<String>,
         email_notifications: bool,
         playback_speed: f64,
+        time_zone: Option<chrono_tz::Tz>,
         base: &Preferences,
     ) -> Preferences {
+        let other = base.other.clone();
         Preferences {
             display_name,
             email_notifications,
             playback_speed,
-            other: base.other.clone(),
+            time_zone,
+            other,
         }
     }
 
@@ -208,8 +221,38 @@ impl Preferences {
         }
         map.insert("email_notifications".into(), self.email_notifications.into());
         map.insert("playback_speed".into(), self.playback_speed.into());
+        if let Some(zone) = self.time_zone {
+            map.insert(TIME_ZONE_KEY.into(), zone.name().into());
+        }
         Json(serde_json::Value::Object(map))
     }
+}
+
+const TIME_ZONE_KEY: &str = "time_zone";
+
+/// Records the zone the user's browser reports, unless they have one:
+/// one statement, so that a settings save at the same moment is not lost.
+/// Returns whether it was recorded.
+pub fn fill_time_zone(conn: &mut DbConn, user_id: i32, zone: chrono_tz::Tz) -> QueryResult<bool> {
+    use diesel::sql_types::{Integer, Text};
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "UPDATE accounts_profile SET preferences = \
+               CASE WHEN jsonb_typeof(preferences) = 'object' THEN preferences ELSE '{}'::jsonb END \
+               || jsonb_build_object('time_zone', $1::text) \
+             WHERE user_id = $2 AND NOT coalesce(preferences ? 'time_zone', false)"
+        }
+        DbConn::Sqlite(_) => {
+            "UPDATE accounts_profile SET preferences = json_set( \
+               CASE WHEN json_type(preferences) = 'object' THEN preferences ELSE '{}' END, '$.time_zone', $1) \
+             WHERE user_id = $2 AND (json_type(preferences) IS NOT 'object' OR json_type(preferences, '$.time_zone') IS NULL)"
+        }
+    };
+    let updated = diesel::sql_query(sql)
+        .bind::<Text, _>(zone.name())
+        .bind::<Integer, _>(user_id)
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 pub fn save_preferences(

@@ -268,6 +268,8 @@ pub struct Cell {
     /// A badge class suffix (`badge-state-<x>`), for statuses.
     pub badge: Option<String>,
     pub href: Option<String>,
+    /// A moment: shown relative, exact on hover, in the viewer's zone.
+    pub time: Option<Ts>,
 }
 
 impl Cell {
@@ -282,15 +284,15 @@ impl Cell {
         Cell {
             text: text.into(),
             badge: Some(class.into()),
-            href: None,
+            ..Cell::default()
         }
     }
 
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
         Cell {
             text: text.into(),
-            badge: None,
             href: Some(href.into()),
+            ..Cell::default()
         }
     }
 
@@ -299,7 +301,10 @@ impl Cell {
     }
 
     pub fn when(ts: Option<Ts>) -> Cell {
-        Cell::text(ts.map(|t| t.to_string()).unwrap_or_else(|| "—".to_owned()))
+        Cell {
+            time: ts,
+            ..Cell::text(ts.map(|t| t.to_string()).unwrap_or_else(|| "—".to_owned()))
+        }
     }
 }
 

@@ -52,6 +52,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/compare.js"),
     },
     Asset {
+        name: "js/timezone.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/timezone.js"),
+    },
+    Asset {
         name: "js/staff.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/staff.js"),

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod csrf;
 pub mod page;
 pub mod request;
+pub mod time;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;

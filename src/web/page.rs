@@ -70,6 +70,8 @@ pub struct PageCtx {
     pub flashes: Vec<Flash>,
     pub request_id: String,
     pub path: String,
+    /// The viewer's time zone preference; `None` until their browser said it.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 impl PageCtx {
@@ -81,7 +83,24 @@ impl PageCtx {
             flashes: Vec::new(),
             request_id: info.id.clone(),
             path: String::new(),
+            zone: None,
         })
+    }
+
+    /// A time in the viewer's zone (UTC until it is known), relative in
+    /// the text and exact in the title: see the `when` macro.
+    pub fn when(&self, at: impl Moment) -> super::time::When {
+        super::time::when(&at.moment(), self.zone.unwrap_or(chrono_tz::UTC), chrono::Utc::now())
+    }
+
+    /// A time the staff pages pass as text, if it is one.
+    pub fn when_text(&self, text: &str) -> Option<super::time::When> {
+        super::time::parse_shown(text).map(|at| self.when(at))
+    }
+
+    /// Whether the page should ask the browser for its time zone.
+    pub fn zone_unset(&self) -> bool {
+        self.user.is_some() && self.zone.is_none() && !self.csrf_token.is_empty()
     }
 
     /// `aria-current="page"` for the navigation link to the current page.
@@ -110,6 +129,10 @@ impl FromRequest for PageCtx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let user = req.extensions().get::<CurrentUser>().map(CurrentUser::nav);
+        let zone = req
+            .extensions()
+            .get::<CurrentUser>()
+            .and_then(|u| u.preferences.time_zone);
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -135,8 +158,26 @@ impl FromRequest for PageCtx {
                 flashes,
                 request_id,
                 path,
+                zone,
             })
         })
+    }
+}
+
+/// A `Ts` however deeply a template borrows it.
+pub trait Moment {
+    fn moment(&self) -> crate::db::Ts;
+}
+
+impl Moment for crate::db::Ts {
+    fn moment(&self) -> crate::db::Ts {
+        *self
+    }
+}
+
+impl<T: Moment + ?Sized> Moment for &T {
+    fn moment(&self) -> crate::db::Ts {
+        (**self).moment()
     }
 }
 

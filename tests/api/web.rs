@@ -278,3 +278,132 @@ async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart(
     assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
     drop(db);
 }
+
+#[actix_web::test]
+async fn modules_imported_without_a_version_are_revalidated_not_kept_for_a_year() {
+    let app = spawn_app().await;
+    let versioned = app.get("/static/js/player.js?v=whatever").await;
+    assert_eq!(versioned.status().as_u16(), 200);
+    assert!(crate::media_fixtures::header(&versioned, "cache-control").contains("immutable"));
+    // How exercise.js imports it: `./player.js`, no version.
+    let plain = app.get("/static/js/player.js").await;
+    assert_eq!(plain.status().as_u16(), 200);
+    assert_eq!(crate::media_fixtures::header(&plain, "cache-control"), "no-cache");
+    let etag = crate::media_fixtures::header(&plain, "etag");
+    assert!(etag.starts_with('"') && etag.len() > 4, "{etag}");
+    assert!(plain
+        .text()
+        .await
+        .expect("body")
+        .contains("export function mountPlayer"));
+    let again = app
+        .client
+        .get(app.url("/static/js/player.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status().as_u16(), 304, "unchanged: no body");
+    let changed = app
+        .client
+        .get(app.url("/static/js/player.js"))
+        .header("if-none-match", "\"an-older-release\"")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(changed.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn the_time_zone_comes_from_the_browser_once_and_times_are_shown_in_it() {
+    use practika::db::schema::{accounts_profile, auth_user};
+
+    let app = spawn_app().await;
+    let id = app.create_user("zoe", GOOD_PASSWORD, "student");
+    app.login("zoe", GOOD_PASSWORD).await;
+    let zone_of = || -> Option<String> {
+        use diesel::prelude::*;
+        let json: practika::db::Json = accounts_profile::table
+            .filter(accounts_profile::user_id.eq(id))
+            .select(accounts_profile::preferences)
+            .first(&mut *app.conn())
+            .expect("profile");
+        json.0.get("time_zone").and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    // Unknown: every page asks the browser (a script, no inline code).
+    let page = app.page("/account").await;
+    let script = page.attr("script[data-csrf]", "src").expect("the time zone script");
+    assert!(script.starts_with("/static/js/timezone.js?v="), "{script}");
+    assert!(page.has("time[datetime][title]"), "times carry their exact value");
+
+    let response = app
+        .post_form("/account/time-zone", &[("time_zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(zone_of(), None, "nothing stored");
+    // Without the token: refused like any other form.
+    let response = app
+        .client
+        .post(app.url("/account/time-zone"))
+        .form(&[("time_zone", "Europe/Paris")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 403);
+
+    let response = app
+        .post_form("/account/time-zone", &[("time_zone", "Europe/Paris")])
+        .await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(zone_of().as_deref(), Some("Europe/Paris"));
+    // Only the first time: another browser does not move it.
+    let response = app
+        .post_form("/account/time-zone", &[("time_zone", "Asia/Tokyo")])
+        .await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(zone_of().as_deref(), Some("Europe/Paris"));
+
+    // Known: no more asking, and the exact times are in it.
+    {
+        use diesel::prelude::*;
+        diesel::update(auth_user::table.find(id))
+            .set(
+                auth_user::date_joined.eq(practika::db::Ts(
+                    chrono::DateTime::parse_from_rfc3339("2026-01-15T09:40:00Z")
+                        .expect("time")
+                        .with_timezone(&chrono::Utc),
+                )),
+            )
+            .execute(&mut *app.conn())
+            .expect("date joined");
+    }
+    let page = app.page("/account").await;
+    assert!(!page.has("script[data-csrf]"));
+    let joined = page.attr("time[datetime='2026-01-15T09:40:00Z']", "title");
+    assert_eq!(joined.as_deref(), Some("Thursday 15 January 2026, 10:40 CET"));
+
+    // The settings choose another, and keep the other preferences.
+    let settings = app.page("/account/settings").await;
+    assert!(settings.has("select#time_zone option[value='Europe/Paris'][selected]"));
+    let response = app
+        .post_form(
+            "/account/settings",
+            &[("playback_speed", "0.1"), ("time_zone", "Atlantis/Capital")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422, "not a zone: refused");
+    assert_eq!(zone_of().as_deref(), Some("Europe/Paris"));
+    let response = app
+        .post_form(
+            "/account/settings",
+            &[("playback_speed", "0.1"), ("time_zone", "Asia/Tokyo")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(zone_of().as_deref(), Some("Asia/Tokyo"));
+    let page = app.page("/account").await;
+    assert_eq!(
+        page.attr("time[datetime='2026-01-15T09:40:00Z']", "title").as_deref(),
+        Some("Thursday 15 January 2026, 18:40 JST")
+    );
+}
