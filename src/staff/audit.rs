@@ -160,3 +160,64 @@ pub fn history(conn: &mut DbConn, object_type: &str, object_id: &str) -> QueryRe
         .load(conn)?;
     Ok(rows.into_iter().map(assemble).collect())
 }
+
+/// A search of the whole log: by staff member, model, date and words, newest
+/// first, a page at a time (seeking by id: page 250 costs what page 1 does).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub actor: Option<i32>,
+    pub object_type: Option<String>,
+    /// From this moment on (inclusive).
+    pub since: Option<Ts>,
+    /// Before this moment (exclusive).
+    pub until: Option<Ts>,
+    /// A LIKE pattern on the object's name and the action.
+    pub pattern: Option<String>,
+    /// Entries older than this one (the last of the previous page).
+    pub older_than: Option<i64>,
+}
+
+pub const LOG_PAGE: i64 = 50;
+
+/// A page of matching entries, and whether there are older ones.
+pub fn search(conn: &mut DbConn, search: &Search) -> QueryResult<(Vec<Logged>, bool)> {
+    let mut query = logged!().into_boxed();
+    if let Some(actor) = search.actor {
+        query = query.filter(staff_auditentry::actor_id.eq(actor));
+    }
+    if let Some(object_type) = &search.object_type {
+        query = query.filter(staff_auditentry::object_type.eq(object_type.clone()));
+    }
+    if let Some(since) = search.since {
+        query = query.filter(staff_auditentry::created_at.ge(since));
+    }
+    if let Some(until) = search.until {
+        query = query.filter(staff_auditentry::created_at.lt(until));
+    }
+    if let Some(pattern) = &search.pattern {
+        query = query.filter(crate::staff::model::search!(
+            "staff_auditentry.object_repr || ' ' || staff_auditentry.action",
+            pattern.clone()
+        ));
+    }
+    if let Some(id) = search.older_than {
+        query = query.filter(staff_auditentry::id.lt(id));
+    }
+    // Ids grow with time: ordering by id is ordering by when, and it seeks.
+    let mut rows: Vec<LoggedRow> = query
+        .order(staff_auditentry::id.desc())
+        .limit(LOG_PAGE + 1)
+        .load(conn)?;
+    let more = rows.len() as i64 > LOG_PAGE;
+    rows.truncate(LOG_PAGE as usize);
+    Ok((rows.into_iter().map(assemble).collect(), more))
+}
+
+/// The staff members, to search by (former ones are found by `?actor=<id>`).
+pub fn staff_members(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
+    auth_user::table
+        .filter(auth_user::is_staff.eq(true).or(auth_user::is_superuser.eq(true)))
+        .order(auth_user::username.asc())
+        .select((auth_user::id, auth_user::username))
+        .load(conn)
+}

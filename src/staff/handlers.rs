@@ -22,7 +22,7 @@ use crate::web::see_other;
 /// The most ids one bulk action takes (a page holds 50).
 const BULK_MAX: usize = 500;
 
-fn nav() -> Vec<NavItem> {
+pub(super) fn nav() -> Vec<NavItem> {
     models::ALL
         .iter()
         .map(|m| NavItem {
@@ -32,7 +32,7 @@ fn nav() -> Vec<NavItem> {
         .collect()
 }
 
-fn model(slug: &str) -> AppResult<&'static dyn StaffModel> {
+pub(super) fn model(slug: &str) -> AppResult<&'static dyn StaffModel> {
     models::find(slug).ok_or(AppError::NotFound)
 }
 
@@ -41,6 +41,7 @@ impl From<StaffError> for AppError {
         match error {
             StaffError::NotFound => AppError::NotFound,
             StaffError::Database(e) => e.into(),
+            StaffError::Unexpected(e) => AppError::Unexpected(e),
             StaffError::Refused(message) => AppError::BadRequest(message),
             StaffError::Invalid(_) => AppError::BadRequest("invalid form".into()),
         }
@@ -82,6 +83,7 @@ async fn list_page(
         Ok::<_, diesel::result::Error>((filters, params, problems, rows, total))
     })
     .await?;
+    let rows_actions = rows.iter().map(|row| model.row_actions(row)).collect();
     let role_choice = if model.bulk_role_choice() {
         let roles = db::run(&state.pool, models::users::roles).await?;
         roles.into_iter().map(|(_, name)| name).collect()
@@ -102,6 +104,8 @@ async fn list_page(
         rows,
         total,
         actions: model.bulk_actions(),
+        row_actions: rows_actions,
+        can_add: model.can_add(),
         role_choice,
         invite,
     })
@@ -396,6 +400,7 @@ async fn change_page(
         detail,
         errors,
         related,
+        actions: model.object_actions(),
     })
 }
 

@@ -5,9 +5,11 @@
 //! model in `models/`, and every change leaves an audit entry written in
 //! the same transaction.
 
+pub mod adding;
 pub mod audit;
 pub mod dashboard;
 pub mod handlers;
+pub mod log;
 pub mod model;
 pub mod models;
 pub mod pages;
@@ -19,8 +21,13 @@ use crate::web::get;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/staff", get().to(handlers::dashboard))
         .route("/staff/invitations", web::post().to(handlers::invite))
+        // Before `/staff/{model}`: the log is not a model.
+        .route("/staff/audit", get().to(log::audit_log))
         .route("/staff/{model}", get().to(handlers::list))
         .route("/staff/{model}/bulk", web::post().to(handlers::bulk))
+        // Before `/staff/{model}/{id}`: "add" is not an id.
+        .route("/staff/{model}/add", get().to(adding::add_form))
+        .route("/staff/{model}/add", web::post().to(adding::add))
         .route("/staff/{model}/{id}", get().to(handlers::change))
         .route("/staff/{model}/{id}", web::post().to(handlers::save))
         .route("/staff/{model}/{id}/delete", get().to(handlers::delete_preview))

@@ -236,17 +236,23 @@ impl ListParams {
     /// The search term as a LIKE pattern (`%term%`, lowercased, wildcards
     /// in the term taken literally; use with `ESCAPE '\'`).
     pub fn like(&self) -> Option<String> {
-        if self.q.is_empty() {
-            return None;
-        }
-        let escaped = self
-            .q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        Some(format!("%{escaped}%"))
+        like_pattern(&self.q)
     }
+}
+
+/// `%term%`, lowercased, with LIKE's wildcards in the term taken literally
+/// (for `ESCAPE '\'`); `None` for an empty term.
+pub fn like_pattern(term: &str) -> Option<String> {
+    let term = term.trim();
+    if term.is_empty() {
+        return None;
+    }
+    let escaped = term
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
 }
 
 /// A search filter: `lower(<expr>) LIKE <pattern> ESCAPE '\'` with the
@@ -330,6 +336,8 @@ impl Row {
 pub enum InputKind {
     Text,
     Email,
+    /// Never shown again: a form with errors comes back with it empty.
+    Password,
     Number,
     Date,
     Textarea,
@@ -377,6 +385,7 @@ impl Field {
         match self.kind {
             InputKind::Text => "text",
             InputKind::Email => "email",
+            InputKind::Password => "password",
             InputKind::Number => "number",
             InputKind::Date => "date",
             InputKind::Textarea => "textarea",
@@ -406,6 +415,13 @@ pub struct Related {
     pub list_query: String,
 }
 
+impl Related {
+    /// A row's cells after the first, each with its column's name.
+    pub fn labelled<'a>(&self, row: &'a Row) -> Vec<(&'static str, &'a Cell)> {
+        self.columns.iter().skip(1).copied().zip(row.rest()).collect()
+    }
+}
+
 /// What the change page shows: the form and what cannot be edited.
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -418,6 +434,15 @@ pub struct Detail {
 pub struct BulkAction {
     pub key: &'static str,
     pub label: &'static str,
+}
+
+/// A button on one row of a list (an invitation's Resend, say): a POST to
+/// `path`, from the list's own form (so it carries the CSRF token).
+#[derive(Debug, Clone)]
+pub struct RowAction {
+    pub label: &'static str,
+    pub path: String,
+    pub danger: bool,
 }
 
 /// What a bulk action did: audit entries, a message per object it skipped,
@@ -439,6 +464,9 @@ pub enum StaffError {
     Refused(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// Anything else that went wrong (hashing a password, say).
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
 }
 
 pub type StaffResult<T> = Result<T, StaffError>;
@@ -471,6 +499,36 @@ pub trait StaffModel: Sync {
     }
     fn bulk_actions(&self) -> &'static [BulkAction] {
         &[]
+    }
+    /// Bulk actions that also stand as buttons on an object's own page
+    /// (a video's Reprocess): run on that one object.
+    fn object_actions(&self) -> &'static [BulkAction] {
+        &[]
+    }
+    /// Buttons for one row of the list (the model reads its own cells).
+    fn row_actions(&self, row: &Row) -> Vec<RowAction> {
+        let _ = row;
+        Vec::new()
+    }
+    /// Whether the staff pages add this model's objects; others are made
+    /// elsewhere (uploads, invitations, the practice thread).
+    fn can_add(&self) -> bool {
+        false
+    }
+    /// The fields of the "add" form, empty.
+    fn add_fields(&self, conn: &mut DbConn, actor: &CurrentUser) -> diesel::QueryResult<Vec<Field>> {
+        let _ = (conn, actor);
+        Ok(Vec::new())
+    }
+    /// A sentence above the add form.
+    fn add_lead(&self) -> &'static str {
+        ""
+    }
+    /// Makes an object from the add form: its id and the audit entry (the
+    /// caller records it in the same transaction).
+    fn create(&self, conn: &mut DbConn, actor: &CurrentUser, input: &Input) -> StaffResult<(String, Entry)> {
+        let _ = (conn, actor, input);
+        Err(StaffError::Refused(format!("{} are not added here.", self.plural())))
     }
     /// Extra input some bulk actions need (a role to change to).
     fn bulk_role_choice(&self) -> bool {

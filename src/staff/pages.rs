@@ -47,6 +47,9 @@ pub struct ListPage {
     pub rows: Vec<Row>,
     pub total: i64,
     pub actions: &'static [BulkAction],
+    /// Each row's own buttons, in the order of `rows`.
+    pub row_actions: Vec<Vec<super::model::RowAction>>,
+    pub can_add: bool,
     pub role_choice: Vec<String>,
     pub invite: Option<InviteSection>,
 }
@@ -127,6 +130,26 @@ impl ListPage {
         self.params.raw.get(key).cloned().unwrap_or_default()
     }
 
+    /// Whether any row has buttons of its own (the list gets a column).
+    pub fn has_row_actions(&self) -> bool {
+        self.row_actions.iter().any(|a| !a.is_empty())
+    }
+
+    /// A row's cells after the first, each with its column's name (shown
+    /// beside it when the table is stacked on a phone).
+    pub fn labelled<'a>(&self, row: &'a Row) -> Vec<(&'static str, &'a super::model::Cell)> {
+        self.columns.iter().skip(1).map(|c| c.label).zip(row.rest()).collect()
+    }
+
+    /// Each row with its own buttons.
+    pub fn rows_with_actions(&self) -> Vec<(&Row, &[super::model::RowAction])> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (row, self.row_actions.get(i).map(Vec::as_slice).unwrap_or_default()))
+            .collect()
+    }
+
     pub fn filtered(&self) -> bool {
         !self.params.q.is_empty() || !self.params.raw.is_empty()
     }
@@ -144,6 +167,8 @@ pub struct ChangePage {
     pub detail: Detail,
     pub errors: FieldErrors,
     pub related: Vec<Related>,
+    /// Bulk actions offered as buttons for this one object.
+    pub actions: &'static [BulkAction],
 }
 
 #[derive(Template)]
@@ -184,4 +209,42 @@ pub struct BulkConfirmPage {
     pub ids: Vec<String>,
     /// Each selected object's name and what its delete takes with it.
     pub items: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/add.html")]
+pub struct AddPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub singular: &'static str,
+    pub lead: &'static str,
+    pub fields: Vec<super::model::Field>,
+    pub errors: FieldErrors,
+}
+
+/// The whole audit log, searched.
+#[derive(Template)]
+#[template(path = "staff/audit.html")]
+pub struct AuditLogPage {
+    pub ctx: PageCtx,
+    pub nav: Vec<NavItem>,
+    /// (slug, title) of every model, for the filter.
+    pub models: Vec<(&'static str, &'static str)>,
+    pub staff: Vec<(i32, String)>,
+    pub typed: super::log::Typed,
+    pub problems: Vec<String>,
+    /// The entries of this page (the name `entries.html` expects).
+    pub recent: Vec<Logged>,
+    /// The link to older entries, if there are any.
+    pub next: Option<String>,
+    /// Whether this is a later page (a link back to the newest).
+    pub paged: bool,
+}
+
+impl AuditLogPage {
+    pub fn actor_chosen(&self, id: &i32) -> bool {
+        self.typed.actor == id.to_string()
+    }
 }

@@ -13,5 +13,6 @@ mod lifecycle;
 mod mail;
 mod media_fixtures;
 mod staff;
+mod staff_tools;
 mod videos;
 mod web;

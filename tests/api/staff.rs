@@ -12,7 +12,7 @@ use practika::videos::upload::add_youtube;
 use crate::helpers::{location, new_client, spawn_app, Page, TestApp, GOOD_PASSWORD};
 
 /// An app with a logged-in staff member `boss` (superuser when asked).
-async fn staff_app(superuser: bool) -> (TestApp, i32) {
+pub(crate) async fn staff_app(superuser: bool) -> (TestApp, i32) {
     let app = spawn_app().await;
     let id = app.create_staff("boss", GOOD_PASSWORD);
     if superuser {
@@ -26,7 +26,7 @@ async fn staff_app(superuser: bool) -> (TestApp, i32) {
 }
 
 /// A user without the cost of hashing a password per user.
-fn quick_user(app: &TestApp, username: &str, role: &'static str) -> i32 {
+pub(crate) fn quick_user(app: &TestApp, username: &str, role: &'static str) -> i32 {
     app.create_user_with_hash(username, "!unusable", role)
 }
 
@@ -43,7 +43,7 @@ fn row_ids(page: &Page) -> Vec<String> {
 }
 
 /// (action, object_id, changes) of the audit entries on one type, oldest first.
-fn audit(app: &TestApp, object_type: &str) -> Vec<(String, String, serde_json::Value, Option<i32>)> {
+pub(crate) fn audit(app: &TestApp, object_type: &str) -> Vec<(String, String, serde_json::Value, Option<i32>)> {
     staff_auditentry::table
         .filter(staff_auditentry::object_type.eq(object_type))
         .order(staff_auditentry::id.asc())
@@ -72,7 +72,7 @@ fn metrics(app: &TestApp, user: i32) -> (i32, i32) {
     (m.exercises_created, m.comments_made)
 }
 
-fn exercise_for(app: &TestApp, coach: i32, name: &str, video: &str) -> Exercise {
+pub(crate) fn exercise_for(app: &TestApp, coach: i32, name: &str, video: &str) -> Exercise {
     let (asset, _) = add_youtube(
         &mut app.conn(),
         &format!("https://www.youtube.com/watch?v={video}"),

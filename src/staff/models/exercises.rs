@@ -243,6 +243,22 @@ impl StaffModel for Exercises {
         }])
     }
 
+    fn can_add(&self) -> bool {
+        true
+    }
+
+    fn add_lead(&self) -> &'static str {
+        "Published as the coach you name, as if they had written it."
+    }
+
+    fn add_fields(&self, conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>> {
+        super::new_exercise::fields(conn, actor)
+    }
+
+    fn create(&self, conn: &mut DbConn, actor: &CurrentUser, input: &Input) -> StaffResult<(String, Entry)> {
+        super::new_exercise::create(conn, actor, input)
+    }
+
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let e = find(conn, id)?;
         let comments = queries::comment_count(conn, e.id)?;

@@ -321,6 +321,28 @@ impl StaffModel for Invitations {
         ACTIONS
     }
 
+    /// Resend and Revoke on each row that can still be used: the routes of
+    /// `/staff/invitations/{id}/{resend|revoke}`, as the bulk action does.
+    fn row_actions(&self, row: &Row) -> Vec<RowAction> {
+        let state = row.cells.get(2).and_then(|c| c.badge.as_deref());
+        let resend = RowAction {
+            label: "Resend",
+            path: format!("/staff/invitations/{}/resend", urlencode(&row.id)),
+            danger: false,
+        };
+        let revoke = RowAction {
+            label: "Revoke",
+            path: format!("/staff/invitations/{}/revoke", urlencode(&row.id)),
+            danger: true,
+        };
+        match state {
+            Some("state-pending") => vec![resend, revoke],
+            // Resending renews an expired link.
+            Some("state-expired") => vec![resend],
+            _ => Vec::new(),
+        }
+    }
+
     fn bulk(
         &self,
         conn: &mut DbConn,

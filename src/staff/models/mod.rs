@@ -5,6 +5,8 @@ pub mod comments;
 pub mod exercises;
 pub mod invitations;
 pub mod jobs;
+pub mod new_exercise;
+pub mod new_user;
 pub mod roles;
 pub mod users;
 pub mod videos;

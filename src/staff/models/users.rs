@@ -578,6 +578,22 @@ impl StaffModel for Users {
         true
     }
 
+    fn can_add(&self) -> bool {
+        true
+    }
+
+    fn add_lead(&self) -> &'static str {
+        "An account with a first password you pass on. To let someone make their own, invite them instead."
+    }
+
+    fn add_fields(&self, conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>> {
+        super::new_user::fields(conn, actor)
+    }
+
+    fn create(&self, conn: &mut DbConn, actor: &CurrentUser, input: &Input) -> StaffResult<(String, Entry)> {
+        super::new_user::create(conn, actor, input)
+    }
+
     fn bulk(
         &self,
         conn: &mut DbConn,

@@ -397,6 +397,10 @@ impl StaffModel for Videos {
         Ok(files)
     }
 
+    fn object_actions(&self) -> &'static [BulkAction] {
+        ACTIONS
+    }
+
     fn bulk_actions(&self) -> &'static [BulkAction] {
         ACTIONS
     }
