@@ -317,6 +317,7 @@ async fn edit_page(
     .await?;
     Ok(EditCommentPage {
         ctx,
+        own_exercise: exercise.created_by_id == user.id,
         comment_id: comment.id.to_string(),
         exercise,
         form,

@@ -102,6 +102,8 @@ pub struct EditCommentPage {
     pub ctx: PageCtx,
     pub comment_id: String,
     pub exercise: Exercise,
+    /// The editor published the exercise (the form's wording).
+    pub own_exercise: bool,
     pub form: CommentForm,
     pub errors: FieldErrors,
     pub videos: Vec<VideoOption>,

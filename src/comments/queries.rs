@@ -104,6 +104,27 @@ pub fn thread(conn: &mut DbConn, exercise_id: Id, page: i64) -> QueryResult<(Vec
     ))
 }
 
+/// Where a clip of this video belongs: the comments that carry the video as
+/// their attempt (not an exercise's demonstration, not a reply's clip),
+/// newest first, with their exercise and their author's name.
+pub fn attempts_with_video(conn: &mut DbConn, video_id: Id) -> QueryResult<Vec<(Authored, Exercise)>> {
+    use crate::db::schema::exercises_exercise;
+    let found: Vec<(Comment, Exercise)> = comments_videocomment::table
+        .inner_join(exercises_exercise::table)
+        .filter(comments_videocomment::video_asset_id.eq(video_id))
+        .filter(comments_videocomment::clip_id.is_null())
+        .filter(exercises_exercise::video_asset_id.ne(video_id))
+        .order((
+            comments_videocomment::created_at.desc(),
+            comments_videocomment::id.desc(),
+        ))
+        .limit(10)
+        .select((Comment::as_select(), Exercise::as_select()))
+        .load(conn)?;
+    let (comments, exercises): (Vec<Comment>, Vec<Exercise>) = found.into_iter().unzip();
+    Ok(authored(conn, comments)?.into_iter().zip(exercises).collect())
+}
+
 pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Comment>> {
     comments_videocomment::table
         .find(id)

@@ -341,6 +341,7 @@ pub async fn exercise_page(
     .await?;
     Ok(ExercisePage {
         can_edit: can_edit(user, &exercise),
+        own_exercise: exercise.created_by_id == user.id,
         video: VideoView::new(&asset, None),
         coach,
         entries: thread.0,

@@ -116,6 +116,8 @@ pub struct ExercisePage {
     pub coach: String,
     pub video: VideoView,
     pub can_edit: bool,
+    /// The viewer published it: they comment, they do not post attempts.
+    pub own_exercise: bool,
     pub entries: Vec<EntryView>,
     pub pager: Pager,
     pub form: CommentForm,

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
-use super::pages::{ClipPage, ClipView, NewVideoPage, VideoListPage, VideoPage, VideoView};
+use super::pages::{ClipPage, ClipView, CutFor, NewVideoPage, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
 use super::{can_edit, can_view, clip_hash, Access, Status};
@@ -551,10 +551,24 @@ pub async fn show_clip(
     path: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
     let (clip, asset) = viewable_clip(&state, &user, path.into_inner()).await?;
+    let source = asset.id;
+    let attempts = db::run(&state.pool, move |c| {
+        crate::comments::queries::attempts_with_video(c, source)
+    })
+    .await?;
     render(&ClipPage {
         clip: ClipView::new(&clip),
         video: VideoView::new(&asset, None),
         is_staff: is_staff(&user),
+        cut_for: attempts
+            .into_iter()
+            .map(|(attempt, exercise)| CutFor {
+                exercise_id: exercise.id.to_string(),
+                exercise_name: exercise.name,
+                comment_id: attempt.comment.id.to_string(),
+                author: attempt.author,
+            })
+            .collect(),
         ctx,
     })
 }

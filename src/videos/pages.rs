@@ -239,6 +239,20 @@ pub struct VideoPage {
     pub tools_missing: bool,
 }
 
+/// An attempt a clip was cut from: the way back to it, and a reply with the clip.
+pub struct CutFor {
+    pub exercise_id: String,
+    pub exercise_name: String,
+    pub comment_id: String,
+    pub author: String,
+}
+
+impl CutFor {
+    pub fn comment_url(&self) -> String {
+        format!("/exercises/{}#comment-{}", self.exercise_id, self.comment_id)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "videos/clip.html")]
 pub struct ClipPage {
@@ -246,6 +260,8 @@ pub struct ClipPage {
     pub clip: ClipView,
     pub video: VideoView,
     pub is_staff: bool,
+    /// The attempts (comments) whose video the clip comes from.
+    pub cut_for: Vec<CutFor>,
 }
 
 #[cfg(test)]

@@ -635,3 +635,113 @@ async fn the_library_searches_filters_and_pages() {
     let nothing = app.page_with(&student, "/exercises?q=zzz").await;
     assert!(nothing.select_text(".empty-state h2")[0].contains("No exercise matches"));
 }
+
+#[actix_web::test]
+async fn the_coach_is_invited_to_comment_and_the_student_to_post_an_attempt() {
+    let app = spawn_app().await;
+    let (coach_id, coach) = app.user_client("cora", "coach").await;
+    let (_, student) = app.user_client("stu", "student").await;
+    let video = youtube_video(&app, coach_id, "aaaaaaaaaaa");
+    let id = publish(&app, &coach, "Scales", video).await;
+    let own = app.page_with(&coach, &format!("/exercises/{id}")).await;
+    assert_eq!(own.select_text("details.compose > summary"), ["Post a comment"]);
+    assert!(!own.text.contains("Post your attempt"), "not on their own exercise");
+    assert!(own.text.contains("No attempts yet"));
+    let theirs = app.page_with(&student, &format!("/exercises/{id}")).await;
+    assert_eq!(theirs.select_text("details.compose > summary"), ["Post your attempt"]);
+    // An empty thread shows the form open; a thread with comments folds it,
+    // so that the thread starts right below.
+    assert!(theirs.has("details.compose[open]"));
+    let response = app
+        .post_form_with(&student, &format!("/exercises/{id}/comments"), &[("text", "First try")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let page = app.page_with(&student, &format!("/exercises/{id}")).await;
+    assert!(page.has("details.compose:not([open])"));
+    // A form with errors comes back open.
+    let response = app
+        .post_form_with(&student, &format!("/exercises/{id}/comments"), &[("text", "")])
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = scraper::Html::parse_document(&response.text().await.expect("body"));
+    let open = scraper::Selector::parse("details.compose[open]").expect("selector");
+    assert!(html.select(&open).next().is_some());
+}
+
+#[actix_web::test]
+async fn a_clip_page_leads_back_to_the_attempt_it_was_cut_from_and_replies_with_it() {
+    let app = spawn_app().await;
+    let (coach_id, coach) = app.user_client("cora", "coach").await;
+    let (_, student) = app.user_client("stu", "student").await;
+    let demo = youtube_video(&app, coach_id, "aaaaaaaaaaa");
+    let exercise = publish(&app, &coach, "Scales", demo).await;
+    let attempt = app.upload_ok(&student, sample_bytes(Sample::Small), "try.mp4").await;
+    app.run_jobs().await;
+    let response = app
+        .post_form_with(
+            &student,
+            &format!("/exercises/{exercise}/comments"),
+            &[("text", "My try"), ("video_id", &attempt.to_string())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let comment: Id = comments_videocomment::table
+        .filter(comments_videocomment::video_asset_id.eq(attempt))
+        .select(comments_videocomment::id)
+        .first(&mut *app.conn())
+        .expect("the attempt");
+    // The coach cuts a clip from the attempt.
+    let response = app
+        .post_form_with(
+            &coach,
+            &format!("/videos/{attempt}/clips"),
+            &[("start", "0.5"), ("end", "1.5")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let clip_page = location(&response);
+    let page = app.page_with(&coach, &clip_page).await;
+    assert_eq!(page.status, 200);
+    let back = format!("/exercises/{exercise}#comment-{comment}");
+    assert!(
+        page.has(&format!(".breadcrumb a[href='{back}']")),
+        "back to the attempt"
+    );
+    assert!(
+        page.has(&format!(".breadcrumb a[href='/exercises/{exercise}']")),
+        "and its exercise"
+    );
+    assert!(page.text.contains("stu's attempt on"));
+    let clip_id = clip_page.trim_start_matches("/clips/").to_owned();
+    assert_eq!(
+        page.attr("form input[name=clip_id]", "value").as_deref(),
+        Some(clip_id.as_str())
+    );
+    assert_eq!(
+        page.attr("form input[name=parent_id]", "value"),
+        Some(comment.to_string())
+    );
+    // The reply form there posts the clip under the attempt.
+    let response = app
+        .post_form_with(
+            &coach,
+            &format!("/exercises/{exercise}/comments"),
+            &[
+                ("text", "Watch your wrist here"),
+                ("parent_id", &comment.to_string()),
+                ("clip_id", &clip_id),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let replies: i64 = comments_videocomment::table
+        .filter(comments_videocomment::parent_id.eq(comment))
+        .filter(comments_videocomment::clip_id.is_not_null())
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(replies, 1);
+    // The clip's page still names one attempt (the reply with the clip is not one).
+    let page = app.page_with(&student, &clip_page).await;
+    assert_eq!(page.select_text("form input[name=parent_id]").len(), 1);
+}
