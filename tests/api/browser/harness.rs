@@ -205,6 +205,27 @@ impl BrowserApp {
         }
     }
 
+    /// The path of the link in the newest email to `address` that
+    /// contains `prefix` (emails are sent by the worker, over SMTP).
+    pub async fn emailed_link(&self, address: &str, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = format!("{}{prefix}", crate::helpers::PUBLIC_URL);
+        loop {
+            let found = self
+                .app
+                .mail
+                .received()
+                .into_iter()
+                .rev()
+                .find(|m| m.recipients.iter().any(|r| r == address) && m.text().contains(&base));
+            if let Some(mail) = found {
+                return self.app.path_of(&mail.link(&base));
+            }
+            assert!(Instant::now() < deadline, "no email to {address} with a {prefix} link");
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A processed upload of `sample` by a user with a client of their own.
     pub async fn processed_video(&self, client: &reqwest::Client, sample: Sample, filename: &str) -> Asset {
         let id = self.app.upload_ok(client, sample_bytes(sample), filename).await;
@@ -607,7 +628,9 @@ impl Tab {
         for _ in 0..80 {
             self.press(tab).await;
             let (focused, tag, visible) = self.focused().await;
-            if tag != "body" && !visible {
+            // A <video>'s own controls (and an embed's) draw their focus
+            // inside their shadow tree, where the page's styles do not reach.
+            if !matches!(tag.as_str(), "body" | "video" | "iframe") && !visible {
                 let path = self.path().await;
                 self.finding(format!(
                     "keyboard: focus is not visible on the {tag} “{focused}” ({path}, {})",
@@ -695,14 +718,16 @@ impl Tab {
         }
     }
 
-    /// Script errors and CSP refusals the page logged.
+    /// Script errors, CSP refusals and failed resources the page logged.
     async fn console(&self, name: &str, path: &str) {
         let logs = self.raw("se/log", json!({ "type": "browser" })).await;
+        // The page's own status (an error page's 404) is not a failure of the page.
+        let own = format!("{}{path} - Failed to load resource", self.report.base);
         for entry in logs.as_array().cloned().unwrap_or_default() {
             let level = entry["level"].as_str().unwrap_or_default();
             let message = entry["message"].as_str().unwrap_or_default();
             // Media requests the page cancels itself (switching quality) are not errors.
-            if level == "SEVERE" && !message.contains("net::ERR_ABORTED") {
+            if level == "SEVERE" && !message.contains("net::ERR_ABORTED") && !message.starts_with(&own) {
                 self.finding(format!("console error on {name} ({path}, {}): {message}", self.who));
             }
         }
