@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
-use super::pages::{ClipPage, ClipView, CutFor, NewVideoPage, VideoListPage, VideoPage, VideoView};
+use super::pages::{AttemptLink, ClipPage, ClipView, NewVideoPage, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
 use super::{can_edit, can_view, clip_hash, Access, Status};
@@ -263,6 +263,20 @@ pub async fn add_youtube(
     Ok(see_other(&format!("/videos/{}", asset.id)))
 }
 
+fn attempt_links(
+    attempts: Vec<(crate::comments::queries::Authored, crate::exercises::queries::Exercise)>,
+) -> Vec<AttemptLink> {
+    attempts
+        .into_iter()
+        .map(|(attempt, exercise)| AttemptLink {
+            exercise_id: exercise.id.to_string(),
+            exercise_name: exercise.name,
+            comment_id: attempt.comment.id.to_string(),
+            author: attempt.author,
+        })
+        .collect()
+}
+
 /// What the video page's forms show: as typed after an error, or fresh.
 #[derive(Default)]
 struct VideoForms {
@@ -279,7 +293,13 @@ async fn video_page(
     forms: VideoForms,
 ) -> AppResult<VideoPage> {
     let id = asset.id;
-    let clips = db::run(&state.pool, move |c| queries::clips_of(c, id)).await?;
+    let (clips, attempts) = db::run(&state.pool, move |c| {
+        Ok::<_, diesel::result::Error>((
+            queries::clips_of(c, id)?,
+            crate::comments::queries::attempts_with_video(c, id)?,
+        ))
+    })
+    .await?;
     let uploader = match asset.uploaded_by_id {
         Some(uploader_id) if is_staff(user) => db::run(&state.pool, move |c| {
             crate::accounts::queries::find_auth_user(c, uploader_id)
@@ -296,6 +316,7 @@ async fn video_page(
         errors: forms.errors,
         can_edit: can_edit(user, access),
         can_clip: clippable(asset).is_ok(),
+        attempts: attempt_links(attempts),
         is_staff: is_staff(user),
         tools_missing: tools_missing(state, user).await,
         ctx,
@@ -536,7 +557,7 @@ pub async fn create_clip(
         &req,
         Level::Success,
         if created {
-            "The clip is being cut; this page updates when it is ready."
+            "Clip requested."
         } else {
             "This clip already exists: here it is."
         },
@@ -560,15 +581,7 @@ pub async fn show_clip(
         clip: ClipView::new(&clip),
         video: VideoView::new(&asset, None),
         is_staff: is_staff(&user),
-        cut_for: attempts
-            .into_iter()
-            .map(|(attempt, exercise)| CutFor {
-                exercise_id: exercise.id.to_string(),
-                exercise_name: exercise.name,
-                comment_id: attempt.comment.id.to_string(),
-                author: attempt.author,
-            })
-            .collect(),
+        cut_for: attempt_links(attempts),
         ctx,
     })
 }

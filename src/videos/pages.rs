@@ -235,19 +235,22 @@ pub struct VideoPage {
     pub errors: FieldErrors,
     pub can_edit: bool,
     pub can_clip: bool,
+    /// The attempts this video is posted with.
+    pub attempts: Vec<AttemptLink>,
     pub is_staff: bool,
     pub tools_missing: bool,
 }
 
-/// An attempt a clip was cut from: the way back to it, and a reply with the clip.
-pub struct CutFor {
+/// An attempt (a comment) that carries a video: the way back to it from
+/// the video's page and its clips' pages.
+pub struct AttemptLink {
     pub exercise_id: String,
     pub exercise_name: String,
     pub comment_id: String,
     pub author: String,
 }
 
-impl CutFor {
+impl AttemptLink {
     pub fn comment_url(&self) -> String {
         format!("/exercises/{}#comment-{}", self.exercise_id, self.comment_id)
     }
@@ -261,7 +264,7 @@ pub struct ClipPage {
     pub video: VideoView,
     pub is_staff: bool,
     /// The attempts (comments) whose video the clip comes from.
-    pub cut_for: Vec<CutFor>,
+    pub cut_for: Vec<AttemptLink>,
 }
 
 #[cfg(test)]

@@ -690,6 +690,11 @@ async fn a_clip_page_leads_back_to_the_attempt_it_was_cut_from_and_replies_with_
         .select(comments_videocomment::id)
         .first(&mut *app.conn())
         .expect("the attempt");
+    // The attempt's own page leads back to it too.
+    let video_page = app.page_with(&coach, &format!("/videos/{attempt}")).await;
+    assert!(video_page.has(&format!(
+        ".breadcrumb a[href='/exercises/{exercise}#comment-{comment}']"
+    )));
     // The coach cuts a clip from the attempt.
     let response = app
         .post_form_with(

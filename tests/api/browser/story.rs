@@ -384,6 +384,13 @@ async fn the_whole_story_in_a_browser() {
     admin.wait_for_text("Everything staff did", 10).await;
     admin.choose("Model", "Invitations").await;
     admin.press_button("Search").await;
+    admin
+        .wait_until(
+            "the search",
+            10,
+            "return location.search.includes('model=invitations');",
+        )
+        .await;
     admin.wait_for_text("late@example.com", 10).await;
     assert!(!admin.sees("Scales in G").await, "only invitations");
     admin.check_page("audit log").await;
