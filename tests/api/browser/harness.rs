@@ -752,6 +752,19 @@ impl Tab {
                 vec![],
             )
             .await;
+            // Nothing may make a phone scroll sideways (tables scroll inside their box).
+            let wide = self
+                .js("return document.documentElement.scrollWidth;", vec![])
+                .await
+                .as_u64()
+                .unwrap_or(0);
+            if wide > u64::from(width) {
+                let path = self.path().await;
+                self.finding(format!(
+                    "layout: {name} ({path}, {}) is {wide} px wide at {width} px: it scrolls sideways",
+                    self.who
+                ));
+            }
             let shot = self
                 .cdp(
                     "Page.captureScreenshot",

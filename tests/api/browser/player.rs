@@ -206,6 +206,8 @@ async fn the_player_steps_frames_and_loops_to_the_frame() {
     seek(&tab, 4.0).await;
     tab.press(']').await;
     tab.wait_for_text("A 0:02.00, B 0:04.00", 5).await;
+    // The comment form (folded: the thread has a comment) got the range.
+    tab.press_button("Post a comment").await;
     assert_eq!(
         tab.field("From").await.prop("value").await.expect("value"),
         Some("2.00".into())
