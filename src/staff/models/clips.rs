@@ -41,7 +41,7 @@ macro_rules! filtered {
         let mut query = core_videoclip::table.inner_join(core_videoasset::table).into_boxed();
         if let Some(pattern) = params.like() {
             query = query.filter(search!(
-                "core_videoclip.clip_hash || ' ' || core_videoasset.orig_filename",
+                "core_videoclip.clip_hash || ' ' || coalesce(core_videoasset.title, '') || ' ' || core_videoasset.orig_filename",
                 pattern
             ));
         }
@@ -93,7 +93,7 @@ impl StaffModel for Clips {
         let total: i64 = filtered!(params).count().get_result(conn)?;
         let rows: Vec<(Clip, String)> = sorted!(filtered!(params), params, core_videoclip::created_at.desc(), {
             "range" => core_videoclip::start_time,
-            "video" => core_videoasset::orig_filename,
+            "video" => diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(core_videoasset.title, core_videoasset.orig_filename)"),
             "duration" => core_videoclip::duration,
             "status" => core_videoclip::processing_status,
             "created" => core_videoclip::created_at,
@@ -101,8 +101,11 @@ impl StaffModel for Clips {
         .then_order_by(core_videoclip::id.desc())
         .offset(params.offset())
         .limit(PER_PAGE)
-        .select((Clip::as_select(), core_videoasset::orig_filename))
-        .load(conn)?;
+        .select((Clip::as_select(), crate::videos::queries::Asset::as_select()))
+        .load::<(Clip, crate::videos::queries::Asset)>(conn)?
+        .into_iter()
+        .map(|(clip, video)| (clip, video.display_title()))
+        .collect::<Vec<_>>();
         Ok((
             rows.into_iter()
                 .map(|(c, video)| Row {

@@ -422,13 +422,11 @@ impl StaffModel for Users {
         let video_rows: Vec<(crate::db::Id, String, String, Ts)> = videos
             .order(core_videoasset::created_at.desc())
             .limit(RELATED_LIMIT)
-            .select((
-                core_videoasset::id,
-                core_videoasset::orig_filename,
-                core_videoasset::processing_status,
-                core_videoasset::created_at,
-            ))
-            .load(conn)?;
+            .select(crate::videos::queries::Asset::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|a| (a.id, a.display_title(), a.processing_status.clone(), a.created_at))
+            .collect();
         let comments = comments_videocomment::table.filter(comments_videocomment::author_id.eq(id));
         let comment_total: i64 = comments.count().get_result(conn)?;
         let comment_rows: Vec<(crate::db::Id, Option<String>, Ts)> = comments
@@ -458,7 +456,7 @@ impl StaffModel for Users {
             Related {
                 title: "Videos".into(),
                 model: "videos",
-                columns: vec!["File", "Status", "Added"],
+                columns: vec!["Title", "Status", "Added"],
                 rows: video_rows
                     .into_iter()
                     .map(|(vid, name, status, at)| Row {

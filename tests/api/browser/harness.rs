@@ -36,7 +36,8 @@ fn in_ci() -> bool {
 
 fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -73,7 +74,9 @@ impl Driver {
             if in_ci() {
                 panic!("{message} CI is set, so this is a failure, not a skip.");
             }
-            eprintln!("SKIPPED {message}");
+            // Straight to the terminal: libtest keeps a passing test's
+            // eprintln! to itself, and this must be seen.
+            let _ = writeln!(std::io::stderr(), "SKIPPED {message}");
             return None;
         };
         let port = free_port();
