@@ -190,10 +190,6 @@ impl BrowserApp {
         })
     }
 
-    pub fn artifacts(&self) -> &Path {
-        &self.report.dir
-    }
-
     /// Waits for the background worker to finish processing a video.
     pub async fn wait_for_processing(&self, id: Id) -> Asset {
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -588,18 +584,6 @@ impl Tab {
         let actions = KeyActions::new("keyboard".to_owned())
             .then(KeyAction::Down { value: key })
             .then(KeyAction::Up { value: key });
-        self.client.perform_actions(actions).await.expect("key press");
-    }
-
-    /// Presses Shift+Tab.
-    pub async fn press_shift_tab(&self) {
-        let shift: char = Key::Shift.into();
-        let tab: char = Key::Tab.into();
-        let actions = KeyActions::new("keyboard".to_owned())
-            .then(KeyAction::Down { value: shift })
-            .then(KeyAction::Down { value: tab })
-            .then(KeyAction::Up { value: tab })
-            .then(KeyAction::Up { value: shift });
         self.client.perform_actions(actions).await.expect("key press");
     }
 

@@ -19,8 +19,6 @@
 //! Artifacts (screenshots, the axe report) go to
 //! `$PRACTIKA_BROWSER_ARTIFACTS` or `target/tmp/browser-artifacts/`.
 
-// Some steps exist for the suites of later issues (recording, review studio).
-#[allow(dead_code)]
 mod harness;
 mod player;
 mod story;
