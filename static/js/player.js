@@ -45,8 +45,13 @@ function onKey(event) {
   const player = activePlayer(event.target);
   if (!player) { return; }
   const key = event.key;
-  // Space on a button, a link or a summary activates it, as it should.
-  if (key === " " && event.target.closest && event.target.closest("button, a, summary")) { return; }
+  if (key === " ") {
+    // Space on a button, a link or a summary activates it, as it should;
+    // and with the player scrolled out of sight it scrolls the page.
+    if (event.target.closest && event.target.closest("button, a, summary")) { return; }
+    const box = player.video.getBoundingClientRect();
+    if (!player.root.contains(event.target) && (box.bottom < 0 || box.top > window.innerHeight)) { return; }
+  }
   const action = {
     " ": () => player.togglePlay(),
     ",": () => player.step(-1),
