@@ -276,6 +276,11 @@ impl BrowserApp {
         }
     }
 
+    /// The findings so far, cleared (for a test of the checks themselves).
+    pub fn take_findings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.report.findings.lock().expect("findings"))
+    }
+
     /// Closes the browsers, stops the worker, writes the report and fails on
     /// any finding (every page's, not just the first).
     pub async fn finish(mut self, tabs: Vec<Tab>) {

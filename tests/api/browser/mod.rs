@@ -19,6 +19,7 @@
 //! Artifacts (screenshots, the axe report) go to
 //! `$PRACTIKA_BROWSER_ARTIFACTS` or `target/tmp/browser-artifacts/`.
 
+mod checks;
 mod harness;
 mod player;
 mod story;
