@@ -91,6 +91,7 @@ async fn frames_before_each_jump(tab: &Tab, cycles: u64) -> Vec<f64> {
 
 fn assert_stops_at(ends: &[f64], b: f64, what: &str) {
     let frame = 1.0 / FPS;
+    println!("{what}: last frames before the jump back {ends:?} (B = {b} s)");
     for end in ends {
         assert!(
             *end <= b + frame + 1e-3 && *end >= b - frame - 1e-3,

@@ -166,6 +166,7 @@ async fn the_whole_story_in_a_browser() {
         .filter_map(Value::as_f64)
         .collect();
     coach.throttle_upload(0).await;
+    println!("upload of {size} bytes, progress bar values seen: {seen:?}");
     let between: Vec<f64> = seen.iter().copied().filter(|v| *v > 0.0 && *v < 100.0).collect();
     let mut distinct = between.clone();
     distinct.dedup();
