@@ -149,6 +149,12 @@ pub async fn authenticate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // Health checks answer for the process alone: no session lookup, no
+    // database (a load balancer's probe carrying a cookie must not wait
+    // for a database that is down).
+    if crate::health::is_health_path(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
     // Errors become responses here, inside the request context (see
     // `request::request_context`), so their pages carry the request id.
     match identify(&mut req).await {

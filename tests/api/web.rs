@@ -220,6 +220,46 @@ async fn healthz_and_readyz_answer_when_all_is_well() {
     assert_eq!(response.status().as_u16(), 200);
 }
 
+/// A node whose database is down, asked by a client that carries a
+/// logged-in session cookie: `/healthz` answers from the process alone and
+/// `/readyz` answers its JSON, never the HTML error page.
+#[actix_web::test]
+async fn health_endpoints_ignore_the_session_and_always_answer_json() {
+    let app = spawn_app().await;
+    app.create_user("prober", GOOD_PASSWORD, "student");
+    assert_eq!(app.login("prober", GOOD_PASSWORD).await.status().as_u16(), 303);
+
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let missing = match app.backend() {
+        practika::db::Backend::Postgres => crate::helpers::with_database(
+            &app.db.url,
+            &format!("practika_absent_{}", uuid::Uuid::new_v4().simple()),
+        ),
+        practika::db::Backend::Sqlite => format!("sqlite://{}/absent/practika.db", dir.path().display()),
+    };
+    let down = spawn_app_on(Arc::new(TestDb::pointing_at(&missing)), dir).await;
+    // Same host, same secret key: the session cookie goes to this node too.
+    let healthz = app.client.get(down.url("/healthz")).send().await.expect("GET");
+    assert_eq!(healthz.status().as_u16(), 200);
+    let body: serde_json::Value = healthz.json().await.expect("JSON");
+    assert_eq!(body["status"], "ok");
+
+    let readyz = app.client.get(down.url("/readyz")).send().await.expect("GET");
+    assert_eq!(readyz.status().as_u16(), 503);
+    let content_type = readyz
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let body: serde_json::Value = readyz.json().await.expect("JSON");
+    assert_eq!(body["database"], "unreachable");
+    // A page on that node still needs the database: 503, in the layout.
+    let page = app.client.get(down.url("/account")).send().await.expect("GET");
+    assert_eq!(page.status().as_u16(), 503);
+}
+
 #[actix_web::test]
 async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart() {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
