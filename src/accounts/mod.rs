@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod pages;
 pub mod password;
+pub mod permissions;
 pub mod queries;
 pub mod setup;
 pub mod throttle;

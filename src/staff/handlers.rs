@@ -146,7 +146,7 @@ pub async fn invite(
     let form = form.into_inner();
     let parsed = form.parse().and_then(|(emails, role)| {
         // An accepted admin invitation makes a staff member: only superusers grant that.
-        if role == crate::accounts::invitations::Role::Admin && !staff.0.is_superuser {
+        if !crate::accounts::permissions::may_grant_role(&staff.0, role.as_str()) {
             let mut errors = FieldErrors::default();
             errors.add("role", "Only superusers can invite admins: admins get staff rights.");
             Err(errors)

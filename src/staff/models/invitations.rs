@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::invitations::{self, Invitation, Role, State};
+use crate::accounts::permissions::may_grant_role;
 use crate::db::schema::{accounts_betainvitation, auth_user};
 use crate::db::{DbConn, Ts};
 use crate::staff::audit::Entry;
@@ -259,7 +260,7 @@ impl StaffModel for Invitations {
         let role = Role::parse(&input.text("role"));
         if role.is_none() {
             errors.add("role", "Choose student, coach or admin.");
-        } else if role == Some(Role::Admin) && i.role != "admin" && !actor.is_superuser {
+        } else if role.is_some_and(|r| r.as_str() != i.role && !may_grant_role(actor, r.as_str())) {
             errors.add("role", "Only superusers can invite admins: admins get staff rights.");
         }
         let expires = parse_date(&input.text("expires_at"))

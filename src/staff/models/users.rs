@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::accounts::forms::{email_problem, FieldErrors};
+use crate::accounts::permissions::{may_grant_role, ADMIN_ROLE_REFUSED};
 use crate::accounts::queries;
 use crate::db::schema::{
     accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset,
@@ -241,8 +242,17 @@ impl StaffModel for Users {
         let user = find_user(conn, id)?;
         let locked = !may_change(actor, &user);
         let metrics = queries::metrics(conn, user.id)?;
+        let current_role = user.profile.role.clone().unwrap_or_default();
+        // Only the roles this staff member may give; a role they may not
+        // take away locks the field.
+        let role_locked = locked || !may_grant_role(actor, &current_role);
         let mut role_options = vec![(String::new(), "no role".to_owned())];
-        role_options.extend(roles(conn)?.into_iter().map(|(_, n)| (n.clone(), n)));
+        role_options.extend(
+            roles(conn)?
+                .into_iter()
+                .filter(|(_, n)| *n == current_role || may_grant_role(actor, n))
+                .map(|(_, n)| (n.clone(), n)),
+        );
         let staff_hint = if !actor.is_superuser {
             "Only superusers can grant or remove staff rights."
         } else if actor.id == user.id {
@@ -262,13 +272,13 @@ impl StaffModel for Users {
                     } else {
                         "A changed address counts as not verified."
                     }),
-                Field::new(
-                    "role",
-                    "Role",
-                    InputKind::Select(role_options),
-                    user.profile.role.clone().unwrap_or_default(),
-                )
-                .readonly(locked),
+                Field::new("role", "Role", InputKind::Select(role_options), current_role)
+                    .readonly(role_locked)
+                    .hint(if actor.is_superuser {
+                        "Admins edit and delete every exercise and comment."
+                    } else {
+                        "Only superusers give or take away the admin role."
+                    }),
                 Field::new("is_active", "Active", InputKind::Checkbox, user.is_active.to_string())
                     .readonly(actor.id == user.id || locked)
                     .hint("Inactive users cannot log in; their sessions end."),
@@ -334,7 +344,14 @@ impl StaffModel for Users {
         } else if email != user.email.to_lowercase() && queries::email_in_use(conn, &email, Some(user.id))? {
             errors.add("email", "Another account uses this address.");
         }
-        let role = input.text("role");
+        let old_role = user.profile.role.clone().unwrap_or_default();
+        // A locked (disabled) select sends nothing: the role stays.
+        let role = input
+            .get("role")
+            .map_or_else(|| old_role.clone(), |r| r.trim().to_owned());
+        if role != old_role && !(may_grant_role(actor, &role) && may_grant_role(actor, &old_role)) {
+            errors.add("role", ADMIN_ROLE_REFUSED);
+        }
         let role_id = if role.is_empty() {
             None
         } else {
@@ -394,7 +411,6 @@ impl StaffModel for Users {
                 .set(accounts_profile::email_verified_at.eq(None::<Ts>))
                 .execute(conn)?;
         }
-        let old_role = user.profile.role.clone().unwrap_or_default();
         if role != old_role {
             set_role(conn, user.id, role_id)?;
             entry = entry.change("role", old_role, role);
@@ -589,6 +605,9 @@ impl StaffModel for Users {
         let mut outcome = BulkOutcome::default();
         let new_role = if action == "set_role" {
             let name = input.text("role");
+            if !may_grant_role(actor, &name) {
+                return Err(StaffError::Refused(ADMIN_ROLE_REFUSED.into()));
+            }
             match queries::role_id(conn, &name)? {
                 Some(role_id) => Some((role_id, name)),
                 None => return Err(StaffError::Refused("Choose the role to change to.".into())),
@@ -641,6 +660,13 @@ impl StaffModel for Users {
                     let Some((role_id, name)) = &new_role else { continue };
                     let old = user.profile.role.clone().unwrap_or_default();
                     if &old == name {
+                        continue;
+                    }
+                    if !may_grant_role(actor, &old) {
+                        outcome.skipped.push(format!(
+                            "Only superusers can take away the admin role; {} skipped.",
+                            user.username
+                        ));
                         continue;
                     }
                     set_role(conn, user.id, Some(*role_id))?;
