@@ -213,7 +213,9 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
     }
     let csrf_token = session.get::<String>(SESSION_CSRF).unwrap_or(None).unwrap_or_default();
     super::request::with_current(|info| *info.csrf_token.borrow_mut() = csrf_token.clone());
-    super::csrf::verify(req, &state.settings, &csrf_token).await
+    let form = super::input::buffer_form(req).await?;
+    super::csrf::verify(req, &state.settings, &csrf_token, form.as_deref())?;
+    super::input::refuse_nul(req, form.as_deref())
 }
 
 /// A staff member (is_staff or superuser). For anyone else — anonymous

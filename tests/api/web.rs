@@ -318,3 +318,101 @@ async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart(
     assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
     drop(db);
 }
+
+/// A NUL character anywhere a user can type (a form field, a search box, an
+/// address) is refused in one place with a 422 and a message, on both
+/// backends (PostgreSQL cannot store it), and nothing is stored.
+#[actix_web::test]
+async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
+    use diesel::prelude::*;
+    use practika::db::schema::{comments_videocomment, exercises_exercise};
+
+    let app = spawn_app().await;
+    let refused = |status: u16, body: &str, what: &str| {
+        assert_eq!(status, 422, "{what}");
+        assert!(body.contains("NUL character"), "{what}: {body}");
+    };
+    // Anonymous: the login name.
+    let response = app
+        .post_form("/login", &[("username", "ad\0min"), ("password", "x")])
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "login username");
+
+    let (coach_id, coach) = app.user_client("nul_coach", "coach").await;
+    let video =
+        practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
+            .expect("youtube")
+            .0
+            .id
+            .to_string();
+    let exercises = || -> i64 {
+        exercises_exercise::table
+            .count()
+            .get_result(&mut *app.conn())
+            .expect("count")
+    };
+    let response = app
+        .post_form_with(
+            &coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slow\0ly"), ("video_id", &video)],
+        )
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "exercise description");
+    assert_eq!(exercises(), 0);
+
+    let response = app
+        .post_form_with(
+            &coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slowly"), ("video_id", &video)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let exercise: practika::db::Id = exercises_exercise::table
+        .select(exercises_exercise::id)
+        .first(&mut *app.conn())
+        .expect("exercise");
+    let response = app
+        .post_form_with(&coach, &format!("/exercises/{exercise}/comments"), &[("text", "hi\0")])
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "comment text");
+    let comments: i64 = comments_videocomment::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(comments, 0);
+
+    // Query strings and addresses.
+    for path in ["/exercises?q=%00", "/exercises?q=a%00b&page=2", "/exercises/%00"] {
+        let page = app.page_with(&coach, path).await;
+        refused(page.status, &page.text, path);
+    }
+    // An escaped percent sign followed by 00 is ordinary text.
+    assert_eq!(app.page_with(&coach, "/exercises?q=%2500").await.status, 200);
+
+    let staff = app.create_staff("nul_boss", GOOD_PASSWORD);
+    let staff_client = crate::helpers::new_client();
+    app.login_with(&staff_client, "nul_boss", GOOD_PASSWORD).await;
+    for path in ["/staff/users?q=%00", "/staff/exercises?q=%00", "/staff/jobs?q=x%00"] {
+        let page = app.page_with(&staff_client, path).await;
+        refused(page.status, &page.text, path);
+    }
+    let response = app
+        .post_form_with(
+            &staff_client,
+            &format!("/staff/users/{coach_id}"),
+            &[
+                ("first_name", "K\0im"),
+                ("email", "nul_coach@example.com"),
+                ("role", "coach"),
+            ],
+        )
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "staff change form");
+    let _ = staff;
+}
