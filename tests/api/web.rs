@@ -416,3 +416,74 @@ async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
     refused(status, &response.text().await.expect("body"), "staff change form");
     let _ = staff;
 }
+
+/// A script included twice runs twice: on the comment edit page attach.js
+/// did, and a chosen file was uploaded twice. No page loads a script more
+/// than once.
+#[actix_web::test]
+async fn no_page_loads_a_script_twice() {
+    use diesel::prelude::*;
+    use practika::db::schema::{comments_videocomment, exercises_exercise};
+
+    let app = spawn_app().await;
+    let (coach_id, coach) = app.user_client("script_coach", "coach").await;
+    let video =
+        practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
+            .expect("youtube")
+            .0
+            .id
+            .to_string();
+    let response = app
+        .post_form_with(
+            &coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slowly"), ("video_id", &video)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let exercise: practika::db::Id = exercises_exercise::table
+        .select(exercises_exercise::id)
+        .first(&mut *app.conn())
+        .expect("exercise");
+    let response = app
+        .post_form_with(
+            &coach,
+            &format!("/exercises/{exercise}/comments"),
+            &[("text", "Try this.")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let comment: practika::db::Id = comments_videocomment::table
+        .select(comments_videocomment::id)
+        .first(&mut *app.conn())
+        .expect("comment");
+    app.make_staff(coach_id);
+    for path in [
+        format!("/comments/{comment}/edit"),
+        format!("/exercises/{exercise}"),
+        format!("/exercises/{exercise}/edit"),
+        "/exercises/new".to_owned(),
+        "/videos/new".to_owned(),
+        format!("/videos/{video}"),
+        "/staff/users".to_owned(),
+    ] {
+        let page = app.page_with(&coach, &path).await;
+        assert_eq!(page.status, 200, "{path}");
+        let selector = scraper::Selector::parse("script[src]").expect("selector");
+        let mut sources: Vec<&str> = page
+            .html
+            .select(&selector)
+            .filter_map(|s| s.value().attr("src"))
+            .collect();
+        let all = sources.len();
+        sources.sort_unstable();
+        sources.dedup();
+        assert_eq!(sources.len(), all, "{path} loads a script twice: {sources:?}");
+        if path.ends_with("/edit") || path == "/exercises/new" {
+            assert!(
+                sources.iter().any(|s| s.starts_with("/static/js/attach.js")),
+                "{path} uploads"
+            );
+        }
+    }
+}
