@@ -319,6 +319,34 @@ async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart(
     drop(db);
 }
 
+/// A coach's YouTube video (no ffmpeg needed), as a form value.
+fn youtube_video_of(app: &crate::helpers::TestApp, coach_id: i32) -> String {
+    practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
+        .expect("youtube")
+        .0
+        .id
+        .to_string()
+}
+
+/// Publishes an exercise through the form; the newest exercise's id.
+async fn publish_exercise(app: &crate::helpers::TestApp, coach: &reqwest::Client, video: &str) -> practika::db::Id {
+    use diesel::prelude::*;
+    use practika::db::schema::exercises_exercise;
+    let response = app
+        .post_form_with(
+            coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slowly"), ("video_id", video)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    exercises_exercise::table
+        .order(exercises_exercise::created_at.desc())
+        .select(exercises_exercise::id)
+        .first(&mut *app.conn())
+        .expect("exercise")
+}
+
 /// A NUL character anywhere a user can type (a form field, a search box, an
 /// address) is refused in one place with a 422 and a message, on both
 /// backends (PostgreSQL cannot store it), and nothing is stored.
@@ -340,12 +368,7 @@ async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
     refused(status, &response.text().await.expect("body"), "login username");
 
     let (coach_id, coach) = app.user_client("nul_coach", "coach").await;
-    let video =
-        practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
-            .expect("youtube")
-            .0
-            .id
-            .to_string();
+    let video = youtube_video_of(&app, coach_id);
     let exercises = || -> i64 {
         exercises_exercise::table
             .count()
@@ -363,18 +386,7 @@ async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
     refused(status, &response.text().await.expect("body"), "exercise description");
     assert_eq!(exercises(), 0);
 
-    let response = app
-        .post_form_with(
-            &coach,
-            "/exercises",
-            &[("name", "Scales"), ("description", "slowly"), ("video_id", &video)],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let exercise: practika::db::Id = exercises_exercise::table
-        .select(exercises_exercise::id)
-        .first(&mut *app.conn())
-        .expect("exercise");
+    let exercise = publish_exercise(&app, &coach, &video).await;
     let response = app
         .post_form_with(&coach, &format!("/exercises/{exercise}/comments"), &[("text", "hi\0")])
         .await;
@@ -423,28 +435,12 @@ async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
 #[actix_web::test]
 async fn no_page_loads_a_script_twice() {
     use diesel::prelude::*;
-    use practika::db::schema::{comments_videocomment, exercises_exercise};
+    use practika::db::schema::comments_videocomment;
 
     let app = spawn_app().await;
     let (coach_id, coach) = app.user_client("script_coach", "coach").await;
-    let video =
-        practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
-            .expect("youtube")
-            .0
-            .id
-            .to_string();
-    let response = app
-        .post_form_with(
-            &coach,
-            "/exercises",
-            &[("name", "Scales"), ("description", "slowly"), ("video_id", &video)],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let exercise: practika::db::Id = exercises_exercise::table
-        .select(exercises_exercise::id)
-        .first(&mut *app.conn())
-        .expect("exercise");
+    let video = youtube_video_of(&app, coach_id);
+    let exercise = publish_exercise(&app, &coach, &video).await;
     let response = app
         .post_form_with(
             &coach,
