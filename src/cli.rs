@@ -179,11 +179,16 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
         &state.settings.public_url,
         &invitation,
         &raw,
+        mail::Link::Stored,
     )
     .await;
     println!("Invited {email} as {}.", role.as_str());
     println!("Invitation link (works once, until {}):", invitation.expires_at);
     println!("    {link}");
+    println!(
+        "Resending the invitation (from /staff/invitations) emails a new link and this one stops working \
+         once that email has gone out."
+    );
     match outcome {
         Ok(()) => {
             println!("The email was sent ({}).", state.mailer.describe());

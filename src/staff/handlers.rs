@@ -351,8 +351,7 @@ async fn run_bulk(
     for skipped in outcome.skipped {
         flash(req, Level::Warning, skipped);
     }
-    for (invitation, _) in outcome.mails {
-        let id = invitation.id;
+    for id in outcome.mails {
         db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
     }
     Ok(())

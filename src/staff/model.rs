@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 
 use super::audit::Entry;
 use crate::accounts::forms::FieldErrors;
-use crate::accounts::invitations::Invitation;
 use crate::db::{DbConn, Ts};
 use crate::web::auth::CurrentUser;
 
@@ -416,12 +415,13 @@ pub struct BulkAction {
 }
 
 /// What a bulk action did: audit entries, a message per object it skipped,
-/// and invitation emails to send once the transaction has committed.
+/// and the invitations whose email to queue once the transaction has
+/// committed (the job makes the new link).
 #[derive(Debug, Default)]
 pub struct BulkOutcome {
     pub entries: Vec<Entry>,
     pub skipped: Vec<String>,
-    pub mails: Vec<(Invitation, String)>,
+    pub mails: Vec<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -190,6 +190,29 @@ pub async fn spawn_app_with_mail(
     }
 }
 
+/// A migrated database and a running server whose mail server is down
+/// (its SMTP URL names a port nobody listens on).
+pub async fn spawn_app_with_smtp_down() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("dir"));
+    let db = TestDb::create(dir.path());
+    let mut conn = db::establish(&db.url).expect("connect");
+    db::migrations::run(&mut conn).expect("migrate");
+    drop(conn);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    spawn_app_with_mail(
+        Arc::new(db),
+        dir,
+        MailServer::default(),
+        &format!("smtp://127.0.0.1:{closed}"),
+        &[],
+    )
+    .await
+}
+
 pub struct Page {
     pub status: u16,
     pub html: Html,

@@ -337,18 +337,17 @@ impl StaffModel for Invitations {
                 continue;
             };
             match action {
-                "send" => match invitations::renew_token(conn, i.id)? {
-                    Some((renewed, raw)) => {
+                // The new link is made by the job that sends it, once: the
+                // link in hand (an earlier email, what `practika invite`
+                // printed) keeps working until the new one has gone out.
+                "send" => match i.state(Ts::now()) {
+                    State::Pending | State::Expired => {
                         outcome
                             .entries
-                            .push(Entry::new("send", "invitations", i.id, i.email.clone()).change(
-                                "expires_at",
-                                i.expires_at.to_string(),
-                                renewed.expires_at.to_string(),
-                            ));
-                        outcome.mails.push((renewed, raw));
+                            .push(Entry::new("send", "invitations", i.id, i.email.clone()));
+                        outcome.mails.push(i.id);
                     }
-                    None => outcome.skipped.push(format!(
+                    State::Accepted | State::Revoked => outcome.skipped.push(format!(
                         "The invitation to {} was accepted or revoked, so it cannot be sent again.",
                         i.email
                     )),
