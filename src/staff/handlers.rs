@@ -202,17 +202,32 @@ pub async fn invite(
         }
     }
     if !sent.is_empty() {
-        flash(
-            &req,
-            Level::Success,
-            format!(
-                "Invited as {}: {}. The emails are on their way.",
-                role.as_str(),
-                sent.join(", ")
-            ),
-        );
+        let invited = format!("Invited as {}: {}.", role.as_str(), sent.join(", "));
+        flash_delivery(&req, &state, invited).await;
     }
     Ok(see_other("/staff/invitations"))
+}
+
+/// The message after queueing invitation emails: what was done, and then
+/// either that the emails are going out or, when the mail server cannot be
+/// reached right now, that they wait in the queue (never a promise of a
+/// delivery that cannot happen).
+async fn flash_delivery(req: &HttpRequest, state: &AppState, done: String) {
+    match state.mailer.reachable().await {
+        Ok(()) => flash(
+            req,
+            Level::Success,
+            format!("{done} The emails are queued and go out within a minute."),
+        ),
+        Err(problem) => flash(
+            req,
+            Level::Warning,
+            format!(
+                "{done} But no email can go out right now: {problem}. The emails wait in the queue and are \
+                 retried automatically (see Jobs); the invitations work as soon as they arrive."
+            ),
+        ),
+    }
 }
 
 /// One invitation's resend or revoke button: the bulk action on one row.
@@ -351,8 +366,21 @@ async fn run_bulk(
     for skipped in outcome.skipped {
         flash(req, Level::Warning, skipped);
     }
+    let queued = !outcome.mails.is_empty();
     for id in outcome.mails {
         db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
+    }
+    if queued {
+        if let Err(problem) = state.mailer.reachable().await {
+            flash(
+                req,
+                Level::Warning,
+                format!(
+                    "No email can go out right now: {problem}. The emails wait in the queue and are retried \
+                     automatically (see Jobs); until one arrives, the link sent before keeps working."
+                ),
+            );
+        }
     }
     Ok(())
 }

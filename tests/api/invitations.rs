@@ -498,6 +498,52 @@ async fn resending_replaces_the_link() {
     assert_eq!(sent, 2);
 }
 
+/// What staff are told after inviting: the emails go out when the mail
+/// server answers; when it does not, the page says so (and that they wait
+/// in the queue) instead of "on their way". The same after a resend.
+#[actix_web::test]
+async fn the_invite_message_says_whether_the_mail_server_can_be_reached() {
+    let flashes = |page: crate::helpers::Page| page.select_text(".flash").join(" | ");
+
+    let working = staff_app().await;
+    working
+        .post_form(
+            "/staff/invitations",
+            &[("emails", "up@example.com"), ("role", "student")],
+        )
+        .await;
+    let said = flashes(working.page("/staff/invitations").await);
+    assert!(said.contains("Invited as student: up@example.com."), "{said}");
+    assert!(said.contains("go out within a minute"), "{said}");
+
+    let down = crate::helpers::spawn_app_with_smtp_down().await;
+    down.create_staff("boss", GOOD_PASSWORD);
+    down.login("boss", GOOD_PASSWORD).await;
+    down.post_form(
+        "/staff/invitations",
+        &[("emails", "down@example.com"), ("role", "student")],
+    )
+    .await;
+    let page = down.page("/staff/invitations").await;
+    assert!(page.has(".flash-warning"), "a warning, not a success");
+    let said = flashes(page);
+    assert!(said.contains("Invited as student: down@example.com."), "{said}");
+    assert!(said.contains("no email can go out right now"), "{said}");
+    assert!(said.contains("mail server"), "the reason is given: {said}");
+    assert!(
+        !said.contains("go out within a minute") && !said.contains("on their way"),
+        "{said}"
+    );
+
+    let id: i64 = accounts_betainvitation::table
+        .select(accounts_betainvitation::id)
+        .first(&mut *down.conn())
+        .expect("id");
+    down.post_form(&format!("/staff/invitations/{id}/resend"), &[]).await;
+    let said = flashes(down.page("/staff/invitations").await);
+    assert!(said.contains("No email can go out right now"), "{said}");
+}
+
 /// The mail server is down: `practika invite` prints a link (its email
 /// failed), and staff press "resend". The resend's email fails too, and the
 /// printed link still works: a resend replaces a link only by delivering
