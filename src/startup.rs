@@ -121,7 +121,7 @@ impl Application {
 }
 
 /// The cookie key (encryption + signing) derived from the secret key.
-fn session_key(settings: &Settings) -> Key {
+pub fn session_key(settings: &Settings) -> Key {
     let material = crate::security::hmac_hex(settings.secret_key.bytes(), "practika.session-cookie", b"");
     Key::derive_from(material.as_bytes())
 }

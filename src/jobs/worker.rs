@@ -200,15 +200,7 @@ impl Worker {
             }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(Instant::now());
-                let before =
-                    Ts(Ts::now().0 - chrono::Duration::from_std(KEEP_DONE).unwrap_or(chrono::Duration::zero()));
-                match blocking(&self.ctx.pool, move |c| queue::prune_done(c, before)).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deleted = n, "pruned finished jobs"),
-                    Err(error) => {
-                        tracing::warn!(error = %format!("{error:#}"), "pruning jobs failed")
-                    }
-                }
+                self.housekeeping().await;
             }
             let next = self.run_next(stopped(&mut shutdown)).await;
             let idle = match next {
@@ -227,6 +219,28 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.name, "worker stopped");
+    }
+
+    /// The periodic clean-up (hourly, from [`Worker::run`]): finished jobs
+    /// past their keeping time, and sessions past their idle limit (never
+    /// used again: the lookup ignores them). Failures are logged and tried
+    /// again next time.
+    pub async fn housekeeping(&self) {
+        let before = Ts(Ts::now().0 - chrono::Duration::from_std(KEEP_DONE).unwrap_or(chrono::Duration::zero()));
+        match blocking(&self.ctx.pool, move |c| queue::prune_done(c, before)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned finished jobs"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "pruning jobs failed"),
+        }
+        match blocking(&self.ctx.pool, |c| {
+            crate::accounts::sessions::purge_expired(c, Ts::now())
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "removed expired sessions"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "removing expired sessions failed"),
+        }
     }
 
     async fn run_next(&self, stop: impl Future<Output = ()>) -> anyhow::Result<Option<Report>> {

@@ -396,10 +396,11 @@ async fn change_page(
 ) -> AppResult<ChangePage> {
     let actor = staff.0.clone();
     let lookup = id.clone();
-    let (mut detail, related) = db::run(&state.pool, move |c| {
+    let (mut detail, related, actions) = db::run(&state.pool, move |c| {
         let detail = model.detail(c, &lookup, &actor)?;
         let related = model.related(c, &lookup)?;
-        Ok::<_, StaffError>((detail, related))
+        let actions = model.object_actions(c, &lookup, &actor)?;
+        Ok::<_, StaffError>((detail, related, actions))
     })
     .await?;
     if let Some(typed) = typed {
@@ -423,7 +424,38 @@ async fn change_page(
         detail,
         errors,
         related,
+        actions,
     })
+}
+
+/// One of an object's own buttons (ending a user's sessions), in one
+/// transaction with its audit entry.
+pub async fn object_action(
+    req: HttpRequest,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id, key) = path.into_inner();
+    let model = model(&slug)?;
+    let (actor, lookup) = (staff.0.clone(), id.clone());
+    let result = db::run(&state.pool, move |c| {
+        let result = db::write_transaction(c, |c| {
+            let (entry, message) = model.run_object_action(c, &lookup, &key, &actor)?;
+            audit::record(c, actor.id, std::slice::from_ref(&entry))?;
+            Ok::<_, StaffError>(message)
+        });
+        match result {
+            Err(StaffError::Refused(message)) => Ok(Err(message)),
+            other => other.map(Ok),
+        }
+    })
+    .await?;
+    match result {
+        Ok(message) => flash(&req, Level::Success, message),
+        Err(message) => flash(&req, Level::Error, message),
+    }
+    Ok(see_other(&super::model::href(model.slug(), &id)))
 }
 
 pub async fn change(

@@ -482,6 +482,31 @@ pub trait StaffModel: Sync {
         let _ = (conn, ids, actor, input);
         Err(StaffError::Refused(format!("Unknown action “{action}”.")))
     }
+    /// Buttons on an object's change page besides Save and Delete; each
+    /// posts to `/staff/{model}/{id}/actions/{key}`.
+    fn object_actions(&self, _conn: &mut DbConn, _id: &str, _actor: &CurrentUser) -> StaffResult<Vec<ObjectAction>> {
+        Ok(Vec::new())
+    }
+    /// Runs one of [`StaffModel::object_actions`]: its audit entry and the
+    /// message for the page.
+    fn run_object_action(
+        &self,
+        _conn: &mut DbConn,
+        _id: &str,
+        _key: &str,
+        _actor: &CurrentUser,
+    ) -> StaffResult<(Entry, String)> {
+        Err(StaffError::NotFound)
+    }
+}
+
+/// A button on a change page (see [`StaffModel::object_actions`]).
+#[derive(Debug, Clone)]
+pub struct ObjectAction {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// What pressing it does, shown beside it.
+    pub hint: String,
 }
 
 /// The object's page.

@@ -1,7 +1,7 @@
 use askama::Template;
 
 use super::audit::Logged;
-use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, Related, Row, PER_PAGE};
+use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, ObjectAction, Related, Row, PER_PAGE};
 use crate::accounts::forms::{FieldErrors, InviteForm};
 use crate::accounts::invitations::Role;
 use crate::jobs::Job;
@@ -144,6 +144,7 @@ pub struct ChangePage {
     pub detail: Detail,
     pub errors: FieldErrors,
     pub related: Vec<Related>,
+    pub actions: Vec<ObjectAction>,
 }
 
 #[derive(Template)]

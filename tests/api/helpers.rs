@@ -314,6 +314,20 @@ impl TestApp {
             .await
     }
 
+    /// Changes the logged-in user's password through the account form.
+    pub async fn change_password_with(&self, client: &reqwest::Client, current: &str, new: &str) -> reqwest::Response {
+        self.post_form_with(
+            client,
+            "/account/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
         self.login_with(&self.client, username, password).await
     }

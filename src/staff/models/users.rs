@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::{email_problem, FieldErrors};
 use crate::accounts::permissions::{may_grant_role, ADMIN_ROLE_REFUSED};
-use crate::accounts::queries;
+use crate::accounts::{queries, sessions};
 use crate::db::schema::{
     accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset,
     exercises_exercise,
@@ -142,6 +142,14 @@ fn set_role(conn: &mut DbConn, user_id: i32, role_id: Option<i64>) -> QueryResul
 
 const LOCKED_HINT: &str =
     "Only superusers can change staff and superuser accounts (your own included: use My account for your details).";
+
+const END_SESSIONS: &str = "end_sessions";
+
+/// Ending someone's sessions follows the change rule (plain staff cannot
+/// log a superuser out); one's own are ended on the account page.
+fn may_end_sessions(actor: &CurrentUser, user: &queries::AuthUser) -> bool {
+    actor.id != user.id && may_change(actor, user)
+}
 
 /// Staff who are not superusers may change only accounts without staff
 /// rights: otherwise a staff member could take over a superuser (change the
@@ -405,6 +413,11 @@ impl StaffModel for Users {
                 auth_user::is_staff.eq(staff),
             ))
             .execute(conn)?;
+        if !active && user.is_active {
+            // A deactivated account is logged out everywhere at once.
+            let ended = sessions::delete_all(conn, user.id)?;
+            entry = entry.change("sessions", ended as i64, 0);
+        }
         if email != user.email {
             // Nobody has shown this address is theirs yet.
             diesel::update(accounts_profile::table.filter(accounts_profile::user_id.eq(user.id)))
@@ -590,6 +603,61 @@ impl StaffModel for Users {
         ACTIONS
     }
 
+    fn object_actions(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Vec<ObjectAction>> {
+        let user = find_user(conn, id)?;
+        if !may_end_sessions(actor, &user) {
+            return Ok(Vec::new());
+        }
+        let live = sessions::count_live(conn, user.id, Ts::now())?;
+        Ok(vec![ObjectAction {
+            key: END_SESSIONS,
+            label: "End all sessions",
+            hint: format!(
+                "{} is logged in {}. This logs them out everywhere (a lost phone, a shared computer, an \
+                 account someone else may be using); they can log in again with their password.",
+                user.username,
+                match live {
+                    0 => "nowhere right now".to_owned(),
+                    1 => "in 1 session".to_owned(),
+                    n => format!("in {n} sessions"),
+                }
+            ),
+        }])
+    }
+
+    fn run_object_action(
+        &self,
+        conn: &mut DbConn,
+        id: &str,
+        key: &str,
+        actor: &CurrentUser,
+    ) -> StaffResult<(Entry, String)> {
+        if key != END_SESSIONS {
+            return Err(StaffError::NotFound);
+        }
+        let user = find_user(conn, id)?;
+        if user.id == actor.id {
+            return Err(StaffError::Refused(
+                "Your own sessions are on My account (“Your sessions”).".into(),
+            ));
+        }
+        if !may_end_sessions(actor, &user) {
+            return Err(StaffError::Refused(LOCKED_HINT.into()));
+        }
+        let ended = sessions::delete_all(conn, user.id)?;
+        let entry =
+            Entry::new(END_SESSIONS, "users", user.id, user_repr(&user.username)).change("sessions", ended as i64, 0);
+        let message = match ended {
+            0 => format!("{} had no session to end.", user.username),
+            1 => format!("Ended 1 session of {}: they are logged out.", user.username),
+            n => format!(
+                "Ended {n} sessions of {}: they are logged out everywhere.",
+                user.username
+            ),
+        };
+        Ok((entry, message))
+    }
+
     fn bulk_role_choice(&self) -> bool {
         true
     }
@@ -648,13 +716,16 @@ impl StaffModel for Users {
                     diesel::update(auth_user::table.find(user.id))
                         .set(auth_user::is_active.eq(active))
                         .execute(conn)?;
-                    outcome
-                        .entries
-                        .push(Entry::new(action, "users", user.id, user_repr(&user.username)).change(
-                            "is_active",
-                            user.is_active,
-                            active,
-                        ));
+                    let mut entry = Entry::new(action, "users", user.id, user_repr(&user.username)).change(
+                        "is_active",
+                        user.is_active,
+                        active,
+                    );
+                    if !active {
+                        let ended = sessions::delete_all(conn, user.id)?;
+                        entry = entry.change("sessions", ended as i64, 0);
+                    }
+                    outcome.entries.push(entry);
                 }
                 "set_role" => {
                     let Some((role_id, name)) = &new_role else { continue };
