@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::queries::{self, Asset, Processed, Rendition};
 use super::{Status, TYPE_UPLOAD};
 use crate::db::{Id, Ts};
-use crate::jobs::worker::{blocking, JobContext};
+use crate::jobs::worker::{blocking, until_recorded, JobContext};
 use crate::jobs::JobError;
 use crate::media::probe::{self, ProbeError};
 use crate::media::storage::sha256_file;
@@ -141,7 +141,12 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         poster_path: Some(poster_path),
         renditions,
     };
-    blocking(&ctx.pool, move |c| queries::set_processed(c, id, &done)).await?;
+    // The encodes are done: their result is kept through a database outage.
+    until_recorded("storing a processed video", None, || {
+        let done = done.clone();
+        blocking(&ctx.pool, move |c| queries::set_processed(c, id, &done))
+    })
+    .await;
     Ok(())
 }
 
@@ -196,7 +201,10 @@ pub async fn cut_clip(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         .await
         .map_err(tool_error)?;
     let size_bytes = persist(part, target).await?;
-    blocking(&ctx.pool, move |c| queries::set_clip_ready(c, id, size_bytes)).await?;
+    until_recorded("storing a cut clip", None, || {
+        blocking(&ctx.pool, move |c| queries::set_clip_ready(c, id, size_bytes))
+    })
+    .await;
     Ok(())
 }
 

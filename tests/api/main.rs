@@ -11,6 +11,7 @@ mod jobs;
 mod lifecycle;
 mod mail;
 mod media_fixtures;
+mod outage;
 mod sessions;
 mod staff;
 mod videos;
