@@ -81,6 +81,25 @@ impl Storage {
         Ok((PartFile::new(part), target))
     }
 
+    /// Deletes a stored file (one already gone is no error), and its folder
+    /// when that is left empty (a video's renditions have one of their own).
+    pub fn remove(&self, relative: &str) -> io::Result<()> {
+        let path = self
+            .resolve(relative)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(parent) = path.parent().filter(|p| *p != self.root) {
+                    // Fails (and is meant to) while other files are in it.
+                    let _ = std::fs::remove_dir(parent);
+                }
+                Ok(())
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Removes the temporary files that a killed process left for the file
     /// at `relative` (only that file's: other jobs may be writing beside it).
     pub fn remove_stale_parts(&self, relative: &str) {

@@ -316,7 +316,7 @@ pub async fn status(user: CurrentUser, state: web::Data<AppState>, path: web::Pa
     let status = asset.status();
     Ok(json_no_store(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": status.label_after(asset.processing_error.as_deref()),
         "settled": status.is_settled(),
         "is_valid": asset.is_valid,
         "renditions": asset.renditions().keys().collect::<Vec<_>>(),
@@ -522,7 +522,7 @@ pub async fn clip_status(
     let status = clip.status();
     Ok(json_no_store(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": status.label_after(clip.processing_error.as_deref()),
         "settled": status.is_settled(),
     })))
 }

@@ -117,16 +117,25 @@ pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<
     file.ok_or(UploadError::NoFile)
 }
 
-/// ffprobe's verdict on the received file. Without ffprobe on this server
-/// the file is taken on its first bytes alone (the worker probes it again).
+/// ffprobe's verdict on the received file, then a decode check (a file cut
+/// short passes ffprobe, which reads headers only). Without ffmpeg on this
+/// server the file is taken on its first bytes alone (the worker checks it
+/// again).
 pub async fn check(tools: &Tools, received: &Received) -> Result<(), UploadError> {
     match probe::run(tools, received.part.path(), "the file").await {
         Ok(probe) => {
             let problems = probe::problems(&probe, Some(received.container));
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(UploadError::Unusable(problems))
+            if !problems.is_empty() {
+                return Err(UploadError::Unusable(problems));
+            }
+            match probe::decode_check(tools, received.part.path(), "the file", probe.duration).await {
+                Ok(()) => Ok(()),
+                Err(ProbeError::Unreadable(message)) => Err(UploadError::Unusable(vec![message])),
+                Err(ProbeError::Tool(error)) => {
+                    // The worker decodes it again before the video is ready.
+                    tracing::warn!(%error, "could not decode-check an upload; the worker will");
+                    Ok(())
+                }
             }
         }
         Err(ProbeError::Unreadable(message)) => Err(UploadError::Unusable(vec![message])),
