@@ -36,6 +36,11 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
+    # A drill that failed may leave an ffmpeg it started: only processes
+    # that name this drill's own folder, by their id.
+    for pid in $(pgrep -f -- "$WORK" || true); do
+        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null || true
+    done
     local step
     for step in "${CLEANUPS[@]}"; do
         eval "$step" || true
@@ -43,6 +48,12 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# kill -9, and reap it quietly (no "Killed" line from bash).
+kill9() {
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 
 # A TCP port nobody listens on (other drills and servers share the machine).
 free_port() {
@@ -71,4 +82,54 @@ fresh_pg_database() {
 node_env() {
     local data=$1
     echo "PRACTIKA_DATA_DIR=$data PRACTIKA_SECRET_KEY=drill-secret-key-that-is-long-enough-0123456789 RUST_LOG=info"
+}
+
+# A 1280x720 test video of $2 seconds at $1 (made with ffmpeg, like the
+# cargo tests' samples).
+make_video() {
+    local path=$1 seconds=${2:-4}
+    ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i "testsrc=duration=$seconds:size=1280x720:rate=15" \
+        -f lavfi -i "sine=frequency=440:duration=$seconds" -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+        -c:a aac -shortest -movflags +faststart -f mp4 -y "$path"
+}
+
+# Starts `practika serve` on a free port with data in $1 (extra VAR=value
+# arguments after it); sets BASE_URL and SERVE_PID, logs to $1.log.
+start_serve() {
+    local data=$1
+    shift
+    local port
+    port=$(free_port)
+    BASE_URL="http://127.0.0.1:$port"
+    mkdir -p "$data"
+    env $(node_env "$data") PRACTIKA_BIND="127.0.0.1:$port" PRACTIKA_PUBLIC_URL="$BASE_URL" "$@" \
+        "$PRACTIKA" serve >>"$data.log" 2>&1 &
+    SERVE_PID=$!
+    PIDS+=("$SERVE_PID")
+    wait_http "$BASE_URL/healthz"
+}
+
+# An admin who can log in (username drill, password below).
+DRILL_PASSWORD=violet-harbour-91
+create_admin() {
+    local data=$1
+    shift
+    env $(node_env "$data") "$@" PRACTIKA_SUPERUSER_USERNAME=drill PRACTIKA_SUPERUSER_EMAIL=drill@example.com \
+        PRACTIKA_SUPERUSER_PASSWORD="$DRILL_PASSWORD" "$PRACTIKA" createsuperuser --noinput >/dev/null
+}
+
+# Logs in with a cookie jar at $1; prints the CSRF token of the session.
+login() {
+    local jar=$1 token
+    token=$(curl -s -c "$jar" -b "$jar" "$BASE_URL/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+    curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$token" \
+        --data-urlencode "username=drill" --data-urlencode "password=$DRILL_PASSWORD" "$BASE_URL/login"
+    # The token changes at login.
+    curl -s -c "$jar" -b "$jar" "$BASE_URL/videos/new" | grep -o 'action="/videos?csrf_token=[^"]*"' | head -1 | sed 's/.*csrf_token=//; s/"$//'
+}
+
+# The processes (pid and command line) that mention $1 — ffmpeg run on a
+# drill's files names them on its command line.
+processes_naming() {
+    pgrep -af -- "$1" | grep -v -e pgrep -e "bash .*drills" || true
 }
