@@ -116,17 +116,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         url = %settings.database_url_redacted(),
         "starting Practika"
     );
-    // Uploads a crash cut off: received (tmp/) or being moved into place.
-    let day = std::time::Duration::from_secs(24 * 3600);
-    for (folder, prefix) in [
-        (settings.upload_tmp_dir(), "upload-"),
-        (settings.media_dir().join("originals"), "."),
-    ] {
-        let removed = crate::media::storage::remove_old_parts(&folder, prefix, day);
-        if removed > 0 {
-            tracing::info!(removed, folder = %folder.display(), "removed uploads abandoned by a crash");
-        }
-    }
     let stop = shutdown_signal();
     let in_process = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(0));
     let worker_stop = stop.clone();

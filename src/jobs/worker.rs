@@ -117,13 +117,7 @@ pub struct Worker {
 
 /// `host:pid:index`, so that `locked_by` says which process holds a job.
 pub fn worker_name(index: usize) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}:{index}", std::process::id())
+    format!("{}:{}:{index}", crate::config::host_name(), std::process::id())
 }
 
 /// Runs blocking database work for the worker.

@@ -50,6 +50,8 @@ impl From<StaffError> for AppError {
 pub async fn dashboard(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let ffmpeg_missing = !crate::media::Tools::from_settings(&state.settings).available().await;
     let (counts, recent, failed_jobs) = db::run(&state.pool, dashboard::summary).await?;
+    let media_dir = state.settings.media_dir();
+    let free = crate::web::blocking(move || crate::media::disk::free_bytes(&media_dir)).await?;
     render(&DashboardPage {
         ctx,
         nav: nav(),
@@ -57,6 +59,7 @@ pub async fn dashboard(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppStat
         recent,
         failed_jobs,
         ffmpeg_missing,
+        disk: dashboard::disk_space(&state.settings, free),
     })
 }
 

@@ -22,6 +22,19 @@ pub struct DashboardPage {
     pub recent: Vec<Logged>,
     pub failed_jobs: Vec<Job>,
     pub ffmpeg_missing: bool,
+    pub disk: DiskSpace,
+}
+
+/// Free space on the disk that holds the media (the dashboard's card).
+pub struct DiskSpace {
+    /// "12.3 GB", or why it could not be measured.
+    pub free: String,
+    /// Below the warning level (`PRACTIKA_DISK_WARN_MB`).
+    pub low: bool,
+    /// Below the reserve (`PRACTIKA_DISK_RESERVE_MB`): uploads are refused.
+    pub full: bool,
+    pub warn_at: String,
+    pub reserve: String,
 }
 
 /// The invitation form on the invitations list.
