@@ -93,7 +93,7 @@ pub fn disk_space(settings: &crate::config::Settings, free: std::io::Result<u64>
     match free {
         Ok(free) => super::pages::DiskSpace {
             free: human(free),
-            low: free < settings.disk_warn_bytes,
+            low: free < settings.disk_warn_bytes.max(settings.disk_reserve_bytes),
             full: free < settings.disk_reserve_bytes,
             warn_at,
             reserve,

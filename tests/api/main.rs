@@ -13,6 +13,8 @@ mod mail;
 mod media_fixtures;
 mod outage;
 mod sessions;
+mod slow_upload;
 mod staff;
+mod uploads;
 mod videos;
 mod web;
