@@ -31,10 +31,16 @@ fail() {
     exit 1
 }
 
+# kill -9, and reap it quietly (no "Killed" line from bash).
+kill9() {
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null || true
+        kill9 "$pid"
     done
     # A drill that failed may leave an ffmpeg it started: only processes
     # that name this drill's own folder, by their id.
@@ -48,12 +54,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# kill -9, and reap it quietly (no "Killed" line from bash).
-kill9() {
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 
 # A TCP port nobody listens on (other drills and servers share the machine).
 free_port() {
