@@ -19,13 +19,14 @@ pub fn free_bytes(path: &Path) -> io::Result<u64> {
     }
 }
 
-/// "12.3 GB": what the dashboard shows.
+/// "12.3 GiB": what the dashboard shows, in the binary units the settings
+/// use (`PRACTIKA_DISK_RESERVE_MB=512` reads "512.0 MiB").
 pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
         unit += 1;
     }
     if unit == 0 {
@@ -44,7 +45,8 @@ mod tests {
         let here = free_bytes(&std::env::temp_dir())?;
         let deeper = free_bytes(&std::env::temp_dir().join("practika-not-made-yet/deeper"))?;
         assert!(here > 0 && deeper > 0);
-        assert_eq!(human(1_234_567_890), "1.2 GB");
+        assert_eq!(human(1_234_567_890), "1.1 GiB");
+        assert_eq!(human(512 * 1024 * 1024), "512.0 MiB");
         assert_eq!(human(999), "999 bytes");
         Ok(())
     }
