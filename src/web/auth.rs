@@ -209,8 +209,14 @@ pub async fn authenticate(
     match identify(&mut req).await {
         Ok(()) => {
             let response = next.call(req).await?;
-            let is_error = response.response().error().is_some();
-            super::page::consume_shown_flashes(response.request(), response.status(), is_error);
+            // Only a page shows flashes: not an error page, a redirect or JSON.
+            let is_page = response.response().error().is_none()
+                && response
+                    .headers()
+                    .get(actix_web::http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|t| t.starts_with("text/html"));
+            super::page::consume_shown_flashes(response.request(), response.status(), is_page);
             Ok(response.map_into_left_body())
         }
         Err(error) => Ok(req.error_response(error).map_into_right_body()),

@@ -153,13 +153,13 @@ impl FromRequest for PageCtx {
 struct FlashesShown(usize);
 
 /// After the response: the flashes a page showed leave the queue. A
-/// redirect or an error page (the login redirect of a page that needs a
-/// user, say) showed none, so they wait for the next page.
-pub fn consume_shown_flashes(req: &HttpRequest, status: StatusCode, is_error: bool) {
+/// redirect, an error page (the login redirect of a page that needs a user,
+/// say) or a JSON answer showed none, so they wait for the next page.
+pub fn consume_shown_flashes(req: &HttpRequest, status: StatusCode, is_page: bool) {
     let Some(FlashesShown(shown)) = req.extensions().get::<FlashesShown>().copied() else {
         return;
     };
-    if status.is_redirection() || is_error {
+    if status.is_redirection() || !is_page {
         return;
     }
     let session = req.get_session();
