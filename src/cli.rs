@@ -117,17 +117,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         url = %settings.database_url_redacted(),
         "starting Practika"
     );
-    // Uploads a crash cut off: received (tmp/) or being moved into place.
-    let day = std::time::Duration::from_secs(24 * 3600);
-    for (folder, prefix) in [
-        (settings.upload_tmp_dir(), "upload-"),
-        (settings.media_dir().join("originals"), "."),
-    ] {
-        let removed = crate::media::storage::remove_old_parts(&folder, prefix, day);
-        if removed > 0 {
-            tracing::info!(removed, folder = %folder.display(), "removed uploads abandoned by a crash");
-        }
-    }
     let stop = shutdown_signal();
     let in_process = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(0));
     let worker_stop = stop.clone();
@@ -187,11 +176,16 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
         &state.settings.public_url,
         &invitation,
         &raw,
+        mail::Link::Stored,
     )
     .await;
     println!("Invited {email} as {}.", role.as_str());
     println!("Invitation link (works once, until {}):", invitation.expires_at);
     println!("    {link}");
+    println!(
+        "Resending the invitation (from /staff/invitations) emails a new link and this one stops working \
+         once that email has gone out."
+    );
     match outcome {
         Ok(()) => {
             println!("The email was sent ({}).", state.mailer.describe());

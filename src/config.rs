@@ -12,6 +12,14 @@
 //! | `PRACTIKA_MAX_UPLOAD_MB` | `4096` | per-file upload limit |
 //! | `PRACTIKA_FFMPEG` | `ffmpeg` | the ffmpeg program (a name on `PATH` or a path) |
 //! | `PRACTIKA_FFPROBE` | `ffprobe` | the ffprobe program (a name on `PATH` or a path) |
+//! | `PRACTIKA_UPLOADS_PER_USER` | `3` | uploads one user may have in progress at once (more: 503) |
+//! | `PRACTIKA_UPLOADS_PER_NODE` | `32` | uploads this node receives at once (more: 503) |
+//! | `PRACTIKA_UPLOAD_MIN_RATE_KB` | `8` | KiB/s an upload must keep up, averaged over the window (slower: 408) |
+//! | `PRACTIKA_UPLOAD_RATE_WINDOW_SECS` | `30` | the window the minimum rate is measured over |
+//! | `PRACTIKA_DISK_RESERVE_MB` | `512` | free space an upload must leave on the data disk (less: 507) |
+//! | `PRACTIKA_DISK_WARN_MB` | `5120` | the staff dashboard warns when less is free |
+//! | `PRACTIKA_NODE_ID` | `<host name>-<port>` | names this node's temporary upload files (letters, digits, `-`) |
+//! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work (queries, password hashing) |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
 //! | `RUST_LOG` | `info` | log filter |
@@ -43,6 +51,20 @@ pub struct Settings {
     pub ffmpeg: String,
     pub ffprobe: String,
     pub session_idle: Duration,
+    /// Upload limits: in progress at once, per user and per node.
+    pub uploads_per_user: usize,
+    pub uploads_per_node: usize,
+    /// The slowest an upload may arrive: `upload_min_bytes` per window.
+    pub upload_rate_window: Duration,
+    pub upload_min_bytes: u64,
+    /// Free space (bytes) an upload must leave; below the warning level
+    /// the dashboard says so.
+    pub disk_reserve_bytes: u64,
+    pub disk_warn_bytes: u64,
+    /// `None`: derived from the host name and the port once bound.
+    pub node_id: Option<String>,
+    /// `None`: actix-web's own default.
+    pub blocking_threads: Option<usize>,
     pub production: bool,
     /// Where the secret key came from, for `practika check`.
     pub secret_source: SecretSource,
@@ -122,6 +144,37 @@ impl Settings {
                     format!("PRACTIKA_SESSION_IDLE_MINUTES must be a positive whole number, not {v:?}")
                 })?,
             };
+        let number = |name: &str, default: u64, min: u64| -> anyhow::Result<u64> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n >= min)
+                    .with_context(|| format!("{name} must be a whole number of at least {min}, not {v:?}")),
+            }
+        };
+        let uploads_per_user = number("PRACTIKA_UPLOADS_PER_USER", 3, 1)? as usize;
+        let uploads_per_node = number("PRACTIKA_UPLOADS_PER_NODE", 32, 1)? as usize;
+        let upload_min_bytes_per_sec = number("PRACTIKA_UPLOAD_MIN_RATE_KB", 8, 1)? * 1024;
+        let upload_rate_window = Duration::from_secs(number("PRACTIKA_UPLOAD_RATE_WINDOW_SECS", 30, 1)?);
+        let disk_reserve_bytes = number("PRACTIKA_DISK_RESERVE_MB", 512, 0)? * 1024 * 1024;
+        let disk_warn_bytes = number("PRACTIKA_DISK_WARN_MB", 5120, 0)? * 1024 * 1024;
+        let blocking_threads = match var("PRACTIKA_BLOCKING_THREADS") {
+            None => None,
+            Some(_) => Some(number("PRACTIKA_BLOCKING_THREADS", 0, 1)? as usize),
+        };
+        let node_id = match var("PRACTIKA_NODE_ID") {
+            None => None,
+            Some(id) => {
+                let id = id.trim().to_owned();
+                if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    bail!("PRACTIKA_NODE_ID may hold only letters, digits and '-' (at most 64), not {id:?}");
+                }
+                Some(id)
+            }
+        };
         let (secret_key, secret_source) = match var("PRACTIKA_SECRET_KEY") {
             Some(key) => (
                 SecretKey::new(key.into_bytes()).context("PRACTIKA_SECRET_KEY")?,
@@ -145,6 +198,14 @@ impl Settings {
             ffmpeg: var("PRACTIKA_FFMPEG").unwrap_or_else(|| "ffmpeg".to_owned()),
             ffprobe: var("PRACTIKA_FFPROBE").unwrap_or_else(|| "ffprobe".to_owned()),
             session_idle: Duration::from_secs(idle_minutes * 60),
+            uploads_per_user,
+            uploads_per_node,
+            upload_min_bytes: upload_min_bytes_per_sec.saturating_mul(upload_rate_window.as_secs()),
+            upload_rate_window,
+            disk_reserve_bytes,
+            disk_warn_bytes,
+            node_id,
+            blocking_threads,
             production,
             secret_source,
         })
@@ -204,6 +265,28 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// This machine's name (for worker names and node ids).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// The node id when `PRACTIKA_NODE_ID` is not set: the host name and the
+/// port, which two live nodes on one machine cannot share, and which a
+/// node restarted in the same place keeps. Letters, digits and `-` only.
+pub fn default_node_id(port: u16) -> String {
+    let host: String = host_name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(48)
+        .collect();
+    format!("{host}-{port}")
 }
 
 /// Development convenience: a key made once and kept in the data folder, so
@@ -277,6 +360,19 @@ mod tests {
             .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("PRACTIKA_MAX_UPLOAD_MB")));
         assert!(settings(&[("PRACTIKA_SECRET_KEY", "short")]).is_err());
+    }
+
+    #[test]
+    fn upload_limits_have_defaults_and_refuse_nonsense() -> anyhow::Result<()> {
+        let s = settings(&[])?;
+        assert_eq!((s.uploads_per_user, s.uploads_per_node), (3, 32));
+        assert_eq!(s.upload_min_bytes, 8 * 1024 * 30);
+        assert_eq!(s.node_id, None);
+        let s = settings(&[("PRACTIKA_NODE_ID", "web-2"), ("PRACTIKA_DISK_RESERVE_MB", "0")])?;
+        assert_eq!((s.node_id.as_deref(), s.disk_reserve_bytes), (Some("web-2"), 0));
+        assert!(settings(&[("PRACTIKA_NODE_ID", "../x")]).is_err());
+        assert!(settings(&[("PRACTIKA_UPLOADS_PER_USER", "0")]).is_err());
+        Ok(())
     }
 
     #[test]

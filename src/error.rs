@@ -22,6 +22,9 @@ pub enum AppError {
     Csrf(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Well-formed, but not something Practika can accept (422).
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("payload too large")]
     PayloadTooLarge,
     /// The database (or another dependency) cannot be reached right now.
@@ -62,6 +65,7 @@ impl AppError {
                     .into(),
             ),
             AppError::BadRequest(message) => ("Bad request", message.clone()),
+            AppError::Unprocessable(message) => ("Not accepted", message.clone()),
             AppError::PayloadTooLarge => ("Too large", "What you sent is larger than this server accepts.".into()),
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
@@ -82,6 +86,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf(_) => StatusCode::FORBIDDEN,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

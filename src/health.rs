@@ -1,6 +1,7 @@
-//! `/healthz`: the process answers (no dependencies). `/readyz`: the
-//! database answers and every migration is applied — load balancers send
-//! traffic only to ready nodes.
+//! `/healthz`: the process answers (no dependencies: no session, no
+//! database). `/readyz`: the database answers and every migration is
+//! applied — load balancers send traffic only to ready nodes. Both always
+//! answer JSON, whatever the request carries.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -8,9 +9,18 @@ use serde_json::json;
 use crate::db::{self, migrations};
 use crate::startup::AppState;
 
+const HEALTHZ: &str = "/healthz";
+const READYZ: &str = "/readyz";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", crate::web::get().to(healthz))
-        .route("/readyz", crate::web::get().to(readyz));
+    cfg.route(HEALTHZ, crate::web::get().to(healthz))
+        .route(READYZ, crate::web::get().to(readyz));
+}
+
+/// The health endpoints skip the session and the user lookup
+/// (`web::auth::authenticate`): they always answer their own JSON.
+pub fn is_health_path(path: &str) -> bool {
+    path == HEALTHZ || path == READYZ
 }
 
 async fn healthz() -> HttpResponse {

@@ -2,6 +2,8 @@
 //! through, and each area's routes.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
@@ -12,10 +14,12 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::accounts::setup::SetupGate;
-use crate::config::Settings;
+use crate::config::{default_node_id, Settings};
 use crate::db::Pool;
 use crate::email::Mailer;
 use crate::error::AppError;
+use crate::media::storage::{sweep_uploads, STALE_UPLOAD_AFTER};
+use crate::videos::upload::UploadSlots;
 use crate::{accounts, comments, exercises, health, staff, videos, web as site};
 
 /// Shared by every handler.
@@ -24,17 +28,45 @@ pub struct AppState {
     pub pool: Pool,
     pub setup: SetupGate,
     pub mailer: Mailer,
+    /// Uploads in progress on this node.
+    pub uploads: Arc<UploadSlots>,
+    /// This node's id, in the names of its temporary upload files.
+    pub node_id: String,
 }
 
 impl AppState {
     pub fn new(settings: Settings, pool: Pool) -> anyhow::Result<AppState> {
         let mailer = Mailer::from_settings(&settings)?;
+        let port = settings
+            .bind
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .unwrap_or(0);
         Ok(AppState {
+            node_id: settings.node_id.clone().unwrap_or_else(|| default_node_id(port)),
+            uploads: Arc::new(UploadSlots::new(settings.uploads_per_user, settings.uploads_per_node)),
             settings,
             pool,
             setup: SetupGate::default(),
             mailer,
         })
+    }
+}
+
+/// How often the upload folders are swept for what nodes that are gone left.
+const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Removes what a crash of this node left of uploads at once, and what
+/// other nodes left once stale (`media::storage::sweep_uploads`).
+fn sweep(settings: &Settings, node: &str) {
+    let removed = sweep_uploads(
+        &settings.upload_tmp_dir(),
+        &settings.media_dir().join("originals"),
+        node,
+        STALE_UPLOAD_AFTER,
+    );
+    if removed > 0 {
+        tracing::info!(removed, node, "removed partial uploads that a crash left behind");
     }
 }
 
@@ -56,8 +88,25 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let local_addr = listener.local_addr()?;
         let port = local_addr.port();
-        let state = web::Data::new(AppState::new(settings, pool)?);
+        let mut state = AppState::new(settings, pool)?;
+        if state.settings.node_id.is_none() {
+            state.node_id = default_node_id(port);
+        }
+        // This node has just started: none of its partial uploads is in use.
+        sweep(&state.settings, &state.node_id);
+        let state = web::Data::new(state);
+        let sweeper = state.clone();
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(SWEEP_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let (settings, node) = (sweeper.settings.clone(), sweeper.node_id.clone());
+                let _ = actix_web::rt::task::spawn_blocking(move || sweep(&settings, &node)).await;
+            }
+        });
         let server_state = state.clone();
+        let blocking_threads = state.settings.blocking_threads;
         // One HTTP worker thread per core (actix's default, made explicit
         // so that the start-up log can say how many there are).
         let http_workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -107,7 +156,11 @@ impl Application {
         })
         .workers(http_workers)
         .listen(listener)?
-        .shutdown_timeout(30)
+        .shutdown_timeout(30);
+        let server = match blocking_threads {
+            Some(threads) => server.worker_max_blocking_threads(threads),
+            None => server,
+        }
         .run();
         Ok(Application {
             server,
@@ -144,7 +197,7 @@ impl Application {
 }
 
 /// The cookie key (encryption + signing) derived from the secret key.
-fn session_key(settings: &Settings) -> Key {
+pub fn session_key(settings: &Settings) -> Key {
     let material = crate::security::hmac_hex(settings.secret_key.bytes(), "practika.session-cookie", b"");
     Key::derive_from(material.as_bytes())
 }

@@ -7,13 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{password_problems, ChangePasswordForm, FieldErrors, LoginForm, NewAdminForm};
-use super::pages::{AccountPage, HomePage, LoginPage, LogoutPage, PasswordPage, SetupClosedPage, SetupPage};
+use super::pages::{
+    AccountPage, HomePage, LoginPage, LogoutPage, PasswordPage, SessionView, SetupClosedPage, SetupPage,
+};
 use super::setup::{self, CreateAdminError};
-use super::{password, queries, throttle};
+use super::{password, queries, sessions, throttle};
 use crate::db::{self, Ts};
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
-use crate::web::auth::{self, CurrentUser, MaybeUser};
+use crate::web::auth::{self, CurrentSession, CurrentUser, MaybeUser};
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
 use crate::web::{blocking, safe_next, see_other};
 
@@ -132,7 +134,7 @@ pub async fn login(
         throttle::clear(c, &login_name)
     })
     .await?;
-    auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    auth::start_session(&req, &state, &session, &user).await?;
     // Shown on the account page: "last login" would only show this one.
     auth::put(&session, PREVIOUS_LOGIN, user.last_login.map(|t| t.0.timestamp()))?;
     tracing::info!(user_id, "logged in");
@@ -151,8 +153,8 @@ pub async fn logout_confirm(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResp
     render(&LogoutPage { ctx })
 }
 
-pub async fn logout(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
-    auth::end_session(&session);
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
+    auth::end_session(&state, &session).await?;
     flash(&req, Level::Info, "You have logged out.");
     Ok(see_other("/login"))
 }
@@ -254,7 +256,7 @@ pub async fn setup(
         .await?
         .ok_or(AppError::NotFound)?;
     db::run(&state.pool, move |c| queries::record_login(c, user_id, Ts::now())).await?;
-    auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    auth::start_session(&req, &state, &session, &user).await?;
     tracing::info!(user_id, %username, "first admin created through the setup link");
     flash(
         &req,
@@ -269,11 +271,20 @@ const PREVIOUS_LOGIN: &str = "prev_login";
 pub async fn account(
     ctx: PageCtx,
     user: CurrentUser,
+    current: CurrentSession,
     session: Session,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let user_id = user.id;
-    let metrics = db::run(&state.pool, move |c| queries::metrics(c, user_id)).await?;
+    let (metrics, sessions) = db::run(&state.pool, move |c| {
+        let metrics = queries::metrics(c, user_id)?;
+        let sessions = sessions::list(c, user_id, Ts::now())?;
+        Ok::<_, diesel::result::Error>((metrics, sessions))
+    })
+    .await?;
+    let mut sessions: Vec<SessionView> = sessions.iter().map(|row| SessionView::new(row, current)).collect();
+    // This one first, then the others by when they were last used.
+    sessions.sort_by_key(|s| !s.is_current);
     let previous_login = session
         .get::<Option<i64>>(PREVIOUS_LOGIN)
         .ok()
@@ -286,6 +297,7 @@ pub async fn account(
         user,
         metrics,
         previous_login,
+        sessions,
     })
 }
 
@@ -316,6 +328,53 @@ pub async fn fill_time_zone(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// "End" on one of the sessions listed on the account page (only the
+/// user's own; this one ends with "Log out").
+pub async fn end_one_session(
+    req: HttpRequest,
+    user: CurrentUser,
+    current: CurrentSession,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    if id == current.id {
+        flash(&req, Level::Info, "To end this session, log out.");
+        return Ok(see_other("/account#sessions"));
+    }
+    let user_id = user.id;
+    let ended = db::run(&state.pool, move |c| sessions::delete_one(c, user_id, id)).await?;
+    if ended {
+        tracing::info!(user_id, session = id, "session ended from the account page");
+        flash(&req, Level::Success, "That session has ended: it is logged out.");
+    } else {
+        flash(&req, Level::Info, "That session had already ended.");
+    }
+    Ok(see_other("/account#sessions"))
+}
+
+/// "End all other sessions" on the account page.
+pub async fn end_other_sessions(
+    req: HttpRequest,
+    user: CurrentUser,
+    current: CurrentSession,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let user_id = user.id;
+    let ended = db::run(&state.pool, move |c| sessions::delete_others(c, user_id, current.id)).await?;
+    tracing::info!(user_id, ended, "other sessions ended from the account page");
+    flash(
+        &req,
+        Level::Success,
+        match ended {
+            0 => "There was no other session.".to_owned(),
+            1 => "Your other session has ended.".to_owned(),
+            n => format!("Your {n} other sessions have ended."),
+        },
+    );
+    Ok(see_other("/account#sessions"))
+}
+
 pub async fn password_form(ctx: PageCtx, _user: CurrentUser) -> AppResult<HttpResponse> {
     render(&PasswordPage {
         ctx,
@@ -328,6 +387,7 @@ pub async fn change_password(
     req: HttpRequest,
     ctx: PageCtx,
     user: CurrentUser,
+    this_session: CurrentSession,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<ChangePasswordForm>,
@@ -363,10 +423,18 @@ pub async fn change_password(
         );
     }
     let hash = setup::hash_password(form.new_password).await?;
-    let new_hash = hash.clone();
-    db::run(&state.pool, move |c| queries::set_password(c, user_id, &new_hash)).await?;
-    auth::refresh_session_hash(&session, state.settings.secret_key.bytes(), &hash)?;
-    tracing::info!(user_id, "password changed");
+    // This session carries on under the new password; every other one ends
+    // with the old password, in the same transaction.
+    let auth_hash = auth::session_auth_hash(state.settings.secret_key.bytes(), &hash);
+    let ended = db::run(&state.pool, move |c| {
+        db::write_transaction(c, |c| {
+            queries::set_password(c, user_id, &hash)?;
+            sessions::keep_only(c, user_id, this_session.id, &auth_hash)
+        })
+    })
+    .await?;
+    auth::renew_cookie(&session)?;
+    tracing::info!(user_id, other_sessions_ended = ended, "password changed");
     flash(
         &req,
         Level::Success,

@@ -209,7 +209,7 @@ pub fn create(
         }
         let now = Ts::now();
         let raw = security::random_token(32);
-        let expires_at = Ts(now.0 + chrono::Duration::days(VALID_DAYS));
+        let expires_at = expiry_from(now);
         let existing: Option<Invitation> = accounts_betainvitation::table
             .filter(accounts_betainvitation::email.eq(&email))
             .select(Invitation::as_select())
@@ -256,24 +256,39 @@ pub fn create(
     })
 }
 
-/// A new token (the old link stops working) and a fresh expiry, for a
-/// resend: only the token's digest is stored, so the old link cannot be
-/// sent again. `None` if the invitation is no longer open to resending.
-pub fn renew_token(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Invitation, String)>> {
-    db::write_transaction(conn, |c| {
-        let invitation = find(c, id)?;
-        if matches!(invitation.state(Ts::now()), State::Accepted | State::Revoked) {
-            return Ok(None);
-        }
-        let raw = security::random_token(32);
-        diesel::update(accounts_betainvitation::table.find(id))
-            .set((
-                accounts_betainvitation::token.eq(digest(&raw)),
-                accounts_betainvitation::expires_at.eq(Ts(Ts::now().0 + chrono::Duration::days(VALID_DAYS))),
-            ))
-            .execute(c)?;
-        Ok(Some((find(c, id)?, raw)))
-    })
+/// An invitation that can still be (re)sent: not accepted, not revoked
+/// (an expired one gets a fresh expiry when it is sent again).
+pub fn find_sendable(conn: &mut DbConn, id: i64) -> QueryResult<Option<Invitation>> {
+    let found = accounts_betainvitation::table
+        .find(id)
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(found.filter(|i| !matches!(i.state(Ts::now()), State::Accepted | State::Revoked)))
+}
+
+/// A resend's new link takes over once its email has gone out: the token's
+/// digest and the expiry the email announced. Only the digest is stored,
+/// so the old link dies here (and not before). `false` if the invitation
+/// was accepted or revoked meanwhile.
+pub fn install_token(conn: &mut DbConn, id: i64, raw: &str, expires_at: Ts) -> QueryResult<bool> {
+    let changed = diesel::update(
+        accounts_betainvitation::table
+            .find(id)
+            .filter(accounts_betainvitation::accepted_at.is_null())
+            .filter(accounts_betainvitation::revoked_at.is_null()),
+    )
+    .set((
+        accounts_betainvitation::token.eq(digest(raw)),
+        accounts_betainvitation::expires_at.eq(expires_at),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The expiry of an invitation (re)sent now.
+pub fn expiry_from(now: Ts) -> Ts {
+    Ts(now.0 + chrono::Duration::days(VALID_DAYS))
 }
 
 pub fn record_send(conn: &mut DbConn, id: i64, outcome: &Result<(), String>) -> QueryResult<()> {

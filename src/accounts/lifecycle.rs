@@ -180,7 +180,7 @@ pub async fn invite_accept(
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    auth::start_session(&session, state.settings.secret_key.bytes(), &user)?;
+    auth::start_session(&req, &state, &session, &user).await?;
     tracing::info!(user_id, invitation = invitation.id, "invitation accepted");
     flash(
         &req,
@@ -533,10 +533,14 @@ pub async fn reset_confirm(
     }
     let hash = setup::hash_password(form.new_password.clone()).await?;
     let (user_id, username) = (user.id, user.username.clone());
-    // The new hash ends every session and makes this link (and any other) stale.
+    // Every session of the account ends (whoever knew the old password is
+    // logged out), and the new hash makes this link (and any other) stale.
     db::run(&state.pool, move |c| {
-        queries::set_password(c, user_id, &hash)?;
-        throttle::clear(c, &username)
+        db::write_transaction(c, |c| {
+            queries::set_password(c, user_id, &hash)?;
+            super::sessions::delete_all(c, user_id)?;
+            throttle::clear(c, &username)
+        })
     })
     .await?;
     tracing::info!(user_id, "password reset");

@@ -20,6 +20,16 @@ fn expires_label(at: Ts) -> String {
     at.0.format("%-d %B %Y").to_string()
 }
 
+/// Whose token an invitation email carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The one the invitation already holds (just created).
+    Stored,
+    /// A new one, for a resend: stored once the email has gone out, so the
+    /// old link keeps working until then (and for good if sending fails).
+    Replacing,
+}
+
 /// Sends an invitation with the raw token's link and records the outcome on
 /// the invitation (sent count, last error), so a failure stays visible and
 /// can be resent. Returns the link and the outcome.
@@ -29,6 +39,7 @@ pub async fn send_invitation(
     public_url: &str,
     invitation: &Invitation,
     raw: &str,
+    token: Link,
 ) -> (String, Result<(), String>) {
     let link = format!("{public_url}/invite/{raw}");
     let inviter = match invitation.invited_by_id {
@@ -52,9 +63,25 @@ pub async fn send_invitation(
     if let Err(error) = &outcome {
         tracing::warn!(invitation = invitation.id, %error, "invitation email not sent");
     }
-    let (id, recorded) = (invitation.id, outcome.clone());
-    if let Err(error) = db::run(pool, move |c| invitations::record_send(c, id, &recorded)).await {
-        tracing::error!(%error, "could not record the invitation's delivery");
+    let (id, recorded, raw, expires_at) = (invitation.id, outcome.clone(), raw.to_owned(), invitation.expires_at);
+    let stored = db::run(pool, move |c| {
+        db::write_transaction(c, |c| {
+            let installed = match (&recorded, token) {
+                (Ok(()), Link::Replacing) => invitations::install_token(c, id, &raw, expires_at)?,
+                _ => true,
+            };
+            invitations::record_send(c, id, &recorded)?;
+            Ok::<_, diesel::result::Error>(installed)
+        })
+    })
+    .await;
+    match stored {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            invitation = invitation.id,
+            "the invitation was accepted or revoked while its email was sent: the new link does not work"
+        ),
+        Err(error) => tracing::error!(%error, "could not record the invitation's delivery"),
     }
     (link, outcome)
 }
@@ -70,17 +97,22 @@ pub fn queue_invitation(conn: &mut DbConn, invitation_id: i64) -> diesel::QueryR
     )
 }
 
-/// The job: a fresh link (only the token's digest is stored, so a link can
-/// only be sent when it is made) and the email. Nothing to do once the
-/// invitation is accepted or revoked.
+/// The job: a fresh link (only the token's digest is stored, so the link
+/// an earlier email carried cannot be sent again) with a fresh expiry,
+/// made once per send and stored only when the email is out. Nothing to do
+/// once the invitation is accepted or revoked.
 pub async fn invitation_job(pool: &Pool, mailer: &Mailer, public_url: &str, invitation_id: i64) -> Result<(), String> {
-    let renewed = db::run(pool, move |c| invitations::renew_token(c, invitation_id))
+    let found = db::run(pool, move |c| invitations::find_sendable(c, invitation_id))
         .await
         .map_err(|e| format!("database: {e}"))?;
-    match renewed {
-        Some((invitation, raw)) => send_invitation(pool, mailer, public_url, &invitation, &raw).await.1,
-        None => Ok(()),
-    }
+    let Some(mut invitation) = found else {
+        return Ok(());
+    };
+    let raw = crate::security::random_token(32);
+    invitation.expires_at = invitations::expiry_from(Ts::now());
+    send_invitation(pool, mailer, public_url, &invitation, &raw, Link::Replacing)
+        .await
+        .1
 }
 
 /// What a mail job needs: the database, the mailer, the site's address and

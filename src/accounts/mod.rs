@@ -8,7 +8,9 @@ pub mod lifecycle;
 pub mod mail;
 pub mod pages;
 pub mod password;
+pub mod permissions;
 pub mod queries;
+pub mod sessions;
 pub mod setup;
 pub mod throttle;
 pub mod tokens;
@@ -26,6 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", get().to(handlers::setup_form))
         .route("/setup/{token}", web::post().to(handlers::setup))
         .route("/account", get().to(handlers::account))
+        .route(
+            "/account/sessions/others/end",
+            web::post().to(handlers::end_other_sessions),
+        )
+        .route("/account/sessions/{id}/end", web::post().to(handlers::end_one_session))
         .route("/account/password", get().to(handlers::password_form))
         .route("/account/password", web::post().to(handlers::change_password))
         .route("/account/settings", get().to(lifecycle::settings_form))

@@ -49,6 +49,35 @@ pub struct AccountPage {
     pub metrics: Metrics,
     /// The login before this session's, if known.
     pub previous_login: Option<crate::db::Ts>,
+    /// The user's live sessions, this one first among equals.
+    pub sessions: Vec<SessionView>,
+}
+
+/// One row of "Your sessions".
+pub struct SessionView {
+    pub id: i64,
+    pub browser: String,
+    pub address: String,
+    pub started: crate::db::Ts,
+    pub last_seen: crate::db::Ts,
+    pub is_current: bool,
+}
+
+impl SessionView {
+    pub fn new(row: &super::sessions::SessionRow, current: crate::web::auth::CurrentSession) -> SessionView {
+        SessionView {
+            id: row.id,
+            browser: row.browser(),
+            address: if row.ip_address.is_empty() {
+                "unknown address".to_owned()
+            } else {
+                row.ip_address.clone()
+            },
+            started: row.created_at,
+            last_seen: row.last_seen_at,
+            is_current: row.id == current.id,
+        }
+    }
 }
 
 #[derive(Template)]

@@ -69,9 +69,10 @@ impl AuthUser {
     }
 }
 
-type UserWithProfile = (UserRow, Option<String>, Option<Ts>, Option<bool>, Option<Json>);
+/// A user row with what their profile adds, as `users_with_profile!` selects it.
+pub(crate) type UserWithProfile = (UserRow, Option<String>, Option<Ts>, Option<bool>, Option<Json>);
 
-fn assemble((row, role, verified, onboarded, preferences): UserWithProfile) -> AuthUser {
+pub(crate) fn assemble((row, role, verified, onboarded, preferences): UserWithProfile) -> AuthUser {
     AuthUser {
         row,
         profile: ProfileBits {
@@ -82,6 +83,20 @@ fn assemble((row, role, verified, onboarded, preferences): UserWithProfile) -> A
         },
     }
 }
+
+/// What `users_with_profile!` selects beside the user row (the profile's
+/// columns, nullable: the Django app made users without a profile).
+macro_rules! profile_columns {
+    () => {
+        (
+            accounts_role::name.nullable(),
+            accounts_profile::email_verified_at.nullable(),
+            accounts_profile::onboarding_completed.nullable(),
+            accounts_profile::preferences.nullable(),
+        )
+    };
+}
+pub(crate) use profile_columns;
 
 /// Users joined to their profile and role's name.
 macro_rules! users_with_profile {

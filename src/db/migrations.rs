@@ -47,9 +47,19 @@ pub fn versions(tree: &EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
     Ok(versions)
 }
 
-/// Versions not yet applied to this database.
+/// Versions not yet applied to this database. Reads only: on a database
+/// that has no migration history yet, diesel would create its history
+/// table here, and a `/readyz` doing that while another node migrates is
+/// the race that [`run`]'s lock exists to prevent.
 pub fn pending(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let source = source(conn);
+    if !table_exists(conn, HISTORY_TABLE)? {
+        let all = MigrationSource::<diesel::pg::Pg>::migrations(&source)
+            .map_err(|e| anyhow::anyhow!("reading embedded migrations: {e}"))?;
+        let mut names: Vec<String> = all.iter().map(|m| m.name().to_string()).collect();
+        names.sort();
+        return Ok(names);
+    }
     let pending = match conn {
         DbConn::Pg(c) => c
             .pending_migrations(source)
@@ -61,9 +71,109 @@ pub fn pending(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     pending.map_err(|e| anyhow::anyhow!("checking migrations: {e}"))
 }
 
+/// diesel's record of applied migrations.
+const HISTORY_TABLE: &str = "__diesel_schema_migrations";
+
+/// The PostgreSQL advisory lock that migrations run under ("practika" in
+/// ASCII): one key for every node of one database.
+const PG_MIGRATION_LOCK: i64 = 0x7072_6163_7469_6b61;
+
 /// Brings the schema up to date, adopting a Django-made database first.
 /// Returns the names of the migrations it applied.
+///
+/// Several nodes may start at once on one database: each takes the
+/// migration lock first (a PostgreSQL advisory lock; for SQLite an
+/// exclusive lock on a file beside the database), so one migrates while
+/// the others wait, then find nothing left to do. Without it two nodes on
+/// a fresh PostgreSQL database both create the baseline's tables and one
+/// fails (a duplicate key in `pg_type`).
 pub fn run(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let lock = MigrationLock::acquire(conn)?;
+    let result = run_locked(conn);
+    lock.release(conn);
+    result
+}
+
+/// Held while migrations run.
+enum MigrationLock {
+    Postgres,
+    /// The open lock file; closing it releases the lock.
+    SqliteFile(std::fs::File),
+    /// An in-memory SQLite database: nobody else can see it.
+    Unshared,
+}
+
+impl MigrationLock {
+    fn acquire(conn: &mut DbConn) -> anyhow::Result<MigrationLock> {
+        match conn {
+            DbConn::Pg(_) => {
+                #[derive(QueryableByName)]
+                struct Locked {
+                    #[diesel(sql_type = diesel::sql_types::Bool)]
+                    locked: bool,
+                }
+                let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+                    .bind::<BigInt, _>(PG_MIGRATION_LOCK)
+                    .get_result(conn)
+                    .context("taking the migration lock")?;
+                if !got.locked {
+                    tracing::info!("another node is applying migrations; waiting for it to finish");
+                    diesel::sql_query("SELECT pg_advisory_lock($1)")
+                        .bind::<BigInt, _>(PG_MIGRATION_LOCK)
+                        .execute(conn)
+                        .context("waiting for the migration lock")?;
+                }
+                Ok(MigrationLock::Postgres)
+            }
+            DbConn::Sqlite(_) => {
+                #[derive(QueryableByName)]
+                struct File {
+                    #[diesel(sql_type = Text)]
+                    file: String,
+                }
+                let main: File = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .get_result(conn)
+                    .context("finding the database file")?;
+                if main.file.is_empty() {
+                    return Ok(MigrationLock::Unshared);
+                }
+                let path = format!("{}.migrate-lock", main.file);
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .with_context(|| format!("opening the migration lock {path}"))?;
+                use rustix::fs::{flock, FlockOperation};
+                if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+                    tracing::info!("another process is applying migrations; waiting for it to finish");
+                    flock(&file, FlockOperation::LockExclusive)
+                        .with_context(|| format!("waiting for the migration lock {path}"))?;
+                }
+                Ok(MigrationLock::SqliteFile(file))
+            }
+        }
+    }
+
+    fn release(self, conn: &mut DbConn) {
+        match self {
+            MigrationLock::Postgres => {
+                // Also released when the connection closes: a failure here
+                // only delays the next node until then.
+                if let Err(error) = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                    .bind::<BigInt, _>(PG_MIGRATION_LOCK)
+                    .execute(conn)
+                {
+                    tracing::warn!(%error, "could not release the migration lock");
+                }
+            }
+            MigrationLock::SqliteFile(file) => drop(file),
+            MigrationLock::Unshared => {}
+        }
+    }
+}
+
+fn run_locked(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     if adopt_django_database(conn)? {
         tracing::info!("adopted a database created by the Django app: baseline recorded as applied");
     }
@@ -108,7 +218,7 @@ pub fn adopt_django_database(conn: &mut DbConn) -> anyhow::Result<bool> {
     if !table_exists(conn, "django_migrations")? {
         return Ok(false);
     }
-    if table_exists(conn, "__diesel_schema_migrations")? {
+    if table_exists(conn, HISTORY_TABLE)? {
         let recorded: Count =
             diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations").get_result(conn)?;
         if recorded.n > 0 {

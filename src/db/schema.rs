@@ -222,7 +222,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// Server-side sessions (Practika's own, see `crate::accounts::sessions`).
+    accounts_session (id) {
+        id -> BigInt,
+        key_hash -> Varchar,
+        user_id -> Integer,
+        auth_hash -> Varchar,
+        user_agent -> Varchar,
+        ip_address -> Varchar,
+        created_at -> UtcTime,
+        last_seen_at -> UtcTime,
+        expires_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
+diesel::joinable!(accounts_session -> auth_user (user_id));
 diesel::joinable!(staff_auditentry -> auth_user (actor_id));
 diesel::joinable!(core_videoasset -> auth_user (uploaded_by_id));
 diesel::joinable!(accounts_profile -> accounts_role (role_id));
@@ -240,6 +259,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts_role,
     accounts_profile,
     accounts_usermetrics,
+    accounts_session,
     core_videoasset,
     core_videoclip,
     exercises_exercise,

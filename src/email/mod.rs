@@ -24,7 +24,15 @@ pub enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// The last [`Mailer::reachable`] answer and when it was found.
+    health: std::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
 }
+
+/// How long a mail server check stays true (staff inviting a list of
+/// people in a row wait for one check, not one each).
+const HEALTH_TTL: Duration = Duration::from_secs(30);
+/// A check that takes longer than this counts as the server not answering.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A rendered message, ready to send.
 pub struct Email {
@@ -53,7 +61,43 @@ impl Mailer {
             ),
             None => Transport::Outbox(settings.outbox_dir()),
         };
-        Ok(Mailer { transport, from })
+        Ok(Mailer {
+            transport,
+            from,
+            health: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Whether a message could be handed over right now: the SMTP server
+    /// answers (connection, TLS and login, then NOOP), or the outbox folder
+    /// can be written. Pages say so instead of promising a delivery that
+    /// cannot happen; the queued emails are retried either way.
+    pub async fn reachable(&self) -> Result<(), String> {
+        if let Ok(cached) = self.health.lock() {
+            if let Some((at, answer)) = cached.as_ref() {
+                if at.elapsed() < HEALTH_TTL {
+                    return answer.clone();
+                }
+            }
+        }
+        let answer = match &self.transport {
+            Transport::Smtp(smtp) => match tokio::time::timeout(HEALTH_TIMEOUT, smtp.test_connection()).await {
+                Ok(Ok(true)) => Ok(()),
+                Ok(Ok(false)) => Err("the mail server did not answer a NOOP".to_owned()),
+                Ok(Err(e)) => Err(format!("the mail server cannot be reached: {e}")),
+                Err(_) => Err(format!(
+                    "the mail server did not answer within {} seconds",
+                    HEALTH_TIMEOUT.as_secs()
+                )),
+            },
+            Transport::Outbox(dir) => tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| format!("the outbox folder {} cannot be written: {e}", dir.display())),
+        };
+        if let Ok(mut cached) = self.health.lock() {
+            *cached = Some((std::time::Instant::now(), answer.clone()));
+        }
+        answer
     }
 
     pub fn describe(&self) -> &'static str {

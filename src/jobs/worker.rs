@@ -117,13 +117,7 @@ pub struct Worker {
 
 /// `host:pid:index`, so that `locked_by` says which process holds a job.
 pub fn worker_name(index: usize) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}:{index}", std::process::id())
+    format!("{}:{}:{index}", crate::config::host_name(), std::process::id())
 }
 
 /// Runs blocking database work for the worker.
@@ -200,15 +194,7 @@ impl Worker {
             }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(Instant::now());
-                let before =
-                    Ts(Ts::now().0 - chrono::Duration::from_std(KEEP_DONE).unwrap_or(chrono::Duration::zero()));
-                match blocking(&self.ctx.pool, move |c| queue::prune_done(c, before)).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deleted = n, "pruned finished jobs"),
-                    Err(error) => {
-                        tracing::warn!(error = %format!("{error:#}"), "pruning jobs failed")
-                    }
-                }
+                self.housekeeping().await;
             }
             let next = self.run_next(stopped(&mut shutdown)).await;
             let idle = match next {
@@ -227,6 +213,28 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.name, "worker stopped");
+    }
+
+    /// The periodic clean-up (hourly, from [`Worker::run`]): finished jobs
+    /// past their keeping time, and sessions past their idle limit (never
+    /// used again: the lookup ignores them). Failures are logged and tried
+    /// again next time.
+    pub async fn housekeeping(&self) {
+        let before = Ts(Ts::now().0 - chrono::Duration::from_std(KEEP_DONE).unwrap_or(chrono::Duration::zero()));
+        match blocking(&self.ctx.pool, move |c| queue::prune_done(c, before)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned finished jobs"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "pruning jobs failed"),
+        }
+        match blocking(&self.ctx.pool, |c| {
+            crate::accounts::sessions::purge_expired(c, Ts::now())
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "removed expired sessions"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "removing expired sessions failed"),
+        }
     }
 
     async fn run_next(&self, stop: impl Future<Output = ()>) -> anyhow::Result<Option<Report>> {
@@ -265,21 +273,39 @@ impl Worker {
                 }
             }
         };
-        let (id, name) = (job.id, self.name.clone());
+        // From here the work is over: its outcome is recorded even if the
+        // database is away right now (a finished encode must not run again
+        // because the UPDATE that says so failed), retrying until it is back.
+        let (pool, id) = (&self.ctx.pool, job.id);
         let outcome = match result {
             None => {
                 // `work` is dropped below: its child processes are killed
-                // and its temporary files removed.
-                let released = blocking(&self.ctx.pool, move |c| queue::release(c, id, &name)).await?;
-                if released {
-                    on_release(&self.ctx, &job).await;
-                    Outcome::Released
-                } else {
-                    Outcome::LostLease
+                // and its temporary files removed. A stopping worker tries
+                // for its shutdown grace only: the lease gives the job back
+                // anyway.
+                let name = self.name.clone();
+                let released = until_recorded("releasing a job", Some(self.shutdown_grace), || {
+                    let name = name.clone();
+                    blocking(pool, move |c| queue::release(c, id, &name))
+                })
+                .await;
+                match released {
+                    Some(true) => {
+                        on_release(&self.ctx, &job).await;
+                        Outcome::Released
+                    }
+                    Some(false) => Outcome::LostLease,
+                    None => Outcome::Released,
                 }
             }
             Some(Ok(())) => {
-                if blocking(&self.ctx.pool, move |c| queue::complete(c, id, &name)).await? {
+                let name = self.name.clone();
+                let completed = until_recorded("recording a finished job", None, || {
+                    let name = name.clone();
+                    blocking(pool, move |c| queue::complete(c, id, &name))
+                })
+                .await;
+                if completed == Some(true) {
                     Outcome::Done
                 } else {
                     Outcome::LostLease
@@ -287,12 +313,12 @@ impl Worker {
             }
             Some(Err(error)) => {
                 let permanent = matches!(error, JobError::Permanent(_));
-                let message = error.message().to_owned();
-                let failed_job = job.clone();
-                let after = blocking(&self.ctx.pool, move |c| {
-                    queue::fail(c, &failed_job, &name, &message, permanent)
+                let after = until_recorded("recording a failed job", None, || {
+                    let (failed_job, name, message) = (job.clone(), self.name.clone(), error.message().to_owned());
+                    blocking(pool, move |c| queue::fail(c, &failed_job, &name, &message, permanent))
                 })
-                .await?;
+                .await
+                .unwrap_or(AfterFailure::NotHeld);
                 match after {
                     AfterFailure::Retry(at) => {
                         after_failure(&self.ctx, &job, error.message(), Some(at)).await;
@@ -329,6 +355,52 @@ impl Worker {
             kind: job.kind.clone(),
             outcome,
         }))
+    }
+}
+
+/// The first wait before trying again to record an outcome; it doubles up
+/// to [`RECORD_RETRY_MAX`].
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(200);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(15);
+
+/// Runs `attempt` until it succeeds, waiting longer after each failure (the
+/// database is down, or a connection broke), for at most `limit` if given
+/// (`None` then). The work a job did is worth more than the worker's time:
+/// without this, a failed write of "done" left the job `running`, and its
+/// whole work ran again once its lease ran out.
+pub async fn until_recorded<T, F, Fut>(what: &str, limit: Option<Duration>, mut attempt: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let started = Instant::now();
+    let mut delay = RECORD_RETRY_FIRST;
+    let mut failures = 0u32;
+    loop {
+        match attempt().await {
+            Ok(value) => {
+                if failures > 0 {
+                    tracing::info!(what, failures, "recorded once the database answered again");
+                }
+                return Some(value);
+            }
+            Err(error) => {
+                failures += 1;
+                if limit.is_some_and(|limit| started.elapsed() + delay > limit) {
+                    tracing::error!(what, failures, error = %format!("{error:#}"), "gave up recording: the database stayed away");
+                    return None;
+                }
+                tracing::warn!(
+                    what,
+                    failures,
+                    retry_in_ms = delay.as_millis() as u64,
+                    error = %format!("{error:#}"),
+                    "the database is away; keeping the outcome and trying again"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(RECORD_RETRY_MAX);
+            }
+        }
     }
 }
 
@@ -401,22 +473,22 @@ async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), JobError> {
 }
 
 /// Marks what the job was about after a failed attempt (`retry_at`: it will
-/// be tried again then; `None`: it failed for good).
+/// be tried again then; `None`: it failed for good), through an outage.
 async fn after_failure(ctx: &JobContext, job: &Job, message: &str, retry_at: Option<Ts>) {
-    let result = match job.kind.as_str() {
-        kinds::PROCESS_VIDEO => match payload_id(job, "asset_id") {
-            Ok(id) => processing::video_failed(ctx, id, message, retry_at).await,
-            Err(_) => Ok(()),
-        },
-        kinds::CUT_CLIP => match payload_id(job, "clip_id") {
-            Ok(id) => processing::clip_failed(ctx, id, message, retry_at).await,
-            Err(_) => Ok(()),
-        },
-        _ => Ok(()),
-    };
-    if let Err(error) = result {
-        tracing::warn!(job_id = job.id, error = %format!("{error:#}"), "could not record a job's failure");
-    }
+    until_recorded("recording a job's failure on its video", None, || async {
+        match job.kind.as_str() {
+            kinds::PROCESS_VIDEO => match payload_id(job, "asset_id") {
+                Ok(id) => processing::video_failed(ctx, id, message, retry_at).await,
+                Err(_) => Ok(()),
+            },
+            kinds::CUT_CLIP => match payload_id(job, "clip_id") {
+                Ok(id) => processing::clip_failed(ctx, id, message, retry_at).await,
+                Err(_) => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    })
+    .await;
 }
 
 /// The job was given back: what it was about is waiting again.

@@ -2,7 +2,9 @@
 //! `probe`), and the ffmpeg/ffprobe child processes that turn them into
 //! posters, renditions and clips (`tools`, `transcode`).
 
+pub mod disk;
 pub mod intake;
+pub mod io_pool;
 pub mod probe;
 pub mod sniff;
 pub mod storage;

@@ -242,19 +242,76 @@ pub async fn run(tools: &Tools, path: &Path, shown_as: &str) -> Result<Probe, Pr
     }
 }
 
-/// ffprobe's last message, as a sentence.
-fn readable(stderr: &str) -> String {
+/// Time allowed for a decode check: it reads every packet but decodes
+/// only keyframes (and the sound), far faster than real time.
+pub fn decode_limit(duration: Option<f64>) -> Duration {
+    Duration::from_secs(120 + (duration.unwrap_or(0.0).max(0.0) / 2.0) as u64)
+}
+
+/// Whether the whole file can be read and decoded: every packet is read
+/// (a truncated file runs out, the demuxer says "partial file" or "ended
+/// prematurely"), keyframes and sound are decoded, and ffmpeg stops at the
+/// first error (`-xerror`). Cheap next to an encode. ffprobe alone reads
+/// only the headers: the first 4 KiB of a faststart MP4 pass it, and so
+/// does the first half of one. `Unreadable` carries the reason.
+pub async fn decode_check(tools: &Tools, path: &Path, shown_as: &str, duration: Option<f64>) -> Result<(), ProbeError> {
+    let args = [
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-xerror",
+        "-protocol_whitelist",
+        "file,pipe",
+        "-skip_frame",
+        "nokey",
+        "-i",
+    ]
+    .into_iter()
+    .map(Into::into)
+    .chain([tools::file_url(path)])
+    .chain(
+        ["-map", "0:v:0", "-map", "0:a:0?", "-f", "null", "-"]
+            .into_iter()
+            .map(Into::into),
+    )
+    .collect::<Vec<_>>();
+    match tools::run(&tools.ffmpeg, &args, decode_limit(duration), &[(path, shown_as)]).await {
+        // At this log level ffmpeg prints errors only: any is a problem
+        // (a truncated WebM ends "prematurely" with exit code 0).
+        Ok(output) if output.stderr_tail.is_empty() => Ok(()),
+        Ok(output) => Err(ProbeError::Unreadable(undecodable(&output.stderr_tail))),
+        Err(ToolError::Failed { stderr, .. }) => Err(ProbeError::Unreadable(undecodable(&stderr))),
+        Err(other) => Err(ProbeError::Tool(other)),
+    }
+}
+
+/// A failed decode, as a sentence for the person who uploaded the file.
+fn undecodable(stderr: &str) -> String {
+    format!(
+        "The file is damaged or incomplete: it cannot be decoded to the end ({}). \
+         If the upload was cut short, upload the whole file again.",
+        last_message(stderr)
+    )
+}
+
+/// ffmpeg's last message without its "[demuxer @ 0x...]" prefix.
+fn last_message(stderr: &str) -> &str {
     let last = stderr
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())
         .unwrap_or("no message");
-    // "[mov,mp4 @ 0x55d...] moov atom not found" → "moov atom not found"
-    let last = match last.split_once("] ") {
+    match last.split_once("] ") {
         Some((prefix, rest)) if prefix.starts_with('[') => rest,
         _ => last,
-    };
-    format!("The file could not be read as a video ({last}).")
+    }
+}
+
+/// ffprobe's last message, as a sentence ("[mov,mp4 @ 0x55d...] moov atom
+/// not found" → "moov atom not found").
+fn readable(stderr: &str) -> String {
+    format!("The file could not be read as a video ({}).", last_message(stderr))
 }
 
 #[cfg(test)]

@@ -63,9 +63,20 @@ impl Storage {
         format!("clips/{}.mp4", id.0.simple())
     }
 
+    /// [`Storage::part_for`] for an upload being moved into place by node
+    /// `node`: the node id in its name lets that node, restarting after a
+    /// crash, remove it at once ([`sweep_uploads`]).
+    pub fn part_for_node(&self, relative: &str, node: &str) -> io::Result<(PartFile, PathBuf)> {
+        self.part_named(relative, &format!("{node}~{}", Id::new().0.simple()))
+    }
+
     /// A temporary file beside `relative`'s final place (same folder, so the
     /// final rename is atomic), creating the folder.
     pub fn part_for(&self, relative: &str) -> io::Result<(PartFile, PathBuf)> {
+        self.part_named(relative, &Id::new().0.simple().to_string())
+    }
+
+    fn part_named(&self, relative: &str, unique: &str) -> io::Result<(PartFile, PathBuf)> {
         let target = self
             .resolve(relative)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
@@ -77,8 +88,27 @@ impl Storage {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let part = dir.join(format!(".{name}.{}.part", Id::new().0.simple()));
+        let part = dir.join(format!(".{name}.{unique}.part"));
         Ok((PartFile::new(part), target))
+    }
+
+    /// Deletes a stored file (one already gone is no error), and its folder
+    /// when that is left empty (a video's renditions have one of their own).
+    pub fn remove(&self, relative: &str) -> io::Result<()> {
+        let path = self
+            .resolve(relative)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                if let Some(parent) = path.parent().filter(|p| *p != self.root) {
+                    // Fails (and is meant to) while other files are in it.
+                    let _ = std::fs::remove_dir(parent);
+                }
+                Ok(())
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Removes the temporary files that a killed process left for the file
@@ -104,25 +134,43 @@ impl Storage {
     }
 }
 
-/// Deletes temporary files (`<prefix>*.part`) in `dir` older than `age`:
-/// what a crash in the middle of an upload left. Younger ones may belong to
-/// uploads in progress on another node sharing the folder.
-pub fn remove_old_parts(dir: &Path, prefix: &str, age: std::time::Duration) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
+/// How long a temporary upload file may go unwritten before it counts as
+/// abandoned. A live upload writes at least every few seconds (the minimum
+/// upload rate sees to that); this is far longer.
+pub const STALE_UPLOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Removes what crashes left of uploads, in the upload folder (`tmp/upload-
+/// <node>.<id>.part`) and the originals folder (`.<name>.<node>~<id>.part`):
+/// every file of `node` itself, at once (this node has just started, so
+/// none is in use), and files of other nodes (gone, or alive and sharing
+/// the folder) only once unwritten for `stale_after`. Returns how many went.
+pub fn sweep_uploads(tmp_dir: &Path, originals: &Path, node: &str, stale_after: std::time::Duration) -> usize {
+    let own_upload = format!("upload-{node}.");
+    let own_staged = format!(".{node}~");
     let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|at| at.elapsed().ok())
-            .is_some_and(|elapsed| elapsed > age);
-        if name.starts_with(prefix) && name.ends_with(".part") && old && std::fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
+    for (dir, is_part) in [
+        (tmp_dir, (|name: &str| name.starts_with("upload-")) as fn(&str) -> bool),
+        (originals, |name: &str| name.starts_with('.')),
+    ] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !is_part(&name) || !name.ends_with(".part") {
+                continue;
+            }
+            let own = name.starts_with(&own_upload) || name.contains(&own_staged);
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|unwritten| unwritten > stale_after);
+            if (own || stale) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
         }
     }
     removed
@@ -245,20 +293,37 @@ mod tests {
     }
 
     #[test]
-    fn only_old_abandoned_parts_are_removed() -> io::Result<()> {
+    fn a_node_sweeps_its_own_parts_at_once_and_others_once_stale() -> io::Result<()> {
         let dir = std::env::temp_dir().join(format!("practika-tmp-{}", Id::new().0));
-        std::fs::create_dir_all(&dir)?;
-        let day = std::time::Duration::from_secs(24 * 3600);
-        let old = dir.join("upload-old.part");
-        std::fs::write(&old, b"x")?;
-        std::fs::File::options()
-            .write(true)
-            .open(&old)?
-            .set_modified(std::time::SystemTime::now() - 2 * day)?;
-        std::fs::write(dir.join("upload-new.part"), b"x")?;
-        std::fs::write(dir.join("keep.txt"), b"x")?;
-        assert_eq!(remove_old_parts(&dir, "upload-", day), 1);
-        assert!(!old.exists() && dir.join("upload-new.part").exists());
+        let (tmp, originals) = (dir.join("tmp"), dir.join("originals"));
+        std::fs::create_dir_all(&tmp)?;
+        std::fs::create_dir_all(&originals)?;
+        let hour = std::time::Duration::from_secs(3600);
+        let age = |path: &Path| -> io::Result<()> {
+            std::fs::File::options()
+                .write(true)
+                .open(path)?
+                .set_modified(std::time::SystemTime::now() - 2 * hour)
+        };
+        let files = [
+            (tmp.join("upload-me.1.part"), false, false),        // mine, fresh: goes
+            (originals.join(".a.mp4.me~2.part"), false, false),  // mine, staged: goes
+            (tmp.join("upload-other.3.part"), false, true),      // another node's, fresh: stays
+            (tmp.join("upload-gone.4.part"), true, false),       // another node's, stale: goes
+            (originals.join(".b.mp4.gone~5.part"), true, false), // stale staged: goes
+            (tmp.join("keep.txt"), true, true),                  // not a part: stays
+            (originals.join("c.mp4"), true, true),               // a stored video: stays
+        ];
+        for (path, old, _) in &files {
+            std::fs::write(path, b"x")?;
+            if *old {
+                age(path)?;
+            }
+        }
+        assert_eq!(sweep_uploads(&tmp, &originals, "me", hour), 4);
+        for (path, _, stays) in &files {
+            assert_eq!(path.exists(), *stays, "{}", path.display());
+        }
         std::fs::remove_dir_all(dir)
     }
 

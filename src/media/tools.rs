@@ -3,9 +3,9 @@
 //! of stderr kept for the error message (with server paths taken out).
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -108,16 +108,84 @@ pub fn file_url(path: &Path) -> OsString {
     url
 }
 
+/// `program` as a path: itself when it names a file (a path with a slash),
+/// otherwise the first match on `PATH`; `None` when there is none.
+fn resolve(program: &str) -> Option<PathBuf> {
+    let executable = |path: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return executable(&path).then_some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| executable(candidate))
+    })
+}
+
+/// `setpriv` (util-linux), when this system has it: it sets the child's
+/// parent-death signal (`PR_SET_PDEATHSIG`) and then becomes the program,
+/// so an ffmpeg is killed when the process that started it dies, even by
+/// `kill -9` (without it, the encode ran on to its end, re-parented to
+/// init). Done by a helper because setting it between fork and exec needs
+/// unsafe code, which this crate forbids. Checked once.
+fn death_signal_helper() -> Option<&'static Path> {
+    static HELPER: OnceLock<Option<PathBuf>> = OnceLock::new();
+    HELPER
+        .get_or_init(|| {
+            let helper = resolve("setpriv").filter(|path| {
+                std::process::Command::new(path)
+                    .args(["--pdeathsig", "KILL", "--", "true"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            });
+            if helper.is_none() {
+                tracing::warn!(
+                    "setpriv (util-linux) is not available: an ffmpeg started by a worker that is killed \
+                     with kill -9 runs on until it finishes"
+                );
+            }
+            helper
+        })
+        .as_deref()
+}
+
+/// The command that runs `program`: under `setpriv --pdeathsig KILL` where
+/// available. Note that the signal is sent when the *thread* that started
+/// the child ends: tools are started from the runtime's own threads (the
+/// worker's, the HTTP workers'), which live as long as the process.
+fn command(program: &Path) -> tokio::process::Command {
+    match death_signal_helper() {
+        Some(helper) => {
+            let mut command = tokio::process::Command::new(helper);
+            command.args(["--pdeathsig", "KILL", "--"]).arg(program);
+            command
+        }
+        None => tokio::process::Command::new(program),
+    }
+}
+
 /// Runs `program` with `args`. A run that takes longer than `limit` is
-/// killed. `redact` pairs (text, replacement) are applied to stderr so that
-/// server paths never reach a message a user sees.
+/// killed; so is a run whose parent process dies ([`command`]). `redact`
+/// pairs (text, replacement) are applied to stderr so that server paths
+/// never reach a message a user sees.
 pub async fn run(
     program: &str,
     args: &[OsString],
     limit: Duration,
     redact: &[(&Path, &str)],
 ) -> Result<ToolOutput, ToolError> {
-    let mut child = tokio::process::Command::new(program)
+    let resolved = resolve(program).ok_or_else(|| ToolError::Missing {
+        program: program.to_owned(),
+    })?;
+    let mut child = command(&resolved)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

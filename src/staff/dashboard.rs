@@ -84,3 +84,26 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<(Counts, Vec<Logged>, Vec<Job>)
         .load(conn)?;
     Ok((counts, audit::latest(conn, RECENT)?, failed))
 }
+
+/// The disk card: free space on the media's file system, against the
+/// warning level and the reserve below which uploads are refused.
+pub fn disk_space(settings: &crate::config::Settings, free: std::io::Result<u64>) -> super::pages::DiskSpace {
+    use crate::media::disk::human;
+    let (warn_at, reserve) = (human(settings.disk_warn_bytes), human(settings.disk_reserve_bytes));
+    match free {
+        Ok(free) => super::pages::DiskSpace {
+            free: human(free),
+            low: free < settings.disk_warn_bytes.max(settings.disk_reserve_bytes),
+            full: free < settings.disk_reserve_bytes,
+            warn_at,
+            reserve,
+        },
+        Err(error) => super::pages::DiskSpace {
+            free: format!("unknown ({error})"),
+            low: true,
+            full: false,
+            warn_at,
+            reserve,
+        },
+    }
+}

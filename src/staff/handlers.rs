@@ -51,6 +51,8 @@ impl From<StaffError> for AppError {
 pub async fn dashboard(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let ffmpeg_missing = !crate::media::Tools::from_settings(&state.settings).available().await;
     let (counts, recent, failed_jobs) = db::run(&state.pool, dashboard::summary).await?;
+    let media_dir = state.settings.media_dir();
+    let free = crate::web::blocking(move || crate::media::disk::free_bytes(&media_dir)).await?;
     render(&DashboardPage {
         ctx,
         nav: nav(),
@@ -58,6 +60,7 @@ pub async fn dashboard(ctx: PageCtx, _staff: StaffUser, state: web::Data<AppStat
         recent,
         failed_jobs,
         ffmpeg_missing,
+        disk: dashboard::disk_space(&state.settings, free),
     })
 }
 
@@ -150,7 +153,7 @@ pub async fn invite(
     let form = form.into_inner();
     let parsed = form.parse().and_then(|(emails, role)| {
         // An accepted admin invitation makes a staff member: only superusers grant that.
-        if role == crate::accounts::invitations::Role::Admin && !staff.0.is_superuser {
+        if !crate::accounts::permissions::may_grant_role(&staff.0, role.as_str()) {
             let mut errors = FieldErrors::default();
             errors.add("role", "Only superusers can invite admins: admins get staff rights.");
             Err(errors)
@@ -206,17 +209,32 @@ pub async fn invite(
         }
     }
     if !sent.is_empty() {
-        flash(
-            &req,
-            Level::Success,
-            format!(
-                "Invited as {}: {}. The emails are on their way.",
-                role.as_str(),
-                sent.join(", ")
-            ),
-        );
+        let invited = format!("Invited as {}: {}.", role.as_str(), sent.join(", "));
+        flash_delivery(&req, &state, invited).await;
     }
     Ok(see_other("/staff/invitations"))
+}
+
+/// The message after queueing invitation emails: what was done, and then
+/// either that the emails are going out or, when the mail server cannot be
+/// reached right now, that they wait in the queue (never a promise of a
+/// delivery that cannot happen).
+async fn flash_delivery(req: &HttpRequest, state: &AppState, done: String) {
+    match state.mailer.reachable().await {
+        Ok(()) => flash(
+            req,
+            Level::Success,
+            format!("{done} The emails are queued and go out within a minute."),
+        ),
+        Err(problem) => flash(
+            req,
+            Level::Warning,
+            format!(
+                "{done} But no email can go out right now: {problem}. The emails wait in the queue and are \
+                 retried automatically (see Jobs); the invitations work as soon as they arrive."
+            ),
+        ),
+    }
 }
 
 /// One invitation's resend or revoke button: the bulk action on one row.
@@ -355,9 +373,21 @@ async fn run_bulk(
     for skipped in outcome.skipped {
         flash(req, Level::Warning, skipped);
     }
-    for (invitation, _) in outcome.mails {
-        let id = invitation.id;
+    let queued = !outcome.mails.is_empty();
+    for id in outcome.mails {
         db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
+    }
+    if queued {
+        if let Err(problem) = state.mailer.reachable().await {
+            flash(
+                req,
+                Level::Warning,
+                format!(
+                    "No email can go out right now: {problem}. The emails wait in the queue and are retried \
+                     automatically (see Jobs); until one arrives, the link sent before keeps working."
+                ),
+            );
+        }
     }
     Ok(())
 }
@@ -373,10 +403,11 @@ async fn change_page(
 ) -> AppResult<ChangePage> {
     let actor = staff.0.clone();
     let lookup = id.clone();
-    let (mut detail, related) = db::run(&state.pool, move |c| {
+    let (mut detail, related, actions) = db::run(&state.pool, move |c| {
         let detail = model.detail(c, &lookup, &actor)?;
         let related = model.related(c, &lookup)?;
-        Ok::<_, StaffError>((detail, related))
+        let actions = model.object_actions(c, &lookup, &actor)?;
+        Ok::<_, StaffError>((detail, related, actions))
     })
     .await?;
     if let Some(typed) = typed {
@@ -400,8 +431,39 @@ async fn change_page(
         detail,
         errors,
         related,
-        actions: model.object_actions(),
+        bulk_actions: model.object_bulk_actions(),
+        actions,
     })
+}
+
+/// One of an object's own buttons (ending a user's sessions), in one
+/// transaction with its audit entry.
+pub async fn object_action(
+    req: HttpRequest,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, id, key) = path.into_inner();
+    let model = model(&slug)?;
+    let (actor, lookup) = (staff.0.clone(), id.clone());
+    let result = db::run(&state.pool, move |c| {
+        let result = db::write_transaction(c, |c| {
+            let (entry, message) = model.run_object_action(c, &lookup, &key, &actor)?;
+            audit::record(c, actor.id, std::slice::from_ref(&entry))?;
+            Ok::<_, StaffError>(message)
+        });
+        match result {
+            Err(StaffError::Refused(message)) => Ok(Err(message)),
+            other => other.map(Ok),
+        }
+    })
+    .await?;
+    match result {
+        Ok(message) => flash(&req, Level::Success, message),
+        Err(message) => flash(&req, Level::Error, message),
+    }
+    Ok(see_other(&super::model::href(model.slug(), &id)))
 }
 
 pub async fn change(

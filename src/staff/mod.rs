@@ -34,6 +34,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/{model}/{id}/delete", web::post().to(handlers::delete))
         .route("/staff/{model}/{id}/history", get().to(handlers::history))
         .route(
+            "/staff/{model}/{id}/actions/{action}",
+            web::post().to(handlers::object_action),
+        )
+        .route(
             "/staff/invitations/{id}/{action}",
             web::post().to(handlers::invitation_action),
         );

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 
 use super::audit::Entry;
 use crate::accounts::forms::FieldErrors;
-use crate::accounts::invitations::Invitation;
 use crate::db::{DbConn, Ts};
 use crate::web::auth::CurrentUser;
 
@@ -446,12 +445,13 @@ pub struct RowAction {
 }
 
 /// What a bulk action did: audit entries, a message per object it skipped,
-/// and invitation emails to send once the transaction has committed.
+/// and the invitations whose email to queue once the transaction has
+/// committed (the job makes the new link).
 #[derive(Debug, Default)]
 pub struct BulkOutcome {
     pub entries: Vec<Entry>,
     pub skipped: Vec<String>,
-    pub mails: Vec<(Invitation, String)>,
+    pub mails: Vec<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -502,7 +502,7 @@ pub trait StaffModel: Sync {
     }
     /// Bulk actions that also stand as buttons on an object's own page
     /// (a video's Reprocess): run on that one object.
-    fn object_actions(&self) -> &'static [BulkAction] {
+    fn object_bulk_actions(&self) -> &'static [BulkAction] {
         &[]
     }
     /// Buttons for one row of the list (the model reads its own cells).
@@ -545,6 +545,31 @@ pub trait StaffModel: Sync {
         let _ = (conn, ids, actor, input);
         Err(StaffError::Refused(format!("Unknown action “{action}”.")))
     }
+    /// Buttons on an object's change page besides Save and Delete; each
+    /// posts to `/staff/{model}/{id}/actions/{key}`.
+    fn object_actions(&self, _conn: &mut DbConn, _id: &str, _actor: &CurrentUser) -> StaffResult<Vec<ObjectAction>> {
+        Ok(Vec::new())
+    }
+    /// Runs one of [`StaffModel::object_actions`]: its audit entry and the
+    /// message for the page.
+    fn run_object_action(
+        &self,
+        _conn: &mut DbConn,
+        _id: &str,
+        _key: &str,
+        _actor: &CurrentUser,
+    ) -> StaffResult<(Entry, String)> {
+        Err(StaffError::NotFound)
+    }
+}
+
+/// A button on a change page (see [`StaffModel::object_actions`]).
+#[derive(Debug, Clone)]
+pub struct ObjectAction {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// What pressing it does, shown beside it.
+    pub hint: String,
 }
 
 /// The object's page.

@@ -1,7 +1,7 @@
 use askama::Template;
 
 use super::audit::Logged;
-use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, Related, Row, PER_PAGE};
+use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, ObjectAction, Related, Row, PER_PAGE};
 use crate::accounts::forms::{FieldErrors, InviteForm};
 use crate::accounts::invitations::Role;
 use crate::jobs::Job;
@@ -22,6 +22,19 @@ pub struct DashboardPage {
     pub recent: Vec<Logged>,
     pub failed_jobs: Vec<Job>,
     pub ffmpeg_missing: bool,
+    pub disk: DiskSpace,
+}
+
+/// Free space on the disk that holds the media (the dashboard's card).
+pub struct DiskSpace {
+    /// "12.3 GB", or why it could not be measured.
+    pub free: String,
+    /// Below the warning level (`PRACTIKA_DISK_WARN_MB`).
+    pub low: bool,
+    /// Below the reserve (`PRACTIKA_DISK_RESERVE_MB`): uploads are refused.
+    pub full: bool,
+    pub warn_at: String,
+    pub reserve: String,
 }
 
 /// The invitation form on the invitations list.
@@ -168,7 +181,9 @@ pub struct ChangePage {
     pub errors: FieldErrors,
     pub related: Vec<Related>,
     /// Bulk actions offered as buttons for this one object.
-    pub actions: &'static [BulkAction],
+    pub bulk_actions: &'static [BulkAction],
+    /// The object's own buttons (ending a user's sessions).
+    pub actions: Vec<ObjectAction>,
 }
 
 #[derive(Template)]

@@ -14,7 +14,7 @@ use super::upload::{self, Stored, UploadError};
 use super::{can_edit, can_view, clip_hash, Access, Status};
 use crate::db::{self, Id, Ts};
 use crate::error::{AppError, AppResult};
-use crate::media::{Storage, Tools};
+use crate::media::{io_pool, Storage, Tools};
 use crate::startup::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
@@ -119,7 +119,8 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<HttpResponse> {
     let json = wants_json(&req);
-    let limit = state.settings.max_upload_bytes;
+    let settings = &state.settings;
+    let limit = settings.max_upload_bytes;
     // A body announced as too large is refused before a byte of it is read
     // (the form's own fields and boundaries take far less than the margin).
     let announced = req
@@ -131,9 +132,38 @@ pub async fn upload(
         drop(form);
         return upload_refused(ctx, &state, &user, UploadError::TooLarge, json);
     }
-    let tools = Tools::from_settings(&state.settings);
+    // Then a slot, and room on the disk for what is announced; only then
+    // is the body read.
+    let _slot = match state.uploads.take(user.id) {
+        Ok(slot) => slot,
+        Err(busy) => return upload_refused(ctx, &state, &user, UploadError::Busy(busy), json),
+    };
+    let (tmp_dir, media_dir) = (settings.upload_tmp_dir(), settings.media_dir());
+    let incoming = announced.unwrap_or(0);
+    let reserve = settings.disk_reserve_bytes;
+    let measured = {
+        let (tmp_dir, media_dir) = (tmp_dir.clone(), media_dir.clone());
+        io_pool::uploads()
+            .map_err(|e| AppError::Unexpected(e.into()))?
+            .run(move || upload::room_for(&tmp_dir, &media_dir, incoming, reserve))
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?
+    };
+    if let Err(error) = measured {
+        return upload_refused(ctx, &state, &user, error, json);
+    }
+    let tools = Tools::from_settings(settings);
+    let receiving = upload::Receiving {
+        tmp_dir: &tmp_dir,
+        node: &state.node_id,
+        limit,
+        pace: upload::Pace {
+            window: settings.upload_rate_window,
+            min_bytes: settings.upload_min_bytes,
+        },
+    };
     let received = async {
-        let (received, filename) = upload::receive(form, &state.settings.upload_tmp_dir(), limit).await?;
+        let (received, filename) = upload::receive(form, &receiving).await?;
         upload::check(&tools, &received).await?;
         Ok::<_, UploadError>((received, filename))
     }
@@ -144,11 +174,23 @@ pub async fn upload(
     };
     let (size, store_user) = (received.size, user.clone());
     let storage = storage(&state);
-    let staging = storage.clone();
-    let staged = web::block(move || upload::stage(&staging, received))
+    let (staging, node) = (storage.clone(), state.node_id.clone());
+    let staged = io_pool::uploads()
+        .map_err(|e| AppError::Unexpected(e.into()))?
+        .run(move || upload::stage(&staging, &node, received))
         .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("staging the upload: {e}")))?
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("staging the upload")))?;
+    let staged = match staged {
+        Ok(staged) => staged,
+        Err(error) if crate::media::intake::is_storage_full(&error) => {
+            return upload_refused(ctx, &state, &user, UploadError::StorageFull, json)
+        }
+        Err(error) => {
+            return Err(AppError::Unexpected(
+                anyhow::Error::new(error).context("staging the upload"),
+            ))
+        }
+    };
     let stored = db::run(&state.pool, move |c| {
         upload::store(c, &storage, staged, &filename, &store_user)
     })
@@ -182,8 +224,11 @@ pub async fn upload(
     }
 }
 
+/// How long a refused upload is told to wait before trying again.
+const BUSY_RETRY_AFTER_SECS: u64 = 30;
+
 /// An upload that was not accepted: nothing was kept (the temporary file
-/// is gone by now), and the form says why.
+/// is gone by now), and the form (or the script's JSON) says why.
 fn upload_refused(
     ctx: PageCtx,
     state: &AppState,
@@ -191,7 +236,9 @@ fn upload_refused(
     error: UploadError,
     json: bool,
 ) -> AppResult<HttpResponse> {
-    let limit_mb = state.settings.max_upload_bytes / 1024 / 1024;
+    let settings = &state.settings;
+    let limit_mb = settings.max_upload_bytes / 1024 / 1024;
+    let mut retry_after = None;
     let (status, messages) = match error {
         UploadError::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -218,17 +265,53 @@ fn upload_refused(
             StatusCode::BAD_REQUEST,
             vec!["Send one video file at a time, with the form on this page.".to_owned()],
         ),
+        UploadError::TooSlow => (
+            StatusCode::REQUEST_TIMEOUT,
+            vec![format!(
+                "The upload arrived too slowly (less than {} KiB in {} seconds) and was stopped. \
+                 Please try again on a faster connection.",
+                settings.upload_min_bytes / 1024,
+                settings.upload_rate_window.as_secs()
+            )],
+        ),
+        UploadError::StorageFull => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            vec!["The server's storage is full, so your video cannot be kept right now. \
+                  Please try again later; the staff dashboard shows the problem."
+                .to_owned()],
+        ),
+        UploadError::Busy(busy) => {
+            retry_after = Some(BUSY_RETRY_AFTER_SECS);
+            let message = match busy {
+                upload::Busy::User => format!(
+                    "You already have {} uploads in progress. Wait for one of them to finish, then try again.",
+                    settings.uploads_per_user
+                ),
+                upload::Busy::Node => {
+                    "Practika is receiving many uploads right now. Please try again in a minute.".to_owned()
+                }
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, vec![message])
+        }
         UploadError::Unexpected(error) => return Err(AppError::Unexpected(error)),
     };
     tracing::info!(user_id = user.id, status = status.as_u16(), reason = %messages.join(" "), "upload refused");
-    if json {
-        return Ok(HttpResponse::build(status)
+    let mut response = if json {
+        let mut response = HttpResponse::build(status);
+        response
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(serde_json::json!({ "ok": false, "errors": messages })));
+            .json(serde_json::json!({ "ok": false, "errors": messages }))
+    } else {
+        let mut page = new_page(ctx, state);
+        page.upload_errors = messages;
+        render_status(status, &page)?
+    };
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
     }
-    let mut page = new_page(ctx, state);
-    page.upload_errors = messages;
-    render_status(status, &page)
+    Ok(response)
 }
 
 pub async fn add_youtube(
@@ -378,7 +461,7 @@ pub async fn status(user: CurrentUser, state: web::Data<AppState>, path: web::Pa
     let status = asset.status();
     Ok(json_no_store(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": status.label_after(asset.processing_error.as_deref()),
         "settled": status.is_settled(),
         "is_valid": asset.is_valid,
         "renditions": asset.renditions().keys().collect::<Vec<_>>(),
@@ -595,7 +678,7 @@ pub async fn clip_status(
     let status = clip.status();
     Ok(json_no_store(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": status.label_after(clip.processing_error.as_deref()),
         "settled": status.is_settled(),
     })))
 }

@@ -73,6 +73,16 @@ impl Status {
         }
     }
 
+    /// The label, knowing whether the last attempt failed: a pending video
+    /// or clip with an error is being retried, and says so (instead of
+    /// "Waiting to be processed" through five attempts).
+    pub fn label_after(self, last_error: Option<&str>) -> &'static str {
+        match (self, last_error) {
+            (Status::Pending, Some(_)) => "Processing failed; trying again shortly",
+            (status, _) => status.label(),
+        }
+    }
+
     /// Whether the status can still change without anyone doing anything.
     pub fn is_settled(self) -> bool {
         matches!(self, Status::Ready | Status::Failed)

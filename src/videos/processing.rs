@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::queries::{self, Asset, Processed, Rendition};
 use super::{Status, TYPE_UPLOAD};
 use crate::db::{Id, Ts};
-use crate::jobs::worker::{blocking, JobContext};
+use crate::jobs::worker::{blocking, until_recorded, JobContext};
 use crate::jobs::JobError;
 use crate::media::probe::{self, ProbeError};
 use crate::media::storage::sha256_file;
@@ -71,19 +71,23 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     }
     blocking(&ctx.pool, move |c| queries::set_status(c, id, Status::Processing, None)).await?;
 
+    // A file that is not a usable video will not become one by retrying:
+    // it is marked invalid at once, with the reason, and its original goes.
     let probe = match probe::run(&ctx.tools, &input, "the video").await {
         Ok(probe) => probe,
-        Err(ProbeError::Unreadable(message)) => {
-            blocking(&ctx.pool, move |c| queries::set_invalid(c, id, &[message])).await?;
-            return Ok(());
-        }
+        Err(ProbeError::Unreadable(message)) => return rejected(ctx, id, vec![message]).await,
         Err(ProbeError::Tool(error)) => return Err(tool_error(error)),
     };
     let problems = probe::problems(&probe, Container::from_mime_type(&asset.mime_type));
     let (Some(video), Some(duration), true) = (&probe.video, probe.duration, problems.is_empty()) else {
-        blocking(&ctx.pool, move |c| queries::set_invalid(c, id, &problems)).await?;
-        return Ok(());
+        return rejected(ctx, id, problems).await;
     };
+    // Before anything is made from it: does the file decode to the end?
+    match probe::decode_check(&ctx.tools, &input, "the video", Some(duration)).await {
+        Ok(()) => {}
+        Err(ProbeError::Unreadable(message)) => return rejected(ctx, id, vec![message]).await,
+        Err(ProbeError::Tool(error)) => return Err(tool_error(error)),
+    }
     let (width, height) = video.display_size();
 
     let plan = transcode::renditions_for(width, height);
@@ -142,7 +146,36 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         poster_path: Some(poster_path),
         renditions,
     };
-    blocking(&ctx.pool, move |c| queries::set_processed(c, id, &done)).await?;
+    // The encodes are done: their result is kept through a database outage.
+    until_recorded("storing a processed video", None, || {
+        let done = done.clone();
+        blocking(&ctx.pool, move |c| queries::set_processed(c, id, &done))
+    })
+    .await;
+    Ok(())
+}
+
+/// A stored upload that is not a video Practika can use: marked invalid with
+/// the reasons (the owner sees them), and its original removed from storage
+/// unless another video shares the file (none can be valid: they hold the
+/// same bytes). Nothing is kept for staff: the reasons are, and the file
+/// could only be downloaded again, not played. The job itself succeeds:
+/// trying again cannot help.
+async fn rejected(ctx: &JobContext, id: Id, problems: Vec<String>) -> Result<(), JobError> {
+    tracing::info!(video = %id, reason = %problems.join(" "), "upload rejected by processing");
+    let unused = until_recorded("marking a video invalid", None, || {
+        let problems = problems.clone();
+        blocking(&ctx.pool, move |c| queries::reject_upload(c, id, &problems))
+    })
+    .await
+    .flatten();
+    if let Some(relative) = unused {
+        let storage = ctx.storage.clone();
+        let removed = tokio::task::spawn_blocking(move || storage.remove(&relative)).await;
+        if let Ok(Err(error)) | Err(error) = removed.map_err(std::io::Error::other) {
+            tracing::warn!(video = %id, %error, "could not remove the original of a rejected upload");
+        }
+    }
     Ok(())
 }
 
@@ -197,7 +230,10 @@ pub async fn cut_clip(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         .await
         .map_err(tool_error)?;
     let size_bytes = persist(part, target).await?;
-    blocking(&ctx.pool, move |c| queries::set_clip_ready(c, id, size_bytes)).await?;
+    until_recorded("storing a cut clip", None, || {
+        blocking(&ctx.pool, move |c| queries::set_clip_ready(c, id, size_bytes))
+    })
+    .await;
     Ok(())
 }
 

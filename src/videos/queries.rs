@@ -469,6 +469,35 @@ pub fn set_invalid(conn: &mut DbConn, id: Id, problems: &[String]) -> QueryResul
         .map(drop)
 }
 
+/// Processing found the stored upload unusable: invalid, with the reasons.
+/// Returns its file's path when no other video shares the file (it is then
+/// forgotten here, and the caller deletes it once this has committed).
+pub fn reject_upload(conn: &mut DbConn, id: Id, problems: &[String]) -> QueryResult<Option<String>> {
+    crate::db::write_transaction(conn, |c| {
+        let path: Option<String> = core_videoasset::table
+            .find(id)
+            .select(core_videoasset::storage_path)
+            .first::<Option<String>>(c)
+            .optional()?
+            .flatten();
+        set_invalid(c, id, problems)?;
+        let Some(path) = path else { return Ok(None) };
+        let shared: bool = diesel::select(diesel::dsl::exists(
+            core_videoasset::table
+                .filter(core_videoasset::storage_path.eq(&path))
+                .filter(core_videoasset::id.ne(id)),
+        ))
+        .get_result(c)?;
+        if shared {
+            return Ok(None);
+        }
+        diesel::update(core_videoasset::table.find(id))
+            .set(core_videoasset::storage_path.eq(None::<String>))
+            .execute(c)?;
+        Ok(Some(path))
+    })
+}
+
 /// The outcome of a re-validation.
 pub fn set_validation(
     conn: &mut DbConn,

@@ -4,11 +4,12 @@
 //! an existing copy of the same bytes or moved into the media folder.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use actix_multipart::Multipart;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
 use super::queries::{self, Asset, NewAsset};
 use super::{can_view, Status};
@@ -42,6 +43,15 @@ pub enum UploadError {
     /// More than the one file (and a few small fields) the form sends.
     #[error("unexpected form content")]
     ExtraContent,
+    /// The body arrived slower than the minimum rate ([`Pace`]): cut off.
+    #[error("the upload was too slow")]
+    TooSlow,
+    /// No room on the disk for it (or for it and the reserve).
+    #[error("the storage is full")]
+    StorageFull,
+    /// Too many uploads in progress (the user's, or this node's).
+    #[error("too many uploads at once")]
+    Busy(Busy),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -52,9 +62,95 @@ impl From<IntakeError> for UploadError {
             IntakeError::TooLarge => UploadError::TooLarge,
             IntakeError::NotAVideo => UploadError::NotAVideo,
             IntakeError::Empty => UploadError::Empty,
+            IntakeError::StorageFull => UploadError::StorageFull,
             IntakeError::Io(e) => UploadError::Unexpected(anyhow::Error::new(e).context("storing the upload")),
         }
     }
+}
+
+/// How many uploads are in progress on this node, in all and per user.
+/// Each upload holds a slot while its body arrives and is stored; past a
+/// limit the upload is refused at once (503 with `Retry-After`), before a
+/// byte of it is read, so that neither one user nor everyone together can
+/// tie up the node with uploads.
+pub struct UploadSlots {
+    per_user: usize,
+    per_node: usize,
+    taken: std::sync::Mutex<(usize, std::collections::HashMap<i32, usize>)>,
+}
+
+/// Which limit refused an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    User,
+    Node,
+}
+
+/// A slot, given back when dropped.
+pub struct UploadSlot {
+    slots: std::sync::Arc<UploadSlots>,
+    user: i32,
+}
+
+impl UploadSlots {
+    pub fn new(per_user: usize, per_node: usize) -> UploadSlots {
+        UploadSlots {
+            per_user,
+            per_node,
+            taken: std::sync::Mutex::new((0, std::collections::HashMap::new())),
+        }
+    }
+
+    pub fn take(self: &std::sync::Arc<Self>, user: i32) -> Result<UploadSlot, Busy> {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *taken;
+        let mine = per_user.entry(user).or_insert(0);
+        if *mine >= self.per_user {
+            return Err(Busy::User);
+        }
+        if *total >= self.per_node {
+            return Err(Busy::Node);
+        }
+        *mine += 1;
+        *total += 1;
+        Ok(UploadSlot {
+            slots: self.clone(),
+            user,
+        })
+    }
+
+    /// Uploads in progress now (for tests and the log).
+    pub fn in_progress(&self) -> usize {
+        self.taken.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut taken = self.slots.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_user) = &mut *taken;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_user.get_mut(&self.user) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Whether the data disk has room for `incoming` more bytes and the
+/// reserve, where the upload is received and where it will be kept.
+pub fn room_for(tmp_dir: &Path, media_dir: &Path, incoming: u64, reserve: u64) -> Result<(), UploadError> {
+    for dir in [tmp_dir, media_dir] {
+        let free = crate::media::disk::free_bytes(dir)
+            .map_err(|e| UploadError::Unexpected(anyhow::Error::new(e).context("measuring free space")))?;
+        if free < incoming.saturating_add(reserve) {
+            tracing::warn!(free, incoming, reserve, folder = %dir.display(), "upload refused: the disk is (nearly) full");
+            return Err(UploadError::StorageFull);
+        }
+    }
+    Ok(())
 }
 
 /// The file of an upload form, received and checked.
@@ -76,20 +172,80 @@ pub fn clean_filename(raw: &str) -> String {
     }
 }
 
-/// Reads the form: the `file` field into a temporary file in `tmp_dir`
-/// (at most `limit` bytes), every other field read and dropped. Stops at
-/// the first problem; the temporary file is then removed.
-pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<(Received, String), UploadError> {
+/// The slowest an upload may arrive: at least `min_bytes` in every
+/// `window`. A body trickling in slower (a client on a dead connection, or
+/// one holding uploads open on purpose) is cut off with a 408.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub window: Duration,
+    pub min_bytes: u64,
+}
+
+/// Holds a stream of the body to its [`Pace`].
+struct PaceGuard {
+    pace: Pace,
+    window_end: Instant,
+    in_window: u64,
+}
+
+impl PaceGuard {
+    fn new(pace: Pace) -> PaceGuard {
+        PaceGuard {
+            pace,
+            window_end: Instant::now() + pace.window,
+            in_window: 0,
+        }
+    }
+
+    /// The next item of `stream`, waited for no longer than the pace allows.
+    async fn next<S: Stream + Unpin>(&mut self, stream: &mut S) -> Result<Option<S::Item>, UploadError> {
+        loop {
+            let now = Instant::now();
+            if now >= self.window_end {
+                if self.in_window < self.pace.min_bytes {
+                    return Err(UploadError::TooSlow);
+                }
+                self.window_end = now + self.pace.window;
+                self.in_window = 0;
+            }
+            // At the window's end the loop judges it (and waits on, or cuts).
+            if let Ok(item) = tokio::time::timeout_at(self.window_end.into(), stream.next()).await {
+                return Ok(item);
+            }
+        }
+    }
+
+    fn count(&mut self, bytes: usize) {
+        self.in_window += bytes as u64;
+    }
+}
+
+/// Where and how an upload is received.
+pub struct Receiving<'a> {
+    pub tmp_dir: &'a Path,
+    /// This node's id, in the temporary file's name.
+    pub node: &'a str,
+    pub limit: u64,
+    pub pace: Pace,
+}
+
+/// Reads the form: the `file` field into a temporary file (at most
+/// `limit` bytes, at least at the pace), every other field read and
+/// dropped. Stops at the first problem; the temporary file is then removed.
+pub async fn receive(mut form: Multipart, how: &Receiving<'_>) -> Result<(Received, String), UploadError> {
     let mut file: Option<(Received, String)> = None;
     let mut other_bytes = 0u64;
-    while let Some(field) = form.next().await {
+    let mut pace = PaceGuard::new(how.pace);
+    while let Some(field) = pace.next(&mut form).await? {
         let mut field = field.map_err(|e| UploadError::Interrupted(e.to_string()))?;
         let is_file = field.name() == Some(FILE_FIELD)
             && field.content_disposition().and_then(|cd| cd.get_filename()).is_some()
             && file.is_none();
         if !is_file {
-            while let Some(chunk) = field.next().await {
-                other_bytes += chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?.len() as u64;
+            while let Some(chunk) = pace.next(&mut field).await? {
+                let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+                pace.count(chunk.len());
+                other_bytes += chunk.len() as u64;
                 if other_bytes > OTHER_FIELDS_LIMIT {
                     return Err(UploadError::ExtraContent);
                 }
@@ -102,10 +258,10 @@ pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<
                 .and_then(|cd| cd.get_filename())
                 .unwrap_or_default(),
         );
-        let mut intake =
-            Intake::start(tmp_dir, limit).map_err(|e| anyhow::Error::new(e).context("starting the upload file"))?;
-        while let Some(chunk) = field.next().await {
+        let mut intake = Intake::start(how.tmp_dir, how.node, how.limit).await?;
+        while let Some(chunk) = pace.next(&mut field).await? {
             let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+            pace.count(chunk.len());
             intake.push(chunk).await?;
         }
         if intake.received() == 0 {
@@ -117,16 +273,25 @@ pub async fn receive(mut form: Multipart, tmp_dir: &Path, limit: u64) -> Result<
     file.ok_or(UploadError::NoFile)
 }
 
-/// ffprobe's verdict on the received file. Without ffprobe on this server
-/// the file is taken on its first bytes alone (the worker probes it again).
+/// ffprobe's verdict on the received file, then a decode check (a file cut
+/// short passes ffprobe, which reads headers only). Without ffmpeg on this
+/// server the file is taken on its first bytes alone (the worker checks it
+/// again).
 pub async fn check(tools: &Tools, received: &Received) -> Result<(), UploadError> {
     match probe::run(tools, received.part.path(), "the file").await {
         Ok(probe) => {
             let problems = probe::problems(&probe, Some(received.container));
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(UploadError::Unusable(problems))
+            if !problems.is_empty() {
+                return Err(UploadError::Unusable(problems));
+            }
+            match probe::decode_check(tools, received.part.path(), "the file", probe.duration).await {
+                Ok(()) => Ok(()),
+                Err(ProbeError::Unreadable(message)) => Err(UploadError::Unusable(vec![message])),
+                Err(ProbeError::Tool(error)) => {
+                    // The worker decodes it again before the video is ready.
+                    tracing::warn!(%error, "could not decode-check an upload; the worker will");
+                    Ok(())
+                }
             }
         }
         Err(ProbeError::Unreadable(message)) => Err(UploadError::Unusable(vec![message])),
@@ -166,10 +331,10 @@ pub struct Staged {
 /// Moves the upload into the media folder under a temporary name (blocking).
 /// Done before the database transaction: when the media folder is another
 /// file system this is a copy, which must not hold the database's lock.
-pub fn stage(storage: &Storage, upload: Received) -> std::io::Result<Staged> {
+pub fn stage(storage: &Storage, node: &str, upload: Received) -> std::io::Result<Staged> {
     let id = Id::new();
     let relative = Storage::original_path(id, upload.container.extension());
-    let (staged, target) = storage.part_for(&relative)?;
+    let (staged, target) = storage.part_for_node(&relative, node)?;
     upload.part.persist(staged.path())?;
     Ok(Staged {
         id,

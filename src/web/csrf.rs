@@ -10,11 +10,8 @@
 //!    Compared in constant time. A failure is a 403 page and the handler
 //!    never runs, so nothing changes.
 
-use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::{header, Method};
-use actix_web::web::BytesMut;
-use actix_web::HttpMessage;
-use futures_util::StreamExt;
 
 use crate::config::Settings;
 use crate::error::AppError;
@@ -22,8 +19,6 @@ use crate::security;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-/// Url-encoded forms are small; larger ones are refused before buffering.
-const MAX_FORM_BYTES: usize = 256 * 1024;
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
@@ -51,39 +46,21 @@ fn query_token(req: &ServiceRequest) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-pub async fn verify(req: &mut ServiceRequest, settings: &Settings, expected: &str) -> Result<(), AppError> {
+/// Checks an unsafe request's origin and token. `form` is its url-encoded
+/// body, if it has one (read once by the caller, `input::buffer_form`).
+pub fn verify(req: &ServiceRequest, settings: &Settings, expected: &str, form: Option<&[u8]>) -> Result<(), AppError> {
     if is_safe(req.method()) {
         return Ok(());
     }
     if !same_origin(req, settings) {
         return Err(AppError::Csrf("cross-origin request"));
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-
     let supplied = if let Some(token) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(token.to_owned())
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        let mut payload = req.take_payload();
-        let mut body = BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
-            if body.len() + chunk.len() > MAX_FORM_BYTES {
-                return Err(AppError::PayloadTooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let body = body.freeze();
-        let token = url::form_urlencoded::parse(&body)
+    } else if let Some(body) = form {
+        url::form_urlencoded::parse(body)
             .find(|(key, _)| key == FIELD)
-            .map(|(_, value)| value.into_owned());
-        // Hand the form on to the handler untouched.
-        req.set_payload(Payload::from(body));
-        token
+            .map(|(_, value)| value.into_owned())
     } else {
         query_token(req)
     };

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod csrf;
+pub mod input;
 pub mod page;
 pub mod request;
 pub mod time;

@@ -53,13 +53,17 @@ impl Flash {
 
 /// Queues a message for the next page this session sees.
 pub fn flash(req: &HttpRequest, level: Level, text: impl Into<String>) {
-    let session = req.get_session();
+    flash_on(&req.get_session(), level, text)
+}
+
+/// The same, for code that holds the session (middleware).
+pub fn flash_on(session: &actix_session::Session, level: Level, text: impl Into<String>) {
     let mut queued: Vec<Flash> = session.get(SESSION_FLASHES).unwrap_or(None).unwrap_or_default();
     queued.push(Flash {
         level,
         text: text.into(),
     });
-    let _ = put(&session, SESSION_FLASHES, queued);
+    let _ = put(session, SESSION_FLASHES, queued);
 }
 
 /// The context of every page: who is logged in, the CSRF token for its
@@ -139,6 +143,7 @@ impl FromRequest for PageCtx {
             .map(|r| r.0.clone())
             .unwrap_or_default();
         let path = req.path().to_owned();
+        let req = req.clone();
         Box::pin(async move {
             let csrf_token = match session.get::<String>(SESSION_CSRF).unwrap_or(None) {
                 Some(token) => token,
@@ -148,10 +153,13 @@ impl FromRequest for PageCtx {
                     token
                 }
             };
-            let flashes: Vec<Flash> = session
-                .remove_as(SESSION_FLASHES)
-                .and_then(Result::ok)
-                .unwrap_or_default();
+            // Read, not yet removed: they count as seen only once a page
+            // shows them (`consume_shown_flashes`), not when a handler that
+            // asked for the context redirects to the login page instead.
+            let flashes: Vec<Flash> = session.get(SESSION_FLASHES).unwrap_or(None).unwrap_or_default();
+            if !flashes.is_empty() {
+                req.extensions_mut().insert(FlashesShown(flashes.len()));
+            }
             Ok(PageCtx {
                 user,
                 csrf_token,
@@ -178,6 +186,30 @@ impl Moment for crate::db::Ts {
 impl<T: Moment + ?Sized> Moment for &T {
     fn moment(&self) -> crate::db::Ts {
         (**self).moment()
+    }
+}
+
+/// How many queued flashes a page context took (the oldest ones).
+#[derive(Debug, Clone, Copy)]
+struct FlashesShown(usize);
+
+/// After the response: the flashes a page showed leave the queue. A
+/// redirect, an error page (the login redirect of a page that needs a user,
+/// say) or a JSON answer showed none, so they wait for the next page.
+pub fn consume_shown_flashes(req: &HttpRequest, status: StatusCode, is_page: bool) {
+    let Some(FlashesShown(shown)) = req.extensions().get::<FlashesShown>().copied() else {
+        return;
+    };
+    if status.is_redirection() || !is_page {
+        return;
+    }
+    let session = req.get_session();
+    let mut queued: Vec<Flash> = session.get(SESSION_FLASHES).unwrap_or(None).unwrap_or_default();
+    queued.drain(..shown.min(queued.len()));
+    if queued.is_empty() {
+        session.remove(SESSION_FLASHES);
+    } else {
+        let _ = put(&session, SESSION_FLASHES, queued);
     }
 }
 

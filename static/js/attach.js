@@ -4,6 +4,10 @@
 (function () {
   "use strict";
   document.querySelectorAll("[data-attach-upload]").forEach(function (box) {
+    // Once per box, even if a page loads this script twice: two listeners
+    // would upload the chosen file twice.
+    if (box.hasAttribute("data-attach-ready")) { return; }
+    box.setAttribute("data-attach-ready", "");
     var form = box.closest("form");
     var target = form && form.querySelector("[data-attach-target]");
     var input = box.querySelector("input[type=file]");

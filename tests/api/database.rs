@@ -400,3 +400,55 @@ async fn concurrent_writers_do_not_collide() {
         8
     );
 }
+
+/// Nodes that start at once on a fresh database: every one of them
+/// migrates without an error, and each migration is applied exactly once
+/// (the others wait for the lock, then find nothing to do).
+#[test]
+fn concurrent_migrations_on_a_fresh_database_all_succeed() {
+    let versions = migrations::versions(&SQLITE).expect("versions").len();
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = TestDb::create(dir.path());
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, start) = (target.url.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let mut conn = db::establish(&url).expect("connect");
+                    start.wait();
+                    migrations::run(&mut conn).map(|applied| applied.len())
+                })
+            })
+            .collect();
+        let mut applied = 0;
+        for racer in racers {
+            applied += racer
+                .join()
+                .expect("thread")
+                .unwrap_or_else(|e| panic!("round {round}: a concurrent migration failed: {e:#}"));
+        }
+        assert_eq!(applied, versions, "round {round}: each migration ran once");
+        let mut conn = db::establish(&target.url).expect("connect");
+        assert!(migrations::pending(&mut conn).expect("pending").is_empty());
+    }
+}
+
+/// `pending` only reads: on a database with no history it reports every
+/// migration and creates nothing (a readiness check must not race a node
+/// that is migrating).
+#[test]
+fn pending_on_a_fresh_database_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = TestDb::create(dir.path());
+    let mut conn = db::establish(&target.url).expect("connect");
+    let pending = migrations::pending(&mut conn).expect("pending");
+    assert_eq!(pending.len(), migrations::versions(&SQLITE).expect("versions").len());
+    let history = match conn {
+        DbConn::Pg(_) => {
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '__diesel_schema_migrations'"
+        }
+        DbConn::Sqlite(_) => "SELECT count(*) AS n FROM sqlite_master WHERE name = '__diesel_schema_migrations'",
+    };
+    assert_eq!(count(&mut conn, history), 0);
+}

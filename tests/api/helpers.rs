@@ -190,6 +190,29 @@ pub async fn spawn_app_with_mail(
     }
 }
 
+/// A migrated database and a running server whose mail server is down
+/// (its SMTP URL names a port nobody listens on).
+pub async fn spawn_app_with_smtp_down() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("dir"));
+    let db = TestDb::create(dir.path());
+    let mut conn = db::establish(&db.url).expect("connect");
+    db::migrations::run(&mut conn).expect("migrate");
+    drop(conn);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    spawn_app_with_mail(
+        Arc::new(db),
+        dir,
+        MailServer::default(),
+        &format!("smtp://127.0.0.1:{closed}"),
+        &[],
+    )
+    .await
+}
+
 pub struct Page {
     pub status: u16,
     pub html: Html,
@@ -289,6 +312,20 @@ impl TestApp {
     pub async fn login_with(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
         self.post_form_with(client, "/login", &[("username", username), ("password", password)])
             .await
+    }
+
+    /// Changes the logged-in user's password through the account form.
+    pub async fn change_password_with(&self, client: &reqwest::Client, current: &str, new: &str) -> reqwest::Response {
+        self.post_form_with(
+            client,
+            "/account/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {

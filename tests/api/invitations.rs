@@ -406,27 +406,7 @@ async fn staff_invite_many_at_once_with_clear_errors() {
 
 #[actix_web::test]
 async fn a_failed_send_is_kept_visible_and_can_be_resent() {
-    use crate::helpers::{spawn_app_with_mail, TestDb};
-    use std::sync::Arc;
-    let dir = Arc::new(tempfile::tempdir().expect("dir"));
-    let db = TestDb::create(dir.path());
-    let mut conn = practika::db::establish(&db.url).expect("connect");
-    practika::db::migrations::run(&mut conn).expect("migrate");
-    drop(conn);
-    // A mail server that is not there.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let app = spawn_app_with_mail(
-        Arc::new(db),
-        dir,
-        crate::mail::MailServer::default(),
-        &format!("smtp://127.0.0.1:{closed}"),
-        &[],
-    )
-    .await;
+    let app = crate::helpers::spawn_app_with_smtp_down().await;
     app.create_staff("boss", GOOD_PASSWORD);
     app.login("boss", GOOD_PASSWORD).await;
     let started = std::time::Instant::now();
@@ -489,9 +469,21 @@ async fn resending_replaces_the_link() {
             .as_u16(),
         303
     );
+    // Until the new email has gone out, the link in hand still works: the
+    // job makes the one new link (nothing was renewed by the button).
+    assert_eq!(app.page_with(&new_client(), &old).await.status, 200);
     app.run_jobs().await; // the worker sends the queued email
     let mails = app.mail.wait_for(2).await;
     let new = app.path_of(&mails[1].link(&format!("{PUBLIC_URL}/invite/")));
+    let stored: String = accounts_betainvitation::table
+        .select(accounts_betainvitation::token)
+        .first(&mut *app.conn())
+        .expect("token");
+    assert_eq!(
+        stored,
+        practika::accounts::invitations::digest(new.trim_start_matches("/invite/")),
+        "the emailed link is the stored one"
+    );
     assert_ne!(old, new);
     assert_eq!(
         app.page_with(&new_client(), &old).await.status,
@@ -504,6 +496,82 @@ async fn resending_replaces_the_link() {
         .first(&mut *app.conn())
         .expect("row");
     assert_eq!(sent, 2);
+}
+
+/// What staff are told after inviting: the emails go out when the mail
+/// server answers; when it does not, the page says so (and that they wait
+/// in the queue) instead of "on their way". The same after a resend.
+#[actix_web::test]
+async fn the_invite_message_says_whether_the_mail_server_can_be_reached() {
+    let flashes = |page: crate::helpers::Page| page.select_text(".flash").join(" | ");
+
+    let working = staff_app().await;
+    working
+        .post_form(
+            "/staff/invitations",
+            &[("emails", "up@example.com"), ("role", "student")],
+        )
+        .await;
+    let said = flashes(working.page("/staff/invitations").await);
+    assert!(said.contains("Invited as student: up@example.com."), "{said}");
+    assert!(said.contains("go out within a minute"), "{said}");
+
+    let down = crate::helpers::spawn_app_with_smtp_down().await;
+    down.create_staff("boss", GOOD_PASSWORD);
+    down.login("boss", GOOD_PASSWORD).await;
+    down.post_form(
+        "/staff/invitations",
+        &[("emails", "down@example.com"), ("role", "student")],
+    )
+    .await;
+    let page = down.page("/staff/invitations").await;
+    assert!(page.has(".flash-warning"), "a warning, not a success");
+    let said = flashes(page);
+    assert!(said.contains("Invited as student: down@example.com."), "{said}");
+    assert!(said.contains("no email can go out right now"), "{said}");
+    assert!(said.contains("mail server"), "the reason is given: {said}");
+    assert!(
+        !said.contains("go out within a minute") && !said.contains("on their way"),
+        "{said}"
+    );
+
+    let id: i64 = accounts_betainvitation::table
+        .select(accounts_betainvitation::id)
+        .first(&mut *down.conn())
+        .expect("id");
+    down.post_form(&format!("/staff/invitations/{id}/resend"), &[]).await;
+    let said = flashes(down.page("/staff/invitations").await);
+    assert!(said.contains("No email can go out right now"), "{said}");
+}
+
+/// The mail server is down: `practika invite` prints a link (its email
+/// failed), and staff press "resend". The resend's email fails too, and the
+/// printed link still works: a resend replaces a link only by delivering
+/// a new one.
+#[actix_web::test]
+async fn a_resend_that_cannot_be_delivered_leaves_the_printed_link_working() {
+    let app = crate::helpers::spawn_app_with_smtp_down().await;
+    app.create_staff("boss", GOOD_PASSWORD);
+    app.login("boss", GOOD_PASSWORD).await;
+    let (invitation, raw) = practika::accounts::invitations::create(
+        &mut app.conn(),
+        "offline@example.com",
+        practika::accounts::invitations::Role::Student,
+        None,
+    )
+    .expect("invitation");
+    let printed = format!("/invite/{raw}");
+    assert_eq!(
+        app.post_form(&format!("/staff/invitations/{}/resend", invitation.id), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    app.run_jobs().await; // the send fails: queued again for later
+    let jobs = app.jobs_of("send_invitation");
+    assert_eq!((jobs.len(), jobs[0].status.as_str()), (1, "queued"));
+    assert_eq!(app.page_with(&new_client(), &printed).await.status, 200);
 }
 
 #[actix_web::test]
@@ -547,6 +615,10 @@ async fn the_invite_command_prints_the_link_and_sends_the_email() {
     let mail = app.mail.wait_for_mail_to("cli@example.com").await;
     let link = mail.link(&format!("{PUBLIC_URL}/invite/"));
     assert!(stdout.contains(&link), "{stdout}");
+    assert!(
+        stdout.contains("this one stops working"),
+        "the CLI warns about resends: {stdout}"
+    );
     let page = app.page_with(&new_client(), &app.path_of(&link)).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("coach"));

@@ -233,3 +233,45 @@ async fn a_stopping_worker_gives_its_job_back_and_leaves_no_partial_files() {
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(app.asset(id).processing_status, "ready");
 }
+
+/// A job that finishes while the database is away: its outcome is kept and
+/// recorded (with backoff) once the database is back; it does not stay
+/// `running` to run again after its lease. On both backends (see
+/// `outage.rs` for how each one goes away).
+#[actix_web::test]
+async fn a_job_that_finishes_during_a_database_outage_is_recorded_once_it_is_back() {
+    let app = crate::helpers::spawn_app().await;
+    app.create_user("outage_olga", crate::helpers::GOOD_PASSWORD, "student");
+    let mut outage = crate::outage::Outage::prepare(&app).await;
+    let worker = Worker::new(practika::db::Pool::new(outage.url()), &app.settings, "outage-worker");
+    let id = queue::enqueue(
+        &mut app.conn(),
+        kinds::SEND_PASSWORD_RESET,
+        serde_json::json!({ "email": "outage_olga@example.com" }),
+    )
+    .expect("enqueue");
+
+    // The job has read what it needs and is in the middle of sending...
+    app.mail.hold();
+    let run = actix_web::rt::spawn(async move { worker.run_once().await });
+    app.mail.wait_for(1).await;
+    // ...when the database goes away; the send then finishes.
+    outage.begin();
+    app.mail.release();
+    actix_web::rt::time::sleep(outage.long_enough()).await;
+    outage.end();
+
+    let report = run
+        .await
+        .expect("the worker task")
+        .expect("the worker kept the outcome instead of failing")
+        .expect("a job ran");
+    assert_eq!((report.job_id, &report.outcome), (id, &Outcome::Done));
+    let job = queue::find(&mut app.conn(), id).expect("query").expect("job");
+    assert_eq!(
+        (job.status.as_str(), job.attempts),
+        ("done", 1),
+        "recorded, not left to run again"
+    );
+    assert_eq!(app.mail.received().len(), 1, "the email went out once");
+}

@@ -167,17 +167,7 @@ async fn a_reset_link_dies_when_the_password_changes_or_the_user_logs_in() {
     // The user remembers and changes the password while logged in.
     let user = new_client();
     app.login_with(&user, "changer", GOOD_PASSWORD).await;
-    let changed = app
-        .post_form_with(
-            &user,
-            "/account/password",
-            &[
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", NEW_PASSWORD),
-                ("new_password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let changed = app.change_password_with(&user, GOOD_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(changed.status().as_u16(), 303);
     assert_eq!(
         app.page_with(&new_client(), &link).await.status,
@@ -320,12 +310,22 @@ async fn the_account_page_shows_role_metrics_and_email_state() {
     assert!(details.iter().any(|d| d.contains("coach")), "{details:?}");
     assert!(details.iter().any(|d| d.contains("not verified")), "{details:?}");
     assert!(page.has(".metrics"), "metrics are shown");
-    // Activity is recorded without a write on every request.
-    let (first_login, activity): (Option<Ts>, Option<Ts>) = accounts_profile::table
-        .filter(accounts_profile::user_id.eq(id))
-        .select((accounts_profile::first_login_at, accounts_profile::last_activity_at))
-        .first(&mut *app.conn())
-        .expect("profile");
+    // Activity is recorded at login (the session row's trigger), and then
+    // without a write on every request.
+    let profile = || -> (Option<Ts>, Option<Ts>) {
+        accounts_profile::table
+            .filter(accounts_profile::user_id.eq(id))
+            .select((accounts_profile::first_login_at, accounts_profile::last_activity_at))
+            .first(&mut *app.conn())
+            .expect("profile")
+    };
+    let (first_login, activity) = profile();
     assert!(first_login.is_some());
-    assert!(activity.is_none(), "the first minute of a session writes nothing");
+    assert!(activity.is_some(), "logging in is activity");
+    assert_eq!(app.page("/account").await.status, 200);
+    assert_eq!(
+        profile().1,
+        activity,
+        "the first minute of a session writes nothing more"
+    );
 }

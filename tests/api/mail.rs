@@ -47,6 +47,9 @@ impl Received {
 pub struct MailServer {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
+    /// While set, a message is kept (it is in the inbox) but its "250 OK"
+    /// waits: the sender is stuck in the middle of a send.
+    held: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl MailServer {
@@ -55,18 +58,28 @@ impl MailServer {
         let port = listener.local_addr().expect("addr").port();
         let server = MailServer {
             port,
-            inbox: Arc::default(),
+            ..MailServer::default()
         };
-        let inbox = server.inbox.clone();
+        let (inbox, held) = (server.inbox.clone(), server.held.clone());
         actix_web::rt::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let inbox = inbox.clone();
+                let (inbox, held) = (inbox.clone(), held.clone());
                 actix_web::rt::spawn(async move {
-                    let _ = session(stream, inbox).await;
+                    let _ = session(stream, inbox, held).await;
                 });
             }
         });
         server
+    }
+
+    /// From now on, each message is received but not acknowledged until
+    /// [`MailServer::release`].
+    pub fn hold(&self) {
+        self.held.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn release(&self) {
+        self.held.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
@@ -108,7 +121,11 @@ impl MailServer {
     }
 }
 
-async fn session(stream: tokio::net::TcpStream, inbox: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    stream: tokio::net::TcpStream,
+    inbox: Arc<Mutex<Vec<Received>>>,
+    held: Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 practika-test ESMTP\r\n").await?;
@@ -156,6 +173,9 @@ async fn session(stream: tokio::net::TcpStream, inbox: Arc<Mutex<Vec<Received>>>
                 recipients: recipients.clone(),
                 raw,
             });
+            while held.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             write.write_all(b"250 OK queued\r\n").await?;
         } else if command == "QUIT" {
             write.write_all(b"221 bye\r\n").await?;

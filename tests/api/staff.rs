@@ -1158,3 +1158,96 @@ async fn built_in_roles_stay_and_odd_addresses_lead_home() {
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), format!("/staff/videos/{video}/history"));
 }
+
+/// Item 2 of the hardening issue: the admin role (edit and delete every
+/// exercise and comment) is given and taken away by superusers only, on
+/// the change form and in bulk; every other role by any staff member.
+/// Every pair: (staff, superuser) × (each role granted).
+#[actix_web::test]
+async fn only_superusers_give_or_take_away_the_admin_role() {
+    for superuser in [false, true] {
+        let (app, _) = staff_app(superuser).await;
+        for (n, (from, to)) in [
+            ("student", "admin"),
+            ("student", "coach"),
+            ("coach", "student"),
+            ("student", ""),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let target = quick_user(
+                &app,
+                &format!("target{n}"),
+                if from == "coach" { "coach" } else { "student" },
+            );
+            let response = app
+                .post_form(
+                    &format!("/staff/users/{target}"),
+                    &[
+                        ("email", &format!("target{n}@example.com")),
+                        ("role", to),
+                        ("is_active__shown", "1"),
+                        ("is_active", "on"),
+                    ],
+                )
+                .await;
+            let allowed = superuser || to != "admin";
+            let status = response.status().as_u16();
+            let role = accounts::find_auth_user(&mut app.conn(), target)
+                .expect("q")
+                .expect("u")
+                .profile
+                .role
+                .unwrap_or_default();
+            if allowed {
+                assert_eq!(status, 303, "superuser={superuser} {from}→{to:?}");
+                assert_eq!(role, to, "superuser={superuser} {from}→{to:?}");
+            } else {
+                assert_eq!(status, 422, "superuser={superuser} {from}→{to:?}");
+                let body = response.text().await.expect("body");
+                assert!(body.contains("Only superusers can give or take away the admin role"));
+                assert_eq!(role, from, "nothing changed");
+            }
+        }
+
+        // In bulk.
+        let a = quick_user(&app, "bulk-a", "student");
+        bulk(&app, "users", "set_role", &[&a.to_string()], &[("role", "admin")]).await;
+        let role = accounts::find_auth_user(&mut app.conn(), a)
+            .expect("q")
+            .expect("u")
+            .profile
+            .role;
+        assert_eq!(
+            role.as_deref(),
+            Some(if superuser { "admin" } else { "student" }),
+            "bulk, superuser={superuser}"
+        );
+
+        // Taking it away: a non-staff user who holds the admin role.
+        let holder = quick_user(&app, "holder", "admin");
+        let response = app
+            .post_form(
+                &format!("/staff/users/{holder}"),
+                &[
+                    ("email", "holder@example.com"),
+                    ("role", "coach"),
+                    ("is_active__shown", "1"),
+                    ("is_active", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), if superuser { 303 } else { 422 });
+        // The form offers only what this staff member may choose.
+        let form = app.page(&format!("/staff/users/{a}")).await;
+        assert_eq!(form.has("#f-role option[value=admin]"), superuser);
+        if !superuser {
+            let holder_form = app.page(&format!("/staff/users/{holder}")).await;
+            assert!(
+                holder_form.has("#f-role[disabled]"),
+                "an admin's role is locked for plain staff"
+            );
+        }
+    }
+}

@@ -17,6 +17,15 @@ fn id_part(id: Id) -> String {
     id.0.simple().to_string()
 }
 
+/// A web node on which ffmpeg and ffprobe are not installed.
+async fn app_without_ffmpeg() -> crate::helpers::TestApp {
+    spawn_app_with(&[
+        ("PRACTIKA_FFMPEG", "/nonexistent/ffmpeg"),
+        ("PRACTIKA_FFPROBE", "/nonexistent/ffprobe"),
+    ])
+    .await
+}
+
 async fn page_of(app: &crate::helpers::TestApp, client: &reqwest::Client, path: &str) -> Page {
     app.page_with(client, path).await
 }
@@ -756,11 +765,7 @@ async fn youtube_links_are_stored_canonically_and_embedded() {
 
 #[actix_web::test]
 async fn without_ffmpeg_uploads_still_play_and_staff_are_told() {
-    let app = spawn_app_with(&[
-        ("PRACTIKA_FFMPEG", "/nonexistent/ffmpeg"),
-        ("PRACTIKA_FFPROBE", "/nonexistent/ffprobe"),
-    ])
-    .await;
+    let app = app_without_ffmpeg().await;
     let (_, client) = app.user_client("plain_pat", "student").await;
     // Accepted on its first bytes alone.
     let id = app.upload_ok(&client, sample_bytes(Sample::Small), "plain.mp4").await;
@@ -940,4 +945,121 @@ async fn a_video_is_renamed_by_whoever_may_edit_it_and_by_nobody_else() {
         .await;
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(app.asset(id).title.as_deref(), Some("Scales (staff)"));
+}
+
+/// The first 4 KiB of a faststart MP4, and its first half: both pass
+/// ffprobe (the index is at the front), neither can be decoded to the end.
+fn truncated(kind: Sample) -> [(&'static str, Vec<u8>); 2] {
+    let whole = sample_bytes(kind);
+    [
+        ("the first 4 KiB", whole[..4096].to_vec()),
+        ("the first half", whole[..whole.len() / 2].to_vec()),
+    ]
+}
+
+#[actix_web::test]
+async fn a_truncated_upload_is_refused_at_once_and_nothing_is_kept() {
+    let app = spawn_app().await;
+    let (_, client) = app.user_client("cut_short", "student").await;
+    for (what, bytes) in truncated(Sample::Hd) {
+        let response = app.upload_with(&client, bytes, "cut.mp4").await;
+        assert_eq!(response.status().as_u16(), 422, "{what}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains("damaged or incomplete"), "{what}: {body}");
+        assert_nothing_kept(&app);
+    }
+}
+
+/// A truncated file that reached storage anyway (a web node without
+/// ffmpeg took it on its first bytes, or the Django app stored it): the
+/// worker decodes it before "ready", marks it invalid with the reason in
+/// one attempt (no retries: it would fail again), and removes the original.
+#[actix_web::test]
+async fn the_worker_decode_checks_before_ready_and_does_not_retry_a_damaged_file() {
+    let app = app_without_ffmpeg().await;
+    let (_, client) = app.user_client("half_hal", "student").await;
+    let settings = test_settings(&app.db.url, app.dir.path(), &app.mail.url());
+    let worker = Worker::new(app.pool.clone(), &settings, "full-worker");
+    for (what, bytes) in truncated(Sample::Hd) {
+        let id = app.upload_ok(&client, bytes, "cut.mp4").await;
+        assert_eq!(app.media_files().len(), 1, "{what}: taken on its first bytes");
+        let report = worker.run_once().await.expect("worker").expect("job");
+        assert_eq!(report.outcome, Outcome::Done, "{what}: one attempt, the verdict is in");
+        let job = app.jobs_of(kinds::PROCESS_VIDEO).pop().expect("job");
+        assert_eq!((job.status.as_str(), job.attempts), ("done", 1), "{what}");
+        let asset = app.asset(id);
+        assert!(!asset.is_valid, "{what}");
+        assert_eq!(asset.processing_status, "failed", "{what}");
+        assert!(
+            asset
+                .validation_errors()
+                .iter()
+                .any(|p| p.contains("damaged or incomplete")),
+            "{what}: {:?}",
+            asset.validation_errors()
+        );
+        assert_eq!(asset.storage_path, None, "{what}: the original is forgotten");
+        assert!(
+            app.media_files().is_empty(),
+            "{what}: and removed: {:?}",
+            app.media_files()
+        );
+        let page = app.page_with(&client, &format!("/videos/{id}")).await;
+        assert!(page
+            .select_text(".notice-error li")
+            .iter()
+            .any(|p| p.contains("upload the whole file again")));
+        assert!(!page.has("video"), "{what}: no player for it");
+    }
+    assert_eq!(
+        worker.run_once().await.expect("worker").map(|r| r.job_id),
+        None,
+        "nothing left to retry"
+    );
+}
+
+/// While a job is being retried (a failure that may pass: here the encoder
+/// crashes), the page and its status poll say so instead of "Waiting".
+#[actix_web::test]
+async fn a_video_whose_processing_is_retried_says_so() {
+    let app = spawn_app().await;
+    let (_, client) = app.user_client("retry_rita", "student").await;
+    let id = app.upload_ok(&client, sample_bytes(Sample::Small), "fine.mp4").await;
+    // An ffmpeg that decodes (the check passes) but crashes when encoding.
+    let script = app.dir.path().join("crashing-ffmpeg");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncase \"$*\" in *\"-f null\"*) exec ffmpeg \"$@\";; esac\necho 'simulated encoder crash' >&2\nexit 1\n",
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut settings = app.settings.clone();
+    settings.ffmpeg = script.display().to_string();
+    let report = Worker::new(app.pool.clone(), &settings, "crashing-worker")
+        .run_once()
+        .await
+        .expect("worker")
+        .expect("job");
+    assert!(matches!(report.outcome, Outcome::Retrying(_)), "{:?}", report.outcome);
+    let asset = app.asset(id);
+    assert!(asset.is_valid, "an encoder crash says nothing about the file");
+    assert_eq!(asset.processing_status, "pending");
+    let page = app.page_with(&client, &format!("/videos/{id}")).await;
+    assert_eq!(
+        page.select_text("#video-status-label"),
+        ["Processing failed; trying again shortly"]
+    );
+    let status: serde_json::Value = app
+        .get_with(&client, &format!("/videos/{id}/status"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["label"], "Processing failed; trying again shortly");
+    assert_eq!(status["settled"], false);
+    // The retry (with a working ffmpeg) makes it ready.
+    app.make_jobs_due();
+    app.run_jobs().await;
+    assert_eq!(app.asset(id).processing_status, "ready");
 }

@@ -220,6 +220,46 @@ async fn healthz_and_readyz_answer_when_all_is_well() {
     assert_eq!(response.status().as_u16(), 200);
 }
 
+/// A node whose database is down, asked by a client that carries a
+/// logged-in session cookie: `/healthz` answers from the process alone and
+/// `/readyz` answers its JSON, never the HTML error page.
+#[actix_web::test]
+async fn health_endpoints_ignore_the_session_and_always_answer_json() {
+    let app = spawn_app().await;
+    app.create_user("prober", GOOD_PASSWORD, "student");
+    assert_eq!(app.login("prober", GOOD_PASSWORD).await.status().as_u16(), 303);
+
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let missing = match app.backend() {
+        practika::db::Backend::Postgres => crate::helpers::with_database(
+            &app.db.url,
+            &format!("practika_absent_{}", uuid::Uuid::new_v4().simple()),
+        ),
+        practika::db::Backend::Sqlite => format!("sqlite://{}/absent/practika.db", dir.path().display()),
+    };
+    let down = spawn_app_on(Arc::new(TestDb::pointing_at(&missing)), dir).await;
+    // Same host, same secret key: the session cookie goes to this node too.
+    let healthz = app.client.get(down.url("/healthz")).send().await.expect("GET");
+    assert_eq!(healthz.status().as_u16(), 200);
+    let body: serde_json::Value = healthz.json().await.expect("JSON");
+    assert_eq!(body["status"], "ok");
+
+    let readyz = app.client.get(down.url("/readyz")).send().await.expect("GET");
+    assert_eq!(readyz.status().as_u16(), 503);
+    let content_type = readyz
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let body: serde_json::Value = readyz.json().await.expect("JSON");
+    assert_eq!(body["database"], "unreachable");
+    // A page on that node still needs the database: 503, in the layout.
+    let page = app.client.get(down.url("/account")).send().await.expect("GET");
+    assert_eq!(page.status().as_u16(), 503);
+}
+
 #[actix_web::test]
 async fn an_unreachable_database_gives_fast_503s_and_recovers_without_a_restart() {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
@@ -406,4 +446,169 @@ async fn the_time_zone_comes_from_the_browser_once_and_times_are_shown_in_it() {
         page.attr("time[datetime='2026-01-15T09:40:00Z']", "title").as_deref(),
         Some("Thursday 15 January 2026, 18:40 JST")
     );
+}
+
+/// A coach's YouTube video (no ffmpeg needed), as a form value.
+fn youtube_video_of(app: &crate::helpers::TestApp, coach_id: i32) -> String {
+    practika::videos::upload::add_youtube(&mut app.conn(), "https://www.youtube.com/watch?v=dQw4w9WgXcQ", coach_id)
+        .expect("youtube")
+        .0
+        .id
+        .to_string()
+}
+
+/// Publishes an exercise through the form; the newest exercise's id.
+async fn publish_exercise(app: &crate::helpers::TestApp, coach: &reqwest::Client, video: &str) -> practika::db::Id {
+    use diesel::prelude::*;
+    use practika::db::schema::exercises_exercise;
+    let response = app
+        .post_form_with(
+            coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slowly"), ("video_id", video)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    exercises_exercise::table
+        .order(exercises_exercise::created_at.desc())
+        .select(exercises_exercise::id)
+        .first(&mut *app.conn())
+        .expect("exercise")
+}
+
+/// A NUL character anywhere a user can type (a form field, a search box, an
+/// address) is refused in one place with a 422 and a message, on both
+/// backends (PostgreSQL cannot store it), and nothing is stored.
+#[actix_web::test]
+async fn nul_characters_are_refused_everywhere_with_a_422_and_change_nothing() {
+    use diesel::prelude::*;
+    use practika::db::schema::{comments_videocomment, exercises_exercise};
+
+    let app = spawn_app().await;
+    let refused = |status: u16, body: &str, what: &str| {
+        assert_eq!(status, 422, "{what}");
+        assert!(body.contains("NUL character"), "{what}: {body}");
+    };
+    // Anonymous: the login name.
+    let response = app
+        .post_form("/login", &[("username", "ad\0min"), ("password", "x")])
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "login username");
+
+    let (coach_id, coach) = app.user_client("nul_coach", "coach").await;
+    let video = youtube_video_of(&app, coach_id);
+    let exercises = || -> i64 {
+        exercises_exercise::table
+            .count()
+            .get_result(&mut *app.conn())
+            .expect("count")
+    };
+    let response = app
+        .post_form_with(
+            &coach,
+            "/exercises",
+            &[("name", "Scales"), ("description", "slow\0ly"), ("video_id", &video)],
+        )
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "exercise description");
+    assert_eq!(exercises(), 0);
+
+    let exercise = publish_exercise(&app, &coach, &video).await;
+    let response = app
+        .post_form_with(&coach, &format!("/exercises/{exercise}/comments"), &[("text", "hi\0")])
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "comment text");
+    let comments: i64 = comments_videocomment::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(comments, 0);
+
+    // Query strings and addresses.
+    for path in ["/exercises?q=%00", "/exercises?q=a%00b&page=2", "/exercises/%00"] {
+        let page = app.page_with(&coach, path).await;
+        refused(page.status, &page.text, path);
+    }
+    // An escaped percent sign followed by 00 is ordinary text.
+    assert_eq!(app.page_with(&coach, "/exercises?q=%2500").await.status, 200);
+
+    let staff = app.create_staff("nul_boss", GOOD_PASSWORD);
+    let staff_client = crate::helpers::new_client();
+    app.login_with(&staff_client, "nul_boss", GOOD_PASSWORD).await;
+    for path in ["/staff/users?q=%00", "/staff/exercises?q=%00", "/staff/jobs?q=x%00"] {
+        let page = app.page_with(&staff_client, path).await;
+        refused(page.status, &page.text, path);
+    }
+    let response = app
+        .post_form_with(
+            &staff_client,
+            &format!("/staff/users/{coach_id}"),
+            &[
+                ("first_name", "K\0im"),
+                ("email", "nul_coach@example.com"),
+                ("role", "coach"),
+            ],
+        )
+        .await;
+    let status = response.status().as_u16();
+    refused(status, &response.text().await.expect("body"), "staff change form");
+    let _ = staff;
+}
+
+/// A script included twice runs twice: on the comment edit page attach.js
+/// did, and a chosen file was uploaded twice. No page loads a script more
+/// than once.
+#[actix_web::test]
+async fn no_page_loads_a_script_twice() {
+    use diesel::prelude::*;
+    use practika::db::schema::comments_videocomment;
+
+    let app = spawn_app().await;
+    let (coach_id, coach) = app.user_client("script_coach", "coach").await;
+    let video = youtube_video_of(&app, coach_id);
+    let exercise = publish_exercise(&app, &coach, &video).await;
+    let response = app
+        .post_form_with(
+            &coach,
+            &format!("/exercises/{exercise}/comments"),
+            &[("text", "Try this.")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let comment: practika::db::Id = comments_videocomment::table
+        .select(comments_videocomment::id)
+        .first(&mut *app.conn())
+        .expect("comment");
+    app.make_staff(coach_id);
+    for path in [
+        format!("/comments/{comment}/edit"),
+        format!("/exercises/{exercise}"),
+        format!("/exercises/{exercise}/edit"),
+        "/exercises/new".to_owned(),
+        "/videos/new".to_owned(),
+        format!("/videos/{video}"),
+        "/staff/users".to_owned(),
+    ] {
+        let page = app.page_with(&coach, &path).await;
+        assert_eq!(page.status, 200, "{path}");
+        let selector = scraper::Selector::parse("script[src]").expect("selector");
+        let mut sources: Vec<&str> = page
+            .html
+            .select(&selector)
+            .filter_map(|s| s.value().attr("src"))
+            .collect();
+        let all = sources.len();
+        sources.sort_unstable();
+        sources.dedup();
+        assert_eq!(sources.len(), all, "{path} loads a script twice: {sources:?}");
+        if path.ends_with("/edit") || path == "/exercises/new" {
+            assert!(
+                sources.iter().any(|s| s.starts_with("/static/js/attach.js")),
+                "{path} uploads"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::invitations::{self, Invitation, Role, State};
+use crate::accounts::permissions::may_grant_role;
 use crate::db::schema::{accounts_betainvitation, auth_user};
 use crate::db::{DbConn, Ts};
 use crate::staff::audit::Entry;
@@ -259,7 +260,7 @@ impl StaffModel for Invitations {
         let role = Role::parse(&input.text("role"));
         if role.is_none() {
             errors.add("role", "Choose student, coach or admin.");
-        } else if role == Some(Role::Admin) && i.role != "admin" && !actor.is_superuser {
+        } else if role.is_some_and(|r| r.as_str() != i.role && !may_grant_role(actor, r.as_str())) {
             errors.add("role", "Only superusers can invite admins: admins get staff rights.");
         }
         let expires = parse_date(&input.text("expires_at"))
@@ -358,18 +359,17 @@ impl StaffModel for Invitations {
                 continue;
             };
             match action {
-                "send" => match invitations::renew_token(conn, i.id)? {
-                    Some((renewed, raw)) => {
+                // The new link is made by the job that sends it, once: the
+                // link in hand (an earlier email, what `practika invite`
+                // printed) keeps working until the new one has gone out.
+                "send" => match i.state(Ts::now()) {
+                    State::Pending | State::Expired => {
                         outcome
                             .entries
-                            .push(Entry::new("send", "invitations", i.id, i.email.clone()).change(
-                                "expires_at",
-                                i.expires_at.to_string(),
-                                renewed.expires_at.to_string(),
-                            ));
-                        outcome.mails.push((renewed, raw));
+                            .push(Entry::new("send", "invitations", i.id, i.email.clone()));
+                        outcome.mails.push(i.id);
                     }
-                    None => outcome.skipped.push(format!(
+                    State::Accepted | State::Revoked => outcome.skipped.push(format!(
                         "The invitation to {} was accepted or revoked, so it cannot be sent again.",
                         i.email
                     )),

@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 
 use crate::accounts::forms::{email_problem, FieldErrors};
-use crate::accounts::queries;
+use crate::accounts::permissions::{may_grant_role, ADMIN_ROLE_REFUSED};
+use crate::accounts::{queries, sessions};
 use crate::db::schema::{
     accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset,
     exercises_exercise,
@@ -142,6 +143,14 @@ fn set_role(conn: &mut DbConn, user_id: i32, role_id: Option<i64>) -> QueryResul
 const LOCKED_HINT: &str =
     "Only superusers can change staff and superuser accounts (your own included: use My account for your details).";
 
+const END_SESSIONS: &str = "end_sessions";
+
+/// Ending someone's sessions follows the change rule (plain staff cannot
+/// log a superuser out); one's own are ended on the account page.
+fn may_end_sessions(actor: &CurrentUser, user: &queries::AuthUser) -> bool {
+    actor.id != user.id && may_change(actor, user)
+}
+
 /// Staff who are not superusers may change only accounts without staff
 /// rights: otherwise a staff member could take over a superuser (change the
 /// email, then reset the password) or promote themselves.
@@ -241,8 +250,17 @@ impl StaffModel for Users {
         let user = find_user(conn, id)?;
         let locked = !may_change(actor, &user);
         let metrics = queries::metrics(conn, user.id)?;
+        let current_role = user.profile.role.clone().unwrap_or_default();
+        // Only the roles this staff member may give; a role they may not
+        // take away locks the field.
+        let role_locked = locked || !may_grant_role(actor, &current_role);
         let mut role_options = vec![(String::new(), "no role".to_owned())];
-        role_options.extend(roles(conn)?.into_iter().map(|(_, n)| (n.clone(), n)));
+        role_options.extend(
+            roles(conn)?
+                .into_iter()
+                .filter(|(_, n)| *n == current_role || may_grant_role(actor, n))
+                .map(|(_, n)| (n.clone(), n)),
+        );
         let staff_hint = if !actor.is_superuser {
             "Only superusers can grant or remove staff rights."
         } else if actor.id == user.id {
@@ -262,13 +280,13 @@ impl StaffModel for Users {
                     } else {
                         "A changed address counts as not verified."
                     }),
-                Field::new(
-                    "role",
-                    "Role",
-                    InputKind::Select(role_options),
-                    user.profile.role.clone().unwrap_or_default(),
-                )
-                .readonly(locked),
+                Field::new("role", "Role", InputKind::Select(role_options), current_role)
+                    .readonly(role_locked)
+                    .hint(if actor.is_superuser {
+                        "Admins edit and delete every exercise and comment."
+                    } else {
+                        "Only superusers give or take away the admin role."
+                    }),
                 Field::new("is_active", "Active", InputKind::Checkbox, user.is_active.to_string())
                     .readonly(actor.id == user.id || locked)
                     .hint("Inactive users cannot log in; their sessions end."),
@@ -334,7 +352,14 @@ impl StaffModel for Users {
         } else if email != user.email.to_lowercase() && queries::email_in_use(conn, &email, Some(user.id))? {
             errors.add("email", "Another account uses this address.");
         }
-        let role = input.text("role");
+        let old_role = user.profile.role.clone().unwrap_or_default();
+        // A locked (disabled) select sends nothing: the role stays.
+        let role = input
+            .get("role")
+            .map_or_else(|| old_role.clone(), |r| r.trim().to_owned());
+        if role != old_role && !(may_grant_role(actor, &role) && may_grant_role(actor, &old_role)) {
+            errors.add("role", ADMIN_ROLE_REFUSED);
+        }
         let role_id = if role.is_empty() {
             None
         } else {
@@ -388,13 +413,17 @@ impl StaffModel for Users {
                 auth_user::is_staff.eq(staff),
             ))
             .execute(conn)?;
+        if !active && user.is_active {
+            // A deactivated account is logged out everywhere at once.
+            let ended = sessions::delete_all(conn, user.id)?;
+            entry = entry.change("sessions", ended as i64, 0);
+        }
         if email != user.email {
             // Nobody has shown this address is theirs yet.
             diesel::update(accounts_profile::table.filter(accounts_profile::user_id.eq(user.id)))
                 .set(accounts_profile::email_verified_at.eq(None::<Ts>))
                 .execute(conn)?;
         }
-        let old_role = user.profile.role.clone().unwrap_or_default();
         if role != old_role {
             set_role(conn, user.id, role_id)?;
             entry = entry.change("role", old_role, role);
@@ -572,6 +601,61 @@ impl StaffModel for Users {
         ACTIONS
     }
 
+    fn object_actions(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Vec<ObjectAction>> {
+        let user = find_user(conn, id)?;
+        if !may_end_sessions(actor, &user) {
+            return Ok(Vec::new());
+        }
+        let live = sessions::count_live(conn, user.id, Ts::now())?;
+        Ok(vec![ObjectAction {
+            key: END_SESSIONS,
+            label: "End all sessions",
+            hint: format!(
+                "{} is logged in {}. This logs them out everywhere (a lost phone, a shared computer, an \
+                 account someone else may be using); they can log in again with their password.",
+                user.username,
+                match live {
+                    0 => "nowhere right now".to_owned(),
+                    1 => "in 1 session".to_owned(),
+                    n => format!("in {n} sessions"),
+                }
+            ),
+        }])
+    }
+
+    fn run_object_action(
+        &self,
+        conn: &mut DbConn,
+        id: &str,
+        key: &str,
+        actor: &CurrentUser,
+    ) -> StaffResult<(Entry, String)> {
+        if key != END_SESSIONS {
+            return Err(StaffError::NotFound);
+        }
+        let user = find_user(conn, id)?;
+        if user.id == actor.id {
+            return Err(StaffError::Refused(
+                "Your own sessions are on My account (“Your sessions”).".into(),
+            ));
+        }
+        if !may_end_sessions(actor, &user) {
+            return Err(StaffError::Refused(LOCKED_HINT.into()));
+        }
+        let ended = sessions::delete_all(conn, user.id)?;
+        let entry =
+            Entry::new(END_SESSIONS, "users", user.id, user_repr(&user.username)).change("sessions", ended as i64, 0);
+        let message = match ended {
+            0 => format!("{} had no session to end.", user.username),
+            1 => format!("Ended 1 session of {}: they are logged out.", user.username),
+            n => format!(
+                "Ended {n} sessions of {}: they are logged out everywhere.",
+                user.username
+            ),
+        };
+        Ok((entry, message))
+    }
+
     fn bulk_role_choice(&self) -> bool {
         true
     }
@@ -603,6 +687,9 @@ impl StaffModel for Users {
         let mut outcome = BulkOutcome::default();
         let new_role = if action == "set_role" {
             let name = input.text("role");
+            if !may_grant_role(actor, &name) {
+                return Err(StaffError::Refused(ADMIN_ROLE_REFUSED.into()));
+            }
             match queries::role_id(conn, &name)? {
                 Some(role_id) => Some((role_id, name)),
                 None => return Err(StaffError::Refused("Choose the role to change to.".into())),
@@ -643,18 +730,28 @@ impl StaffModel for Users {
                     diesel::update(auth_user::table.find(user.id))
                         .set(auth_user::is_active.eq(active))
                         .execute(conn)?;
-                    outcome
-                        .entries
-                        .push(Entry::new(action, "users", user.id, user_repr(&user.username)).change(
-                            "is_active",
-                            user.is_active,
-                            active,
-                        ));
+                    let mut entry = Entry::new(action, "users", user.id, user_repr(&user.username)).change(
+                        "is_active",
+                        user.is_active,
+                        active,
+                    );
+                    if !active {
+                        let ended = sessions::delete_all(conn, user.id)?;
+                        entry = entry.change("sessions", ended as i64, 0);
+                    }
+                    outcome.entries.push(entry);
                 }
                 "set_role" => {
                     let Some((role_id, name)) = &new_role else { continue };
                     let old = user.profile.role.clone().unwrap_or_default();
                     if &old == name {
+                        continue;
+                    }
+                    if !may_grant_role(actor, &old) {
+                        outcome.skipped.push(format!(
+                            "Only superusers can take away the admin role; {} skipped.",
+                            user.username
+                        ));
                         continue;
                     }
                     set_role(conn, user.id, Some(*role_id))?;

@@ -397,7 +397,7 @@ impl StaffModel for Videos {
         Ok(files)
     }
 
-    fn object_actions(&self) -> &'static [BulkAction] {
+    fn object_bulk_actions(&self) -> &'static [BulkAction] {
         ACTIONS
     }
 
