@@ -104,13 +104,48 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
                 }
             }
             let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
-            // busy_timeout first: switching to WAL itself needs the lock.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(r2d2::Error::QueryError)?;
+            conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                .map_err(r2d2::Error::QueryError)?;
+            use_wal(&mut conn).map_err(r2d2::Error::QueryError)?;
+            conn.batch_execute("PRAGMA synchronous = NORMAL;")
+                .map_err(r2d2::Error::QueryError)?;
             Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Puts a SQLite file in WAL mode (a setting the file keeps, so only the
+/// first connection to a new file changes it). Switching needs an exclusive
+/// lock, and when several connections open a new file at once SQLite may
+/// answer "database is locked" at once instead of waiting (two readers that
+/// both want to write would deadlock), so the switch is retried for up to
+/// five seconds.
+fn use_wal(conn: &mut SqliteConnection) -> Result<(), diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        let attempt = diesel::sql_query("PRAGMA journal_mode")
+            .get_result::<Mode>(conn)
+            .and_then(|mode| {
+                if mode.journal_mode.eq_ignore_ascii_case("wal") {
+                    Ok(())
+                } else {
+                    conn.batch_execute("PRAGMA journal_mode = WAL")
+                }
+            });
+        match attempt {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("locked") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            other => return other,
         }
     }
 }
