@@ -121,6 +121,7 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
 /// both want to write would deadlock), so the switch is retried for up to
 /// five seconds.
 fn use_wal(conn: &mut SqliteConnection) -> Result<(), diesel::result::Error> {
+    use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
     struct Mode {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -130,7 +131,7 @@ fn use_wal(conn: &mut SqliteConnection) -> Result<(), diesel::result::Error> {
     let mut pause = std::time::Duration::from_millis(5);
     loop {
         let attempt = diesel::sql_query("PRAGMA journal_mode")
-            .get_result::<Mode>(conn)
+            .get_result::<Mode>(&mut *conn)
             .and_then(|mode| {
                 if mode.journal_mode.eq_ignore_ascii_case("wal") {
                     Ok(())
