@@ -167,10 +167,7 @@ async fn login_renews_the_session() {
     );
 
     // ... is not logged in by the victim's login.
-    let replay = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let replay = crate::helpers::client_builder().build().expect("client");
     let response = replay
         .get(app.url("/account"))
         .header("cookie", format!("practika_session={anonymous_cookie}"))

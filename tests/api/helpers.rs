@@ -130,12 +130,19 @@ pub struct TestApp {
     pub settings: Settings,
 }
 
-pub fn new_client() -> reqwest::Client {
+/// How every test client starts: no redirects followed, and idle pooled
+/// connections dropped after a second. The server closes an idle keep-alive
+/// connection after 5 s; a client that reuses one at that instant gets
+/// "connection closed before message completed" (hyper's IncompleteMessage),
+/// which on a loaded machine made polling tests fail now and then.
+pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client")
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
+}
+
+pub fn new_client() -> reqwest::Client {
+    client_builder().cookie_store(true).build().expect("HTTP client")
 }
 
 /// A migrated database and a running server on a free port.

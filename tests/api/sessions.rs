@@ -17,17 +17,13 @@ const NEW_PASSWORD: &str = "amber-lantern-47";
 /// A client that presents a fixed cookie header and keeps no cookies (a
 /// copy of someone's cookie, replayed).
 fn replay_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    crate::helpers::client_builder().build().expect("client")
 }
 
 /// A logged-in client whose requests say `agent`.
 async fn logged_in_as(app: &TestApp, username: &str, agent: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
+    let client = crate::helpers::client_builder()
         .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
         .user_agent(agent)
         .build()
         .expect("client");

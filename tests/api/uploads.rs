@@ -12,9 +12,8 @@ use crate::slow_upload::{log_in, SlowUpload};
 /// A client that gives up after `seconds`: "answers promptly", with a
 /// timeout generous enough for a busy machine, not a benchmark.
 fn patient_client(seconds: u64) -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::helpers::client_builder()
         .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(seconds))
         .build()
         .expect("client")
