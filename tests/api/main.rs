@@ -13,6 +13,7 @@ mod lifecycle;
 mod mail;
 mod media_fixtures;
 mod outage;
+mod scale;
 mod sessions;
 mod slow_upload;
 mod staff;
