@@ -16,6 +16,7 @@ mod outage;
 mod scale;
 mod sessions;
 mod slow_upload;
+mod spans;
 mod staff;
 mod staff_tools;
 mod uploads;
