@@ -8,9 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
-use super::pages::{
-    attempt_links, clippable, ClipPage, ClipView, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView,
-};
+use super::pages::{clippable, ClipPage, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
 use super::{can_edit, can_view, clip_hash, Access, Status};
@@ -602,19 +600,9 @@ pub async fn show_clip(
     state: web::Data<AppState>,
     path: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let (clip, asset) = viewable_clip(&state, &user, path.into_inner()).await?;
-    let source = asset.id;
-    let attempts = db::run(&state.pool, move |c| {
-        crate::comments::queries::attempts_with_video(c, source)
-    })
-    .await?;
-    render(&ClipPage {
-        clip: ClipView::new(&clip),
-        video: VideoView::new(&asset, None),
-        is_staff: is_staff(&user),
-        cut_for: attempt_links(attempts),
-        ctx,
-    })
+    let id = path.into_inner();
+    let page = db::run(&state.pool, move |c| ClipPage::load(c, ctx, &user, id)).await?;
+    render(&page)
 }
 
 pub async fn clip_status(

@@ -359,3 +359,23 @@ impl VideoPage {
         })
     }
 }
+
+impl ClipPage {
+    /// The clip (404 unless this user may see its video) and the attempts
+    /// its video is posted with.
+    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id) -> QueryResult<Self> {
+        let clip = super::queries::find_clip(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        let asset = match super::queries::find_with_access(conn, clip.original_video_id)? {
+            Some((asset, access)) if super::can_view(user, &access) => asset,
+            _ => return Err(diesel::result::Error::NotFound),
+        };
+        let attempts = crate::comments::queries::attempts_with_video(conn, asset.id)?;
+        Ok(ClipPage {
+            clip: ClipView::new(&clip),
+            video: VideoView::new(&asset, None),
+            is_staff: user.is_staff || user.is_superuser,
+            cut_for: attempt_links(attempts),
+            ctx,
+        })
+    }
+}

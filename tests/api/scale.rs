@@ -157,6 +157,14 @@ async fn pages_cost_a_fixed_number_of_statements() {
     thread_of(&app, &small, coach, &students, 2);
     let student = logged_in(&app, "student").await;
 
+    let clip_of_video = |video: Id| -> Id {
+        use practika::db::schema::core_videoclip as clips;
+        clips::table
+            .filter(clips::original_video_id.eq(video))
+            .select(clips::id)
+            .first(&mut *app.conn())
+            .expect("a clip of the attempt")
+    };
     let pages = |e: &Exercise, attempt_video: Id, attempt: Id| {
         vec![
             ("home", "/".to_owned(), 1),
@@ -165,6 +173,7 @@ async fn pages_cost_a_fixed_number_of_statements() {
             ("exercise page", format!("/exercises/{}", e.id), 9),
             ("video page", format!("/videos/{attempt_video}"), 7),
             ("compare view", format!("/comments/{attempt}/compare"), 5),
+            ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 7),
         ]
     };
     let first_attempt = |e: &Exercise| -> (Id, Id) {
