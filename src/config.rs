@@ -21,6 +21,7 @@
 //! | `PRACTIKA_NODE_ID` | `<host name>-<port>` | names this node's temporary upload files (letters, digits, `-`) |
 //! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work (queries, password hashing) |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
+//! | `PRACTIKA_SERVER_TIMING` | unset | `1`: each response says in `Server-Timing` how many statements it took |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -66,6 +67,8 @@ pub struct Settings {
     /// `None`: actix-web's own default.
     pub blocking_threads: Option<usize>,
     pub production: bool,
+    /// Whether responses carry `Server-Timing: db;desc="N statements";dur=ms`.
+    pub server_timing: bool,
     /// Where the secret key came from, for `practika check`.
     pub secret_source: SecretSource,
 }
@@ -207,6 +210,10 @@ impl Settings {
             node_id,
             blocking_threads,
             production,
+            server_timing: matches!(
+                var("PRACTIKA_SERVER_TIMING").as_deref().map(str::trim),
+                Some("1" | "true" | "yes" | "on")
+            ),
             secret_source,
         })
     }

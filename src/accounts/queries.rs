@@ -495,41 +495,31 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser) -> Result<i32, CreateUserEr
     })
 }
 
-/// Adds `delta` to one of a user's counters, never below zero.
+/// Adds `delta` to one of a user's counters, never below zero, in one
+/// statement: concurrent changes add up (a read followed by a write lost
+/// one of two comments posted at once on PostgreSQL).
 pub fn bump_metric(conn: &mut DbConn, user_id: i32, counter: Counter, delta: i32) -> QueryResult<()> {
-    let profile = accounts_profile::table
-        .filter(accounts_profile::user_id.eq(user_id))
-        .select(accounts_profile::id)
-        .first::<i64>(conn)
-        .optional()?;
-    let Some(profile) = profile else { return Ok(()) };
-    let target = accounts_usermetrics::table.filter(accounts_usermetrics::profile_id.eq(profile));
-    let column_value = |c: &mut DbConn, counter: Counter| -> QueryResult<Option<i32>> {
-        match counter {
-            Counter::Exercises => target
-                .select(accounts_usermetrics::exercises_created)
-                .first(c)
-                .optional(),
-            Counter::Comments => target.select(accounts_usermetrics::comments_made).first(c).optional(),
-            Counter::VideoSeconds => target
-                .select(accounts_usermetrics::total_video_time)
-                .first(c)
-                .optional(),
-        }
+    // The column name comes from this match, never from input.
+    let column = match counter {
+        Counter::Exercises => "exercises_created",
+        Counter::Comments => "comments_made",
+        Counter::VideoSeconds => "total_video_time",
     };
-    let next = column_value(conn, counter)?.unwrap_or(0).saturating_add(delta).max(0);
-    match counter {
-        Counter::Exercises => diesel::update(target)
-            .set(accounts_usermetrics::exercises_created.eq(next))
-            .execute(conn)?,
-        Counter::Comments => diesel::update(target)
-            .set(accounts_usermetrics::comments_made.eq(next))
-            .execute(conn)?,
-        Counter::VideoSeconds => diesel::update(target)
-            .set(accounts_usermetrics::total_video_time.eq(next))
-            .execute(conn)?,
-    };
-    Ok(())
+    // Clamped at 0 (the column is `>= 0`) and at i32::MAX, in SQL both
+    // backends read alike.
+    let sql = format!(
+        "UPDATE accounts_usermetrics SET {column} = CASE \
+            WHEN CAST({column} AS BIGINT) + $1 < 0 THEN 0 \
+            WHEN CAST({column} AS BIGINT) + $1 > 2147483647 THEN 2147483647 \
+            ELSE {column} + $2 END \
+         WHERE profile_id IN (SELECT id FROM accounts_profile WHERE user_id = $3)"
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(delta))
+        .bind::<diesel::sql_types::Integer, _>(delta)
+        .bind::<diesel::sql_types::Integer, _>(user_id)
+        .execute(conn)
+        .map(drop)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -576,6 +566,30 @@ pub fn display_names(conn: &mut DbConn, ids: &[i32]) -> QueryResult<std::collect
         })
         .collect())
 }
+
+/// The columns a display name is made of, as a joined query selects them
+/// (nullable: from a left join, or a user without a profile).
+pub type NameParts = (String, String, String, Option<Json>);
+
+/// The display name from its columns (see [`NameParts`]).
+pub fn display_name_of_parts((username, first, last, preferences): &NameParts) -> String {
+    let preferences = preferences.as_ref().map(Preferences::from_json).unwrap_or_default();
+    display_name(username, first, last, &preferences)
+}
+
+/// What a query joined with `auth_user` and (left) `accounts_profile`
+/// selects to make a display name: see [`NameParts`].
+macro_rules! name_columns {
+    () => {
+        (
+            $crate::db::schema::auth_user::username,
+            $crate::db::schema::auth_user::first_name,
+            $crate::db::schema::auth_user::last_name,
+            $crate::db::schema::accounts_profile::preferences.nullable(),
+        )
+    };
+}
+pub(crate) use name_columns;
 
 /// One user's display name ("someone" for a user that no longer exists).
 pub fn display_name_of(conn: &mut DbConn, id: i32) -> QueryResult<String> {

@@ -1,139 +1,25 @@
 //! Comment handlers: thin; permissions in `comments::can_change`, checks in
 //! `forms` and here (what needs the database), storage in `queries`.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::can_change;
 use super::forms::{CommentForm, Parsed};
-use super::pages::{
-    Attachment, CommentView, ComparePage, DeleteCommentPage, EditCommentPage, EntryView, RangeChip, VideoOption,
-};
-use super::queries::{self, Authored, Comment, Draft};
+use super::pages::{ComparePage, DeleteCommentPage, EditCommentPage};
+use super::queries::{self, Comment, Draft};
 use crate::accounts::forms::FieldErrors;
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
-use crate::exercises::handlers::{exercise_page, load, video_options};
+use crate::exercises::handlers::{exercise_page, load};
 use crate::exercises::queries::Exercise;
 use crate::startup::AppState;
 use crate::videos;
-use crate::videos::pages::{ClipView, VideoView};
-use crate::videos::queries::{Asset, Clip};
 use crate::web::auth::CurrentUser;
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
+use crate::web::paging::Start;
 use crate::web::see_other;
-
-/// The videos and clips a page of comments carries, loaded at once.
-struct Media {
-    assets: HashMap<Id, Asset>,
-    clips: HashMap<Id, Clip>,
-}
-
-fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Option<Attachment> {
-    if let Some(clip) = comment.clip_id.and_then(|id| media.clips.get(&id)) {
-        let video = media.assets.get(&clip.original_video_id)?;
-        return Some(Attachment::Clip {
-            clip: Box::new(ClipView::new(clip)),
-            video: Box::new(VideoView::new(video, None)),
-        });
-    }
-    if comment.has_own_video(exercise) {
-        return media
-            .assets
-            .get(&comment.video_asset_id)
-            .map(|asset| Attachment::Video(Box::new(VideoView::new(asset, None))));
-    }
-    None
-}
-
-fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
-    let comment = &authored.comment;
-    let attachment = attachment(media, exercise, comment);
-    let playable = match &attachment {
-        Some(Attachment::Video(video)) => !video.sources.is_empty(),
-        Some(Attachment::Clip { clip, .. }) => clip.ready,
-        None => false,
-    };
-    CommentView {
-        id: comment.id.to_string(),
-        author: authored.author.clone(),
-        text: comment.text.clone(),
-        created_at: comment.created_at,
-        edited: comment.updated_at.0 - comment.created_at.0 > chrono::Duration::seconds(5),
-        range: comment
-            .range_start
-            .zip(comment.range_end)
-            .map(|(s, e)| RangeChip::new(s, e)),
-        compare_url: playable.then(|| format!("/comments/{}/compare", comment.id)),
-        video_url: match &attachment {
-            Some(Attachment::Video(video)) => Some(video.page_url.clone()),
-            Some(Attachment::Clip { clip, .. }) => Some(clip.page_url.clone()),
-            None => None,
-        },
-        reopen_url: comment
-            .compare_offset
-            .zip(comment.parent_id)
-            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
-        attachment,
-        can_change: super::can_change(user, comment),
-        compare_offset: comment.compare_offset,
-    }
-}
-
-fn load_media(conn: &mut db::DbConn, comments: &[&Comment]) -> diesel::QueryResult<Media> {
-    let mut clips = HashMap::new();
-    for id in comments.iter().filter_map(|c| c.clip_id) {
-        if let Some(clip) = videos::queries::find_clip(conn, id)? {
-            clips.insert(id, clip);
-        }
-    }
-    let mut wanted: Vec<Id> = comments.iter().map(|c| c.video_asset_id).collect();
-    wanted.extend(clips.values().map(|c| c.original_video_id));
-    wanted.sort();
-    wanted.dedup();
-    let mut assets = HashMap::new();
-    for id in wanted {
-        if let Some(asset) = videos::queries::find_asset(conn, id)? {
-            assets.insert(id, asset);
-        }
-    }
-    Ok(Media { assets, clips })
-}
-
-/// A page of the thread, ready for the template.
-pub async fn thread_view(
-    state: &AppState,
-    user: &CurrentUser,
-    exercise: &Exercise,
-    page0: i64,
-) -> AppResult<(Vec<EntryView>, i64)> {
-    let exercise_id = exercise.id;
-    let (entries, total, media) = db::run(&state.pool, move |c| {
-        let (entries, total) = queries::thread(c, exercise_id, page0)?;
-        let all: Vec<&Comment> = entries
-            .iter()
-            .flat_map(|e| std::iter::once(&e.comment.comment).chain(e.replies.iter().map(|r| &r.comment)))
-            .collect();
-        let media = load_media(c, &all)?;
-        Ok::<_, diesel::result::Error>((entries, total, media))
-    })
-    .await?;
-    let views = entries
-        .iter()
-        .map(|entry| EntryView {
-            comment: comment_view(user, &media, exercise, &entry.comment),
-            replies: entry
-                .replies
-                .iter()
-                .map(|r| comment_view(user, &media, exercise, r))
-                .collect(),
-        })
-        .collect();
-    Ok((views, total))
-}
 
 /// Turns a parsed form into a draft, checking what needs the database:
 /// the attached video is the author's own, the clip belongs to this thread
@@ -237,7 +123,7 @@ pub async fn create(
     let draft = match draft {
         Ok(draft) => draft,
         Err(errors) => {
-            let page = exercise_page(ctx, &state, &user, exercise.id, 0, form, errors).await?;
+            let page = exercise_page(ctx, &state, &user, exercise.id, Start::first(), form, errors).await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -299,33 +185,12 @@ async fn edit_page(
     form: CommentForm,
     errors: FieldErrors,
 ) -> AppResult<EditCommentPage> {
-    let mut videos = video_options(state, user.id).await?;
-    // The attached video stays choosable even when it is not the editor's.
-    if comment.has_own_video(&exercise)
-        && comment.clip_id.is_none()
-        && !videos.iter().any(|v| v.id == comment.video_asset_id.to_string())
-    {
-        let id = comment.video_asset_id;
-        if let Some(asset) = db::run(&state.pool, move |c| videos::queries::find_asset(c, id)).await? {
-            videos.insert(0, VideoOption::of_asset(&asset));
-        }
-    }
-    let (exercise_id, user_id) = (exercise.id, user.id);
-    let clips = db::run(&state.pool, move |c| {
-        queries::clip_choices_described(c, exercise_id, user_id)
+    let (user, comment) = (user.clone(), comment.clone());
+    let max_upload_mb = state.settings.max_upload_bytes / 1024 / 1024;
+    db::run(&state.pool, move |c| {
+        EditCommentPage::load(c, ctx, &user, &comment, exercise, form, errors, max_upload_mb)
     })
-    .await?;
-    Ok(EditCommentPage {
-        ctx,
-        own_exercise: exercise.created_by_id == user.id,
-        comment_id: comment.id.to_string(),
-        exercise,
-        form,
-        errors,
-        videos,
-        clips: clips.iter().map(VideoOption::of_clip).collect(),
-        max_upload_mb: state.settings.max_upload_bytes / 1024 / 1024,
-    })
+    .await
 }
 
 pub async fn edit_form(
@@ -435,37 +300,11 @@ pub async fn compare(
     query: web::Query<CompareQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let comment = db::run(&state.pool, move |c| queries::find(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let exercise = load(&state, comment.exercise_id).await?;
-    let demo_id = exercise.video_asset_id;
-    let (media, demo, author) = {
-        let target = comment.clone();
-        db::run(&state.pool, move |c| {
-            let media = load_media(c, &[&target])?;
-            let demo = videos::queries::find_asset(c, demo_id)?;
-            let author = crate::accounts::queries::display_name_of(c, target.author_id)?;
-            Ok::<_, diesel::result::Error>((media, demo, author))
-        })
-        .await?
-    };
-    let demo = demo.ok_or(AppError::NotFound)?;
-    let attempt = attachment(&media, &exercise, &comment).ok_or(AppError::NotFound)?;
     let offset = query
         .offset
         .as_deref()
         .and_then(|o| o.parse::<f64>().ok())
-        .filter(|o| o.is_finite() && o.abs() <= 3600.0)
-        .or(comment.compare_offset)
-        .unwrap_or(0.0);
-    render(&ComparePage {
-        ctx,
-        demonstration: VideoView::new(&demo, None),
-        attempt,
-        attempt_author: author,
-        offset,
-        parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
-        exercise,
-    })
+        .filter(|o| o.is_finite() && o.abs() <= 3600.0);
+    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, id, offset)).await?;
+    render(&page)
 }

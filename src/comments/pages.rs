@@ -1,13 +1,16 @@
 //! Page structs of the comments area and the views of a thread.
 
 use askama::Template;
+use diesel::QueryResult;
 
 pub use super::forms::CommentForm;
+use super::queries::{Authored, Comment, Entry, Media};
 use crate::accounts::forms::FieldErrors;
-use crate::db::Ts;
+use crate::db::{DbConn, Id, Ts};
 use crate::exercises::queries::Exercise;
 use crate::videos::pages::{clock, ClipView, VideoView};
 use crate::videos::queries::{Asset, Clip};
+use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
 
 /// An entry of a "choose a video" list.
@@ -96,6 +99,73 @@ pub struct EntryView {
     pub replies: Vec<CommentView>,
 }
 
+/// What a comment carries, from the page's media.
+pub fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Option<Attachment> {
+    if let Some(clip) = comment.clip_id.and_then(|id| media.clips.get(&id)) {
+        let video = media.assets.get(&clip.original_video_id)?;
+        return Some(Attachment::Clip {
+            clip: Box::new(ClipView::new(clip)),
+            video: Box::new(VideoView::new(video, None)),
+        });
+    }
+    if comment.has_own_video(exercise) {
+        return media
+            .assets
+            .get(&comment.video_asset_id)
+            .map(|asset| Attachment::Video(Box::new(VideoView::new(asset, None))));
+    }
+    None
+}
+
+pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
+    let comment = &authored.comment;
+    let attachment = attachment(media, exercise, comment);
+    let playable = match &attachment {
+        Some(Attachment::Video(video)) => !video.sources.is_empty(),
+        Some(Attachment::Clip { clip, .. }) => clip.ready,
+        None => false,
+    };
+    CommentView {
+        id: comment.id.to_string(),
+        author: authored.author.clone(),
+        text: comment.text.clone(),
+        created_at: comment.created_at,
+        edited: comment.updated_at.0 - comment.created_at.0 > chrono::Duration::seconds(5),
+        range: comment
+            .range_start
+            .zip(comment.range_end)
+            .map(|(s, e)| RangeChip::new(s, e)),
+        compare_url: playable.then(|| format!("/comments/{}/compare", comment.id)),
+        video_url: match &attachment {
+            Some(Attachment::Video(video)) => Some(video.page_url.clone()),
+            Some(Attachment::Clip { clip, .. }) => Some(clip.page_url.clone()),
+            None => None,
+        },
+        reopen_url: comment
+            .compare_offset
+            .zip(comment.parent_id)
+            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+        attachment,
+        can_change: super::can_change(user, comment),
+        compare_offset: comment.compare_offset,
+    }
+}
+
+/// A page of the thread as the template shows it.
+pub fn entry_views(user: &CurrentUser, media: &Media, exercise: &Exercise, entries: &[Entry]) -> Vec<EntryView> {
+    entries
+        .iter()
+        .map(|entry| EntryView {
+            comment: comment_view(user, media, exercise, &entry.comment),
+            replies: entry
+                .replies
+                .iter()
+                .map(|r| comment_view(user, media, exercise, r))
+                .collect(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "comments/edit.html")]
 pub struct EditCommentPage {
@@ -131,4 +201,62 @@ pub struct ComparePage {
     pub attempt_author: String,
     pub offset: f64,
     pub parent_id: String,
+}
+
+impl EditCommentPage {
+    /// The edit form, also shown again (422) with errors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        comment: &Comment,
+        exercise: Exercise,
+        form: CommentForm,
+        errors: FieldErrors,
+        max_upload_mb: u64,
+    ) -> QueryResult<Self> {
+        let mut videos = crate::exercises::pages::video_options(conn, user.id)?;
+        // The attached video stays choosable even when it is not the editor's.
+        let attached = comment.video_asset_id.to_string();
+        if comment.has_own_video(&exercise) && comment.clip_id.is_none() && !videos.iter().any(|v| v.id == attached) {
+            if let Some(asset) = crate::videos::queries::find_asset(conn, comment.video_asset_id)? {
+                videos.insert(0, VideoOption::of_asset(&asset));
+            }
+        }
+        let clips = super::queries::clip_choices_described(conn, exercise.id, user.id)?;
+        Ok(EditCommentPage {
+            ctx,
+            own_exercise: exercise.created_by_id == user.id,
+            comment_id: comment.id.to_string(),
+            exercise,
+            form,
+            errors,
+            videos,
+            clips: clips.iter().map(VideoOption::of_clip).collect(),
+            max_upload_mb,
+        })
+    }
+}
+
+impl ComparePage {
+    /// The attempt of comment `id` beside the demonstration, at `offset`
+    /// seconds (else the comment's own, else none); 404 when the comment
+    /// carries nothing to compare.
+    pub fn load(conn: &mut DbConn, ctx: PageCtx, id: Id, offset: Option<f64>) -> QueryResult<Self> {
+        let comment = super::queries::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        let (exercise, demonstration, _) = crate::exercises::queries::find_for_page(conn, comment.exercise_id)?;
+        let media = super::queries::load_media(conn, [&comment])?;
+        let attempt = attachment(&media, &exercise, &comment).ok_or(diesel::result::Error::NotFound)?;
+        let author = crate::accounts::queries::display_name_of(conn, comment.author_id)?;
+        Ok(ComparePage {
+            ctx,
+            demonstration: VideoView::new(&demonstration, None),
+            attempt,
+            attempt_author: author,
+            offset: offset.or(comment.compare_offset).unwrap_or(0.0),
+            parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
+            exercise,
+        })
+    }
 }

@@ -2,12 +2,16 @@
 //! production schema: a comment without a video of its own points at the
 //! exercise's video, and a comment with a clip points at the clip's source.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
-use crate::accounts::queries::display_names;
-use crate::db::schema::{comments_videocomment, core_videoclip};
+use crate::accounts::queries::{display_name_of_parts, display_names, name_columns, NameParts};
+use crate::db::schema::{accounts_profile, auth_user, comments_videocomment, core_videoclip};
 use crate::db::{self, DbConn, Id, Ts};
 use crate::exercises::queries::{bump_metric, Counter, Exercise};
+use crate::videos::queries::{Asset, Clip};
+use crate::web::paging::{self, seek_from, Cursor, Seek, Start};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -49,6 +53,12 @@ pub struct Entry {
     pub replies: Vec<Authored>,
 }
 
+impl Entry {
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(self.comment.comment.created_at, self.comment.comment.id)
+    }
+}
+
 fn authored(conn: &mut DbConn, comments: Vec<Comment>) -> QueryResult<Vec<Authored>> {
     let ids: Vec<i32> = comments.iter().map(|c| c.author_id).collect();
     let names = display_names(conn, &ids)?;
@@ -64,44 +74,120 @@ fn authored(conn: &mut DbConn, comments: Vec<Comment>) -> QueryResult<Vec<Author
         .collect())
 }
 
-/// One page of the thread, newest first, each with its replies; and the
-/// number of top-level comments in all.
-pub fn thread(conn: &mut DbConn, exercise_id: Id, page: i64) -> QueryResult<(Vec<Entry>, i64)> {
-    let top = comments_videocomment::table
+/// Comments with their author's name, as one joined query loads them.
+macro_rules! with_authors {
+    ($query:expr) => {
+        $query
+            .inner_join(auth_user::table)
+            .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(comments_videocomment::author_id)))
+            .select((Comment::as_select(), name_columns!()))
+    };
+}
+
+fn named(rows: Vec<(Comment, NameParts)>) -> Vec<Authored> {
+    rows.into_iter()
+        .map(|(comment, name)| Authored {
+            comment,
+            author: display_name_of_parts(&name),
+        })
+        .collect()
+}
+
+/// How many top-level comments the thread has.
+pub fn thread_total(conn: &mut DbConn, exercise_id: Id) -> QueryResult<i64> {
+    comments_videocomment::table
         .filter(comments_videocomment::exercise_id.eq(exercise_id))
-        .filter(comments_videocomment::parent_id.is_null());
-    let total: i64 = top.count().get_result(conn)?;
-    let comments: Vec<Comment> = top
-        .order((
-            comments_videocomment::created_at.desc(),
-            comments_videocomment::id.desc(),
-        ))
-        .offset(page.max(0) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .select(Comment::as_select())
-        .load(conn)?;
-    let parent_ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
-    let replies: Vec<Comment> = comments_videocomment::table
-        .filter(comments_videocomment::parent_id.eq_any(&parent_ids))
-        .order((comments_videocomment::created_at.asc(), comments_videocomment::id.asc()))
-        .select(Comment::as_select())
-        .load(conn)?;
-    let comments = authored(conn, comments)?;
-    let replies = authored(conn, replies)?;
-    Ok((
-        comments
+        .filter(comments_videocomment::parent_id.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// One page of the thread, newest first, each with its replies (oldest
+/// first) and every author's name: two statements, whatever the page
+/// holds. Seek pagination from a cursor; an offset for page numbers.
+pub fn thread(conn: &mut DbConn, exercise_id: Id, start: Start) -> QueryResult<Seek<Entry>> {
+    use comments_videocomment::{created_at, id};
+    let top = with_authors!(comments_videocomment::table)
+        .filter(comments_videocomment::exercise_id.eq(exercise_id))
+        .filter(comments_videocomment::parent_id.is_null())
+        .limit(PAGE_SIZE + 1)
+        .into_boxed();
+    let top = seek_from!(top, start, created_at, id, PAGE_SIZE);
+    let mut comments = named(top.load(conn)?);
+    if let Start::Before(_) = start {
+        comments.reverse();
+    }
+    let page = paging::seek(comments, start, PAGE_SIZE, |a| {
+        Cursor::new(a.comment.created_at, a.comment.id)
+    });
+    let parent_ids: Vec<Id> = page.rows.iter().map(|c| c.comment.id).collect();
+    let replies = if parent_ids.is_empty() {
+        Vec::new()
+    } else {
+        named(
+            with_authors!(comments_videocomment::table)
+                .filter(comments_videocomment::parent_id.eq_any(&parent_ids))
+                .order((created_at.asc(), id.asc()))
+                .load(conn)?,
+        )
+    };
+    let mut by_parent: HashMap<Id, Vec<Authored>> = HashMap::new();
+    for reply in replies {
+        if let Some(parent) = reply.comment.parent_id {
+            by_parent.entry(parent).or_default().push(reply);
+        }
+    }
+    Ok(Seek {
+        newer: page.newer,
+        older: page.older,
+        rows: page
+            .rows
             .into_iter()
             .map(|comment| Entry {
-                replies: replies
-                    .iter()
-                    .filter(|r| r.comment.parent_id == Some(comment.comment.id))
-                    .cloned()
-                    .collect(),
+                replies: by_parent.remove(&comment.comment.id).unwrap_or_default(),
                 comment,
             })
             .collect(),
-        total,
-    ))
+    })
+}
+
+/// The videos and clips some comments carry, in two statements.
+pub struct Media {
+    pub assets: HashMap<Id, Asset>,
+    pub clips: HashMap<Id, Clip>,
+}
+
+pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
+    use crate::db::schema::core_videoasset;
+    let comments: Vec<&Comment> = comments.into_iter().collect();
+    let clip_ids: Vec<Id> = comments.iter().filter_map(|c| c.clip_id).collect();
+    let clips: HashMap<Id, Clip> = if clip_ids.is_empty() {
+        HashMap::new()
+    } else {
+        core_videoclip::table
+            .filter(core_videoclip::id.eq_any(&clip_ids))
+            .select(Clip::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|clip| (clip.id, clip))
+            .collect()
+    };
+    let mut wanted: Vec<Id> = comments.iter().map(|c| c.video_asset_id).collect();
+    wanted.extend(clips.values().map(|c| c.original_video_id));
+    wanted.sort();
+    wanted.dedup();
+    let assets = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        core_videoasset::table
+            .filter(core_videoasset::id.eq_any(&wanted))
+            .select(Asset::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|asset| (asset.id, asset))
+            .collect()
+    };
+    Ok(Media { assets, clips })
 }
 
 /// Where a clip of this video belongs: the comments that carry the video as
@@ -227,68 +313,71 @@ pub fn reply_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Clips a comment may attach: those cut from videos in this exercise's
-/// thread (a coach answering with part of an attempt) and from the user's
-/// own videos. Newest first.
-pub fn clip_choices(
-    conn: &mut DbConn,
-    exercise_id: Id,
-    user_id: i32,
-) -> QueryResult<Vec<crate::videos::queries::Clip>> {
-    use crate::db::schema::core_videoasset;
-    let in_thread = comments_videocomment::table
-        .filter(comments_videocomment::exercise_id.eq(exercise_id))
-        .select(comments_videocomment::video_asset_id);
-    let own = core_videoasset::table
-        .filter(core_videoasset::uploaded_by_id.eq(user_id))
-        .select(core_videoasset::id);
-    let mut sources: Vec<Id> = in_thread.load(conn)?;
-    sources.extend(own.load::<Id>(conn)?);
-    core_videoclip::table
-        .filter(core_videoclip::original_video_id.eq_any(sources))
-        .order(core_videoclip::created_at.desc())
-        .limit(100)
-        .select(crate::videos::queries::Clip::as_select())
-        .load(conn)
+/// Whether a clip's source video (`core_videoasset`, joined) is in this
+/// exercise's thread or the user's own.
+macro_rules! allowed_source {
+    ($exercise_id:expr, $user_id:expr) => {
+        crate::db::schema::core_videoasset::id
+            .eq_any(
+                comments_videocomment::table
+                    .filter(comments_videocomment::exercise_id.eq($exercise_id))
+                    .select(comments_videocomment::video_asset_id),
+            )
+            .or(crate::db::schema::core_videoasset::uploaded_by_id.eq($user_id))
+    };
 }
 
-/// A clip with where it comes from: "<uploader>'s <video title>".
-pub fn clip_choices_described(
-    conn: &mut DbConn,
-    exercise_id: Id,
-    user_id: i32,
-) -> QueryResult<Vec<(crate::videos::queries::Clip, String)>> {
+/// The most clips a "choose a clip" list offers.
+pub const CLIP_CHOICES: i64 = 100;
+
+/// Clips a comment may attach: those cut from videos in this exercise's
+/// thread (a coach answering with part of an attempt) and from the user's
+/// own videos. Newest first, the newest [`CLIP_CHOICES`], each with where
+/// it comes from ("<uploader>'s <video title>"), in one statement.
+pub fn clip_choices_described(conn: &mut DbConn, exercise_id: Id, user_id: i32) -> QueryResult<Vec<(Clip, String)>> {
     use crate::db::schema::core_videoasset;
-    let clips = clip_choices(conn, exercise_id, user_id)?;
-    let sources: Vec<Id> = clips.iter().map(|c| c.original_video_id).collect();
-    let videos: Vec<(Id, String, Option<i32>)> = core_videoasset::table
-        .filter(core_videoasset::id.eq_any(&sources))
-        .select(crate::videos::queries::Asset::as_select())
-        .load(conn)?
+    let rows: Vec<(Clip, Asset, Option<NameParts>)> = core_videoclip::table
+        .inner_join(core_videoasset::table)
+        .left_join(auth_user::table.on(core_videoasset::uploaded_by_id.eq(auth_user::id.nullable())))
+        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(auth_user::id)))
+        .filter(allowed_source!(exercise_id, user_id))
+        .order((core_videoclip::created_at.desc(), core_videoclip::id.desc()))
+        .limit(CLIP_CHOICES)
+        .select((
+            Clip::as_select(),
+            Asset::as_select(),
+            (
+                auth_user::username,
+                auth_user::first_name,
+                auth_user::last_name,
+                accounts_profile::preferences.nullable(),
+            )
+                .nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
         .into_iter()
-        .map(|a| (a.id, a.display_title(), a.uploaded_by_id))
-        .collect();
-    let uploaders: Vec<i32> = videos.iter().filter_map(|v| v.2).collect();
-    let names = display_names(conn, &uploaders)?;
-    Ok(clips
-        .into_iter()
-        .map(|clip| {
-            let source = videos
-                .iter()
-                .find(|v| v.0 == clip.original_video_id)
-                .map(|(_, file, who)| match who.and_then(|id| names.get(&id)) {
-                    Some(name) => format!("{name}'s {file}"),
-                    None => file.clone(),
-                })
-                .unwrap_or_default();
-            (clip, source)
+        .map(|(clip, source, uploader)| {
+            let title = source.display_title();
+            let described = match uploader {
+                Some(name) => format!("{}'s {title}", display_name_of_parts(&name)),
+                None => title,
+            };
+            (clip, described)
         })
         .collect())
 }
 
-/// Whether the clip's source video is in this exercise's thread or the user's own.
+/// Whether this one clip may be attached here (its source video is in this
+/// exercise's thread or the user's own), however old it is: checked on
+/// the clip itself, not against the list the form offers.
 pub fn clip_allowed(conn: &mut DbConn, clip_id: Id, exercise_id: Id, user_id: i32) -> QueryResult<bool> {
-    Ok(clip_choices(conn, exercise_id, user_id)?
-        .iter()
-        .any(|c| c.id == clip_id))
+    use crate::db::schema::core_videoasset;
+    diesel::select(diesel::dsl::exists(
+        core_videoclip::table
+            .inner_join(core_videoasset::table)
+            .filter(core_videoclip::id.eq(clip_id))
+            .filter(allowed_source!(exercise_id, user_id)),
+    ))
+    .get_result(conn)
 }

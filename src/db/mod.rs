@@ -7,6 +7,7 @@
 
 pub mod migrations;
 pub mod schema;
+pub mod stats;
 pub mod types;
 
 use std::time::Duration;
@@ -28,6 +29,10 @@ pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
 }
+
+/// The backend type of queries built through [`DbConn`] (for boxed
+/// expressions that name it).
+pub type Sql = <DbConn as Connection>::Backend;
 
 /// Runs the same body on whichever inner connection `DbConn` holds, for the
 /// statements diesel cannot build through the enum (upserts, `FOR UPDATE`,
@@ -90,6 +95,7 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
             let mut conn = PgConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
             conn.batch_execute("SET TIME ZONE 'UTC'")
                 .map_err(r2d2::Error::QueryError)?;
+            conn.set_instrumentation(stats::Counting::default());
             Ok(DbConn::Pg(conn))
         }
         Backend::Sqlite => {
@@ -109,6 +115,7 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
             use_wal(&mut conn).map_err(r2d2::Error::QueryError)?;
             conn.batch_execute("PRAGMA synchronous = NORMAL;")
                 .map_err(r2d2::Error::QueryError)?;
+            conn.set_instrumentation(stats::Counting::default());
             Ok(DbConn::Sqlite(conn))
         }
     }
@@ -170,8 +177,18 @@ impl r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// No `SELECT 1` at check-out (it cost a round trip per query batch):
+    /// a connection is dropped instead when one of its statements found it
+    /// lost (the server went away; see [`stats::Counting`]), or when it
+    /// comes back inside a transaction it could not close.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        type Manager = <DbConn as Connection>::TransactionManager;
+        let lost = stats::take_lost();
+        let stuck = !matches!(
+            Manager::transaction_manager_status_mut(conn).transaction_depth(),
+            Ok(None)
+        );
+        lost || stuck || std::thread::panicking()
     }
 }
 
@@ -198,7 +215,7 @@ impl Pool {
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(3))
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
             .build_unchecked(Manager { url: url.to_owned() });
         Pool { inner, backend }
@@ -210,13 +227,15 @@ impl Pool {
 
     /// A connection for blocking code (workers, CLI). Handlers use [`run`].
     pub fn get(&self) -> AppResult<r2d2::PooledConnection<Manager>> {
+        stats::clear_lost();
         self.inner.get().map_err(|e| AppError::Unavailable(e.to_string()))
     }
 }
 
 /// Runs blocking database work for an async handler: takes a connection on
 /// the blocking pool, runs `f`, and maps failures to [`AppError`] (pool
-/// timeout → 503, `NotFound` → 404).
+/// timeout → 503, `NotFound` → 404, a lost connection → 503). The caller's
+/// tracing span and statement counter go with it onto the blocking thread.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -224,9 +243,22 @@ where
     E: Into<AppError> + Send + 'static,
 {
     let pool = pool.clone();
+    let span = tracing::Span::current();
+    let counter = stats::current_task_counter();
     actix_web::rt::task::spawn_blocking(move || {
+        let _span = span.enter();
+        let _counting = counter.as_ref().map(stats::StatementCounter::enter);
         let mut conn = pool.get()?;
-        f(&mut conn).map_err(Into::into)
+        let result = f(&mut conn).map_err(Into::into);
+        if stats::take_lost() {
+            // Seen again by `has_broken` as the connection goes back.
+            stats::mark_lost();
+            if let Err(error) = result {
+                tracing::warn!(%error, "the database connection was lost");
+                return Err(AppError::Unavailable("the database connection was lost".into()));
+            }
+        }
+        result
     })
     .await
     .map_err(|e| AppError::Unexpected(anyhow::anyhow!("database task panicked: {e}")))?

@@ -149,6 +149,8 @@ diesel::table! {
         updated_at -> UtcTime,
         created_by_id -> Integer,
         video_asset_id -> Uuid,
+        /// Comments and replies, kept exact by a trigger.
+        comment_count -> Integer,
     }
 }
 

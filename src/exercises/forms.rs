@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::queries::Draft;
 use crate::accounts::forms::FieldErrors;
 use crate::db::Id;
+use crate::web::paging::Start;
 
 pub const NAME_MAX: usize = 140;
 pub const DESCRIPTION_MAX: usize = 10_000;
@@ -108,6 +109,10 @@ pub struct LibraryQuery {
     pub coach: Option<String>,
     #[serde(default)]
     pub page: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub before: Option<String>,
 }
 
 impl LibraryQuery {
@@ -123,12 +128,8 @@ impl LibraryQuery {
         self.coach.as_deref().and_then(|c| c.trim().parse().ok())
     }
 
-    /// Zero-based; nonsense reads as the first page.
-    pub fn page(&self) -> i64 {
-        self.page
-            .as_deref()
-            .and_then(|p| p.trim().parse::<i64>().ok())
-            .filter(|p| *p >= 1)
-            .map_or(0, |p| p - 1)
+    /// Where the page starts: `?after=`/`?before=` cursors, or `?page=`.
+    pub fn start(&self) -> Start {
+        Start::parse(self.page.as_deref(), self.after.as_deref(), self.before.as_deref())
     }
 }

@@ -5,19 +5,18 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::{ExerciseForm, LibraryQuery, VideoChoice};
-use super::pages::{CardView, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage, Pager};
-use super::queries::{self, Draft, Exercise, Filter, SaveError, PAGE_SIZE};
+use super::pages::{Compose, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage};
+use super::queries::{self, Draft, Exercise, SaveError};
 use super::{can_create, can_edit, is_admin};
 use crate::accounts::forms::FieldErrors;
-use crate::comments;
-use crate::comments::pages::{CommentForm, VideoOption};
+use crate::comments::pages::CommentForm;
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::videos;
-use crate::videos::pages::VideoView;
 use crate::web::auth::CurrentUser;
 use crate::web::page::{flash, render, render_status, Level, PageCtx};
+use crate::web::paging::Start;
 use crate::web::see_other;
 
 pub async fn library(
@@ -26,42 +25,13 @@ pub async fn library(
     state: web::Data<AppState>,
     query: web::Query<LibraryQuery>,
 ) -> AppResult<HttpResponse> {
-    let filter = Filter {
-        search: query.search(),
-        coach: query.coach(),
-        page: query.page(),
-    };
-    let lookup = filter.clone();
-    let ((cards, total), coaches) = db::run(&state.pool, move |c| {
-        Ok::<_, diesel::result::Error>((queries::list(c, &lookup)?, queries::coaches(c)?))
-    })
-    .await?;
-    let mut base = String::new();
-    if let Some(q) = &filter.search {
-        base.push_str(&format!(
-            "q={}&",
-            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-        ));
-    }
-    if let Some(coach) = filter.coach {
-        base.push_str(&format!("coach={coach}&"));
-    }
-    render(&LibraryPage {
-        ctx,
-        cards: cards.iter().map(CardView::new).collect(),
-        pager: Pager::new(filter.page, PAGE_SIZE, total, base),
-        search: filter.search.clone().unwrap_or_default(),
-        coach: filter.coach,
-        coaches,
-        can_create: can_create(&user),
-        filtered: filter.search.is_some() || filter.coach.is_some(),
-    })
+    let query = query.into_inner();
+    let page = db::run(&state.pool, move |c| LibraryPage::load(c, ctx, &user, &query)).await?;
+    render(&page)
 }
 
-/// The author's own videos, newest first, for choosing one.
-pub async fn video_options(state: &AppState, user_id: i32) -> AppResult<Vec<VideoOption>> {
-    let videos = db::run(&state.pool, move |c| videos::queries::list(c, user_id, false, 0, 200)).await?;
-    Ok(videos.iter().map(|(asset, _)| VideoOption::of_asset(asset)).collect())
+fn max_upload_mb(state: &AppState) -> u64 {
+    state.settings.max_upload_bytes / 1024 / 1024
 }
 
 async fn form_page(
@@ -72,14 +42,11 @@ async fn form_page(
     form: ExerciseForm,
     errors: FieldErrors,
 ) -> AppResult<ExerciseFormPage> {
-    Ok(ExerciseFormPage {
-        ctx,
-        exercise,
-        form,
-        errors,
-        videos: video_options(state, user.id).await?,
-        max_upload_mb: state.settings.max_upload_bytes / 1024 / 1024,
+    let (user, mb) = (user.clone(), max_upload_mb(state));
+    db::run(&state.pool, move |c| {
+        ExerciseFormPage::load(c, ctx, &user, exercise, form, errors, mb)
     })
+    .await
 }
 
 pub async fn new_form(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -255,12 +222,10 @@ pub async fn delete_confirm(
     id: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
     let exercise = editable(&state, &user, id.into_inner()).await?;
-    let exercise_id = exercise.id;
-    let comments = db::run(&state.pool, move |c| queries::comment_count(c, exercise_id)).await?;
     render(&DeleteExercisePage {
         ctx,
+        comments: exercise.comment_count,
         exercise,
-        comments,
     })
 }
 
@@ -288,6 +253,8 @@ pub async fn delete(
 #[derive(serde::Deserialize)]
 pub struct ThreadQuery {
     page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
 }
 
 pub async fn show(
@@ -297,18 +264,13 @@ pub async fn show(
     id: web::Path<Id>,
     query: web::Query<ThreadQuery>,
 ) -> AppResult<HttpResponse> {
-    let page0 = query
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 1)
-        .map_or(0, |p| p - 1);
+    let start = Start::parse(query.page.as_deref(), query.after.as_deref(), query.before.as_deref());
     let page = exercise_page(
         ctx,
         &state,
         &user,
         id.into_inner(),
-        page0,
+        start,
         CommentForm::default(),
         FieldErrors::default(),
     )
@@ -316,51 +278,25 @@ pub async fn show(
     render(&page)
 }
 
-/// The exercise page, also shown again (422) when a comment has errors.
+/// The exercise page through its one loader, also shown again (422) when a
+/// comment has errors.
 pub async fn exercise_page(
     ctx: PageCtx,
     state: &AppState,
     user: &CurrentUser,
     id: Id,
-    page0: i64,
+    start: Start,
     form: CommentForm,
     errors: FieldErrors,
 ) -> AppResult<ExercisePage> {
-    let (exercise, coach) = db::run(&state.pool, move |c| queries::find_with_coach(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let video_id = exercise.video_asset_id;
-    let asset = db::run(&state.pool, move |c| videos::queries::find_asset(c, video_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let thread = comments::handlers::thread_view(state, user, &exercise, page0).await?;
-    let user_id = user.id;
-    let clips = db::run(&state.pool, move |c| {
-        comments::queries::clip_choices_described(c, id, user_id)
-    })
-    .await?;
-    Ok(ExercisePage {
-        can_edit: can_edit(user, &exercise),
-        own_exercise: exercise.created_by_id == user.id,
-        video: VideoView::new(&asset, None),
-        coach,
-        entries: thread.0,
-        pager: Pager::new(page0, comments::queries::PAGE_SIZE, thread.1, String::new()),
+    let compose = Compose {
         form,
         errors,
-        videos: video_options(state, user.id).await?,
-        clips: clips.iter().map(VideoOption::of_clip).collect(),
-        max_upload_mb: state.settings.max_upload_bytes / 1024 / 1024,
-        speeds: speed_choices(user.preferences.playback_speed),
-        exercise,
-        ctx,
+        max_upload_mb: max_upload_mb(state),
+    };
+    let user = user.clone();
+    db::run(&state.pool, move |c| {
+        ExercisePage::load(c, ctx, &user, id, start, compose)
     })
-}
-
-/// The player's speed choices, the user's default selected.
-pub fn speed_choices(default: f64) -> Vec<(String, String, bool)> {
-    crate::accounts::queries::PLAYBACK_SPEEDS
-        .iter()
-        .map(|s| (s.to_string(), format!("{s}×"), (*s - default).abs() < f64::EPSILON))
-        .collect()
+    .await
 }

@@ -2,14 +2,20 @@
 
 use askama::Template;
 
-use super::forms::ExerciseForm;
-use super::queries::{Card, Exercise};
+use diesel::QueryResult;
+
+use super::forms::{ExerciseForm, LibraryQuery};
+use super::queries::{self, Card, Exercise, Filter, PAGE_SIZE};
+use super::{can_create, can_edit};
 use crate::accounts::forms::FieldErrors;
+use crate::comments;
 use crate::comments::pages::{Attachment, CommentForm, EntryView, VideoOption};
-use crate::db::Ts;
+use crate::db::{DbConn, Id, Ts};
 use crate::videos::forms::YoutubeId;
 use crate::videos::pages::{clock, VideoView};
+use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
+use crate::web::paging::{self, Seek, Start};
 
 /// A card in the library.
 pub struct CardView {
@@ -18,6 +24,8 @@ pub struct CardView {
     pub coach: String,
     pub image: Option<String>,
     pub duration: Option<String>,
+    /// The library filtered to this coach.
+    pub coach_url: String,
     pub comments: i64,
     pub created_at: Ts,
 }
@@ -39,38 +47,44 @@ impl CardView {
             coach: card.coach.clone(),
             image,
             duration: card.duration_sec.map(|d| clock(f64::from(d))),
-            comments: card.comment_count,
+            coach_url: format!("/exercises?coach={}", card.exercise.created_by_id),
+            comments: i64::from(card.exercise.comment_count),
             created_at: card.exercise.created_at,
         }
     }
 }
 
-/// Page links for a paginated list.
+/// The links of a seek-paginated list: newer and older pages by cursor
+/// (bookmarkable), and "page N of M" when it was opened by page number.
 pub struct Pager {
-    pub page: i64,
-    pub pages: i64,
     pub total: i64,
-    /// The query string without `page`, ready to append `page=N` to.
-    pub base: String,
+    pub position: Option<(i64, i64)>,
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 impl Pager {
-    pub fn new(page0: i64, per_page: i64, total: i64, base: String) -> Pager {
-        let pages = ((total + per_page - 1) / per_page).max(1);
+    /// `base` is the query string without the position, ready to append to
+    /// (empty, or ending in `&`); `anchor` goes at the end of each link.
+    pub fn new<T>(total: i64, per_page: i64, start: Start, page: &Seek<T>, base: &str, anchor: &str) -> Pager {
+        let pages = paging::last_page(total, per_page);
         Pager {
-            page: (page0 + 1).min(pages),
-            pages,
             total,
-            base,
+            position: match start {
+                Start::Page(n) if pages > 1 => Some((n, pages)),
+                _ => None,
+            },
+            newer: page.newer.map(|c| format!("?{base}before={}{anchor}", c.to_param())),
+            older: page.older.map(|c| format!("?{base}after={}{anchor}", c.to_param())),
         }
     }
+}
 
-    pub fn prev(&self) -> Option<String> {
-        (self.page > 1).then(|| format!("?{}page={}", self.base, self.page - 1))
-    }
-
-    pub fn next(&self) -> Option<String> {
-        (self.page < self.pages).then(|| format!("?{}page={}", self.base, self.page + 1))
+/// A page number past the end means the last page.
+pub fn clamp_start(start: Start, total: i64, per_page: i64) -> Start {
+    match start {
+        Start::Page(n) => Start::Page(n.min(paging::last_page(total, per_page))),
+        other => other,
     }
 }
 
@@ -133,5 +147,133 @@ pub struct ExercisePage {
 pub struct DeleteExercisePage {
     pub ctx: PageCtx,
     pub exercise: Exercise,
-    pub comments: i64,
+    /// Comments and replies that go with it.
+    pub comments: i32,
+}
+
+/// How many of their own videos a "choose a video" list offers.
+pub const VIDEO_CHOICES: i64 = 200;
+
+/// The user's own videos, newest first, for choosing one.
+pub fn video_options(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<VideoOption>> {
+    let videos = crate::videos::queries::list(conn, user_id, false, 0, VIDEO_CHOICES)?;
+    Ok(videos.iter().map(|(asset, _)| VideoOption::of_asset(asset)).collect())
+}
+
+impl LibraryPage {
+    /// The library: the total on the exercises alone, a page of cards with
+    /// their coach's name and comment count in one statement, and the coach
+    /// filter's short list.
+    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, query: &LibraryQuery) -> QueryResult<Self> {
+        let filter = Filter {
+            search: query.search(),
+            coach: query.coach(),
+        };
+        let total = queries::count(conn, &filter)?;
+        let start = clamp_start(query.start(), total, PAGE_SIZE);
+        let page = paging::seek(queries::cards(conn, &filter, start)?, start, PAGE_SIZE, Card::cursor);
+        let coaches = queries::top_coaches(conn, filter.coach)?;
+        let mut base = String::new();
+        if let Some(q) = &filter.search {
+            base.push_str(&format!(
+                "q={}&",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            ));
+        }
+        if let Some(coach) = filter.coach {
+            base.push_str(&format!("coach={coach}&"));
+        }
+        Ok(LibraryPage {
+            ctx,
+            pager: Pager::new(total, PAGE_SIZE, start, &page, &base, ""),
+            cards: page.rows.iter().map(CardView::new).collect(),
+            search: filter.search.clone().unwrap_or_default(),
+            coach: filter.coach,
+            coaches,
+            can_create: can_create(user),
+            filtered: filter.search.is_some() || filter.coach.is_some(),
+        })
+    }
+}
+
+impl ExerciseFormPage {
+    /// The new or edit form, also shown again (422) with errors.
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        exercise: Option<Exercise>,
+        form: ExerciseForm,
+        errors: FieldErrors,
+        max_upload_mb: u64,
+    ) -> QueryResult<Self> {
+        Ok(ExerciseFormPage {
+            ctx,
+            exercise,
+            form,
+            errors,
+            videos: video_options(conn, user.id)?,
+            max_upload_mb,
+        })
+    }
+}
+
+/// What the exercise page's comment form shows: empty, or as typed with
+/// its errors (422).
+pub struct Compose {
+    pub form: CommentForm,
+    pub errors: FieldErrors,
+    pub max_upload_mb: u64,
+}
+
+impl ExercisePage {
+    /// The exercise with its demonstration and coach, a page of the thread
+    /// with every video and clip it carries, and the form's choices: a fixed
+    /// number of statements, however many comments the page shows.
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        id: Id,
+        start: Start,
+        compose: Compose,
+    ) -> QueryResult<Self> {
+        let (exercise, demonstration, coach) = queries::find_for_page(conn, id)?;
+        let total = comments::queries::thread_total(conn, id)?;
+        let start = clamp_start(start, total, comments::queries::PAGE_SIZE);
+        let thread = comments::queries::thread(conn, id, start)?;
+        let media = comments::queries::load_media(
+            conn,
+            thread
+                .rows
+                .iter()
+                .flat_map(|e| std::iter::once(&e.comment.comment).chain(e.replies.iter().map(|r| &r.comment))),
+        )?;
+        let entries = comments::pages::entry_views(user, &media, &exercise, &thread.rows);
+        let clips = comments::queries::clip_choices_described(conn, id, user.id)?;
+        Ok(ExercisePage {
+            can_edit: can_edit(user, &exercise),
+            own_exercise: exercise.created_by_id == user.id,
+            video: VideoView::new(&demonstration, None),
+            coach,
+            entries,
+            pager: Pager::new(total, comments::queries::PAGE_SIZE, start, &thread, "", "#comments"),
+            form: compose.form,
+            errors: compose.errors,
+            videos: video_options(conn, user.id)?,
+            clips: clips.iter().map(VideoOption::of_clip).collect(),
+            max_upload_mb: compose.max_upload_mb,
+            speeds: speed_choices(user.preferences.playback_speed),
+            exercise,
+            ctx,
+        })
+    }
+}
+
+/// The player's speed choices, the user's default selected.
+pub fn speed_choices(default: f64) -> Vec<(String, String, bool)> {
+    crate::accounts::queries::PLAYBACK_SPEEDS
+        .iter()
+        .map(|s| (s.to_string(), format!("{s}×"), (*s - default).abs() < f64::EPSILON))
+        .collect()
 }

@@ -4,8 +4,11 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, exercises_exercise};
+use crate::accounts::queries::{display_name_of_parts, name_columns, NameParts};
+use crate::db::schema::{accounts_profile, auth_user, comments_videocomment, core_videoasset, exercises_exercise};
 use crate::db::{self, DbConn, Id, Ts};
+use crate::videos::queries::Asset;
+use crate::web::paging::{seek_from, Cursor, Start};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -19,6 +22,8 @@ pub struct Exercise {
     pub updated_at: Ts,
     pub created_by_id: i32,
     pub video_asset_id: Id,
+    /// Comments and replies (kept by a trigger, whoever writes them).
+    pub comment_count: i32,
 }
 
 /// What a library card shows.
@@ -29,14 +34,18 @@ pub struct Card {
     pub poster_path: Option<String>,
     pub youtube_url: Option<String>,
     pub duration_sec: Option<i32>,
-    pub comment_count: i64,
+}
+
+impl Card {
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(self.exercise.created_at, self.exercise.id)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub search: Option<String>,
     pub coach: Option<i32>,
-    pub page: i64,
 }
 
 /// `%term%` for LIKE, with the wildcards in the term taken literally.
@@ -49,21 +58,29 @@ fn like_pattern(term: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A condition on `exercises_exercise` that any query over it can use.
+pub type Condition<QS> = Box<dyn BoxableExpression<QS, db::Sql, SqlType = diesel::sql_types::Bool>>;
+
+/// The library's search, in one piece that full-text search can replace:
+/// the exercises whose name or description contains the query's words
+/// (today: as one phrase, ignoring case).
+pub fn search_condition<QS: 'static>(words: &str) -> Condition<QS> {
+    let pattern = like_pattern(words);
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(exercises_exercise.name) LIKE ")
+            .bind::<diesel::sql_types::Text, _>(pattern.clone())
+            .sql(" ESCAPE '\\' OR lower(coalesce(exercises_exercise.description, '')) LIKE ")
+            .bind::<diesel::sql_types::Text, _>(pattern)
+            .sql(" ESCAPE '\\')"),
+    )
+}
+
+/// Applies the filter to a boxed query over exercises (alone or joined).
 macro_rules! filtered {
-    ($filter:expr) => {{
-        let mut query = exercises_exercise::table
-            .inner_join(auth_user::table)
-            .inner_join(core_videoasset::table)
-            .into_boxed();
-        if let Some(term) = $filter.search.as_deref() {
-            let pattern = like_pattern(term);
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(exercises_exercise.name) LIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR lower(coalesce(exercises_exercise.description, '')) LIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern)
-                    .sql(" ESCAPE '\\')"),
-            );
+    ($query:expr, $filter:expr) => {{
+        let mut query = $query;
+        if let Some(words) = $filter.search.as_deref() {
+            query = query.filter(search_condition(words));
         }
         if let Some(coach) = $filter.coach {
             query = query.filter(exercises_exercise::created_by_id.eq(coach));
@@ -72,58 +89,94 @@ macro_rules! filtered {
     }};
 }
 
-/// Exercise, creator's username, and the video's poster, YouTube link and
-/// duration.
-type CardRow = (Exercise, String, Option<String>, Option<String>, Option<i32>);
+/// How many exercises match: on the exercises alone (every exercise has its
+/// creator and its video, so the joins would change nothing but the cost).
+pub fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
+    filtered!(exercises_exercise::table.into_boxed(), filter)
+        .count()
+        .get_result(conn)
+}
 
-/// A page of the library, newest first, and how many match in all.
-pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)> {
-    let total: i64 = filtered!(filter).count().get_result(conn)?;
-    let rows: Vec<CardRow> = filtered!(filter)
-        .order((exercises_exercise::created_at.desc(), exercises_exercise::id.desc()))
-        .offset(filter.page.max(0) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
+/// The exercise, the creator's name parts, and the video's poster, YouTube
+/// link and duration.
+type CardRow = (Exercise, NameParts, Option<String>, Option<String>, Option<i32>);
+
+/// A page of the library, newest first, in one statement: seek pagination
+/// from a cursor (page 250 costs what page 1 costs), or an offset for page
+/// numbers. Up to `PAGE_SIZE + 1` cards, so the caller knows whether there
+/// are more; with `Start::Before` they are returned newest first as well.
+pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Vec<Card>> {
+    use exercises_exercise::{created_at, id};
+    let joined = exercises_exercise::table
+        .inner_join(auth_user::table)
+        .inner_join(core_videoasset::table)
+        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
         .select((
             Exercise::as_select(),
-            auth_user::username,
+            name_columns!(),
             core_videoasset::poster_path,
             core_videoasset::youtube_url,
             core_videoasset::duration_sec,
         ))
-        .load(conn)?;
-    let ids: Vec<Id> = rows.iter().map(|r| r.0.id).collect();
-    let creators: Vec<i32> = rows.iter().map(|r| r.0.created_by_id).collect();
-    let names = display_names(conn, &creators)?;
-    // One grouped count for the page, not one query per card.
-    let counts: Vec<(Id, i64)> = comments_videocomment::table
-        .filter(comments_videocomment::exercise_id.eq_any(&ids))
-        .group_by(comments_videocomment::exercise_id)
-        .select((comments_videocomment::exercise_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let cards = rows
+        .limit(PAGE_SIZE + 1)
+        .into_boxed();
+    let query = filtered!(joined, filter);
+    let query = seek_from!(query, start, created_at, id, PAGE_SIZE);
+    let mut rows: Vec<CardRow> = query.load(conn)?;
+    if let Start::Before(_) = start {
+        rows.reverse();
+    }
+    Ok(rows
         .into_iter()
-        .map(|(exercise, username, poster_path, youtube_url, duration_sec)| {
-            let comment_count = counts.iter().find(|(id, _)| *id == exercise.id).map_or(0, |(_, n)| *n);
-            Card {
-                coach: names.get(&exercise.created_by_id).cloned().unwrap_or(username),
-                exercise,
-                poster_path,
-                youtube_url,
-                duration_sec,
-                comment_count,
-            }
+        .map(|(exercise, name, poster_path, youtube_url, duration_sec)| Card {
+            coach: display_name_of_parts(&name),
+            exercise,
+            poster_path,
+            youtube_url,
+            duration_sec,
         })
-        .collect();
-    Ok((cards, total))
+        .collect())
 }
 
-/// People who have published exercises, for the library's coach filter.
-pub fn coaches(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
-    let ids: Vec<i32> = exercises_exercise::table
-        .select(exercises_exercise::created_by_id)
-        .distinct()
-        .load(conn)?;
-    let mut named: Vec<(i32, String)> = display_names(conn, &ids)?.into_iter().collect();
+/// How many coaches the library's filter lists.
+pub const TOP_COACHES: i64 = 12;
+
+#[derive(QueryableByName)]
+struct CoachRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    id: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    username: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    first_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    last_name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<crate::db::types::sql::Jsonb>)]
+    preferences: Option<crate::db::Json>,
+}
+
+/// The coach filter's choices, by name: the coaches with the most
+/// exercises, and the one chosen (whoever it is), in one statement. Every
+/// other coach is a click away on their cards.
+pub fn top_coaches(conn: &mut DbConn, chosen: Option<i32>) -> QueryResult<Vec<(i32, String)>> {
+    let rows: Vec<CoachRow> = diesel::sql_query(format!(
+        "SELECT u.id, u.username, u.first_name, u.last_name, p.preferences \
+         FROM auth_user AS u LEFT JOIN accounts_profile AS p ON p.user_id = u.id \
+         WHERE u.id IN (SELECT created_by_id FROM exercises_exercise GROUP BY created_by_id \
+                        ORDER BY count(*) DESC, created_by_id LIMIT {TOP_COACHES}) \
+            OR u.id = $1"
+    ))
+    .bind::<diesel::sql_types::Integer, _>(chosen.unwrap_or(-1))
+    .load(conn)?;
+    let mut named: Vec<(i32, String)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                display_name_of_parts(&(r.username, r.first_name, r.last_name, r.preferences)),
+            )
+        })
+        .collect();
     named.sort_by_key(|(_, name)| name.to_lowercase());
     Ok(named)
 }
@@ -136,15 +189,17 @@ pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Exercise>> {
         .optional()
 }
 
-/// The exercise with its creator's name.
-pub fn find_with_coach(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Exercise, String)>> {
-    match find(conn, id)? {
-        Some(exercise) => {
-            let coach = display_name_of(conn, exercise.created_by_id)?;
-            Ok(Some((exercise, coach)))
-        }
-        None => Ok(None),
-    }
+/// The exercise with its demonstration video and its creator's name, in
+/// one statement (`NotFound` when there is none).
+pub fn find_for_page(conn: &mut DbConn, id: Id) -> QueryResult<(Exercise, Asset, String)> {
+    let (exercise, asset, name): (Exercise, Asset, NameParts) = exercises_exercise::table
+        .find(id)
+        .inner_join(auth_user::table)
+        .inner_join(core_videoasset::table)
+        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
+        .select((Exercise::as_select(), Asset::as_select(), name_columns!()))
+        .first(conn)?;
+    Ok((exercise, asset, display_name_of_parts(&name)))
 }
 
 pub fn comment_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
@@ -187,7 +242,6 @@ fn map_unique(error: DieselError) -> SaveError {
 }
 
 pub use crate::accounts::queries::{bump_metric, Counter};
-use crate::accounts::queries::{display_name_of, display_names};
 
 pub fn create(conn: &mut DbConn, creator: i32, draft: &Draft) -> Result<Exercise, SaveError> {
     db::write_transaction(conn, |c| {

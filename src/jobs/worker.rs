@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::kinds;
 use super::queue::{self, AfterFailure, Job};
@@ -127,7 +128,9 @@ where
     F: FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
 {
     let pool = pool.clone();
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _span = span.enter();
         let mut conn = pool.get()?;
         Ok(f(&mut conn)?)
     })
@@ -248,6 +251,13 @@ impl Worker {
         let Some(job) = blocking(&self.ctx.pool, move |c| queue::claim(c, &name, lease)).await? else {
             return Ok(None);
         };
+        // Every line the job causes (its queries on blocking threads, ffmpeg's
+        // reports, mail) carries the job's id and kind.
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind);
+        self.run_claimed(job, stop).instrument(span).await
+    }
+
+    async fn run_claimed(&self, job: Job, stop: impl Future<Output = ()>) -> anyhow::Result<Option<Report>> {
         tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempts, worker = %self.name, "job started");
         let started = Instant::now();
 

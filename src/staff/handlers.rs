@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::audit::{self, Entry};
-use super::model::{Input, ListParams, StaffError, StaffModel};
+use super::model::{Input, StaffError, StaffModel};
 use super::pages::{
     BulkConfirmPage, ChangePage, DashboardPage, DeletePage, HistoryPage, InviteSection, ListPage, NavItem,
 };
@@ -72,46 +72,7 @@ async fn list_page(
     invite: Option<InviteSection>,
 ) -> AppResult<ListPage> {
     let input = Input::parse(query.as_bytes());
-    let (filters, params, problems, rows, total) = db::run(&state.pool, move |c| {
-        let filters = model.filters(c)?;
-        let (mut params, mut problems) = ListParams::parse(&input, model.columns(), &filters);
-        let (mut rows, mut total) = model.list(c, &params)?;
-        // Past the last page: show the last one, and say so.
-        let last_page = ((total + crate::staff::model::PER_PAGE - 1) / crate::staff::model::PER_PAGE).max(1);
-        if params.page > last_page {
-            problems.push(format!("There are only {last_page} page(s); here is the last."));
-            params.page = last_page;
-            (rows, total) = model.list(c, &params)?;
-        }
-        Ok::<_, diesel::result::Error>((filters, params, problems, rows, total))
-    })
-    .await?;
-    let rows_actions = rows.iter().map(|row| model.row_actions(row)).collect();
-    let role_choice = if model.bulk_role_choice() {
-        let roles = db::run(&state.pool, models::users::roles).await?;
-        roles.into_iter().map(|(_, name)| name).collect()
-    } else {
-        Vec::new()
-    };
-    Ok(ListPage {
-        ctx,
-        nav: nav(),
-        slug: model.slug(),
-        title: model.plural(),
-        singular: model.singular(),
-        search_hint: model.search_hint(),
-        columns: model.columns(),
-        filters,
-        params,
-        problems,
-        rows,
-        total,
-        actions: model.bulk_actions(),
-        row_actions: rows_actions,
-        can_add: model.can_add(),
-        role_choice,
-        invite,
-    })
+    db::run(&state.pool, move |c| ListPage::load(c, ctx, model, &input, invite)).await
 }
 
 fn invite_section(form: InviteForm, errors: FieldErrors) -> InviteSection {
@@ -402,38 +363,10 @@ async fn change_page(
     typed: Option<Input>,
 ) -> AppResult<ChangePage> {
     let actor = staff.0.clone();
-    let lookup = id.clone();
-    let (mut detail, related, actions) = db::run(&state.pool, move |c| {
-        let detail = model.detail(c, &lookup, &actor)?;
-        let related = model.related(c, &lookup)?;
-        let actions = model.object_actions(c, &lookup, &actor)?;
-        Ok::<_, StaffError>((detail, related, actions))
+    db::run(&state.pool, move |c| {
+        ChangePage::load(c, ctx, model, &actor, id, errors, typed)
     })
-    .await?;
-    if let Some(typed) = typed {
-        for field in &mut detail.fields {
-            if field.readonly {
-                continue;
-            }
-            field.value = match field.kind {
-                super::model::InputKind::Checkbox => typed.checkbox(field.name).unwrap_or(false).to_string(),
-                _ => typed.get(field.name).unwrap_or_default().to_owned(),
-            };
-        }
-    }
-    Ok(ChangePage {
-        ctx,
-        nav: nav(),
-        slug: model.slug(),
-        title: model.plural(),
-        singular: model.singular(),
-        id,
-        detail,
-        errors,
-        related,
-        bulk_actions: model.object_bulk_actions(),
-        actions,
-    })
+    .await
 }
 
 /// One of an object's own buttons (ending a user's sessions), in one

@@ -10,6 +10,7 @@ use super::audit::Entry;
 use crate::accounts::forms::FieldErrors;
 use crate::db::{DbConn, Ts};
 use crate::web::auth::CurrentUser;
+use crate::web::paging::{self, PageNumber};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -156,15 +157,12 @@ impl ListParams {
             }
         }
         params.desc = input.get("dir") == Some("desc");
-        params.page = match input.get("page").filter(|p| !p.is_empty()) {
-            None => 1,
-            Some(p) => match p.parse::<i64>() {
-                Ok(n) if n >= 1 => n,
-                _ => {
-                    problems.push(format!("“{p}” is not a page number."));
-                    1
-                }
-            },
+        params.page = match PageNumber::parse(input.get("page")) {
+            PageNumber::Invalid => {
+                problems.push(format!("“{}” is not a page number.", input.text("page")));
+                1
+            }
+            number => number.or_first(),
         };
         for filter in filters {
             match &filter.kind {
@@ -229,7 +227,7 @@ impl ListParams {
     }
 
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * PER_PAGE
+        paging::offset(self.page, PER_PAGE)
     }
 
     /// The search term as a LIKE pattern (`%term%`, lowercased, wildcards

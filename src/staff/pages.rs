@@ -1,11 +1,17 @@
 use askama::Template;
 
 use super::audit::Logged;
-use super::model::{BulkAction, Detail, FilterSpec, ListColumn, ListParams, ObjectAction, Related, Row, PER_PAGE};
+use super::model::{
+    BulkAction, Detail, FilterSpec, Input, ListColumn, ListParams, ObjectAction, Related, Row, StaffError, StaffModel,
+    StaffResult, PER_PAGE,
+};
 use crate::accounts::forms::{FieldErrors, InviteForm};
 use crate::accounts::invitations::Role;
+use crate::db::DbConn;
 use crate::jobs::Job;
+use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
+use crate::web::paging;
 
 /// The staff navigation: every model's list.
 pub struct NavItem {
@@ -261,5 +267,96 @@ pub struct AuditLogPage {
 impl AuditLogPage {
     pub fn actor_chosen(&self, id: &i32) -> bool {
         self.typed.actor == id.to_string()
+    }
+}
+
+impl ListPage {
+    /// A model's list: its filters, a page of rows and the total. A page
+    /// number past the end shows the last page, and says so.
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        model: &'static dyn StaffModel,
+        input: &Input,
+        invite: Option<InviteSection>,
+    ) -> diesel::QueryResult<Self> {
+        let filters = model.filters(conn)?;
+        let (mut params, mut problems) = ListParams::parse(input, model.columns(), &filters);
+        let (mut rows, mut total) = model.list(conn, &params)?;
+        let last_page = paging::last_page(total, PER_PAGE);
+        if params.page > last_page {
+            problems.push(format!("There are only {last_page} page(s); here is the last."));
+            params.page = last_page;
+            (rows, total) = model.list(conn, &params)?;
+        }
+        let role_choice = if model.bulk_role_choice() {
+            super::models::users::roles(conn)?
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ListPage {
+            ctx,
+            nav: super::handlers::nav(),
+            slug: model.slug(),
+            title: model.plural(),
+            singular: model.singular(),
+            search_hint: model.search_hint(),
+            columns: model.columns(),
+            filters,
+            params,
+            problems,
+            row_actions: rows.iter().map(|row| model.row_actions(row)).collect(),
+            rows,
+            total,
+            actions: model.bulk_actions(),
+            can_add: model.can_add(),
+            role_choice,
+            invite,
+        })
+    }
+}
+
+impl ChangePage {
+    /// An object's change form with its related objects and buttons; shown
+    /// again (422) with the values as typed and the errors.
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        model: &'static dyn StaffModel,
+        actor: &CurrentUser,
+        id: String,
+        errors: FieldErrors,
+        typed: Option<Input>,
+    ) -> StaffResult<Self> {
+        let mut detail = model.detail(conn, &id, actor)?;
+        let related = model.related(conn, &id).map_err(StaffError::from)?;
+        let actions = model.object_actions(conn, &id, actor)?;
+        if let Some(typed) = typed {
+            for field in &mut detail.fields {
+                if field.readonly {
+                    continue;
+                }
+                field.value = match field.kind {
+                    super::model::InputKind::Checkbox => typed.checkbox(field.name).unwrap_or(false).to_string(),
+                    _ => typed.get(field.name).unwrap_or_default().to_owned(),
+                };
+            }
+        }
+        Ok(ChangePage {
+            ctx,
+            nav: super::handlers::nav(),
+            slug: model.slug(),
+            title: model.plural(),
+            singular: model.singular(),
+            id,
+            detail,
+            errors,
+            related,
+            bulk_actions: model.object_bulk_actions(),
+            actions,
+        })
     }
 }

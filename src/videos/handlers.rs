@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
-use super::pages::{AttemptLink, ClipPage, ClipView, NewVideoPage, VideoListPage, VideoPage, VideoView};
+use super::pages::{clippable, ClipPage, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
 use super::{can_edit, can_view, clip_hash, Access, Status};
@@ -57,7 +57,7 @@ async fn viewable_clip(state: &AppState, user: &CurrentUser, id: Id) -> AppResul
 
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<i64>,
+    page: Option<String>,
 }
 
 pub async fn list(
@@ -66,11 +66,17 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = query.page.unwrap_or(1).clamp(1, 100_000);
+    let page = crate::web::paging::page(query.page.as_deref());
     let everyone = is_staff(&user);
     let user_id = user.id;
     let mut rows = db::run(&state.pool, move |c| {
-        queries::list(c, user_id, everyone, (page - 1) * PER_PAGE, PER_PAGE + 1)
+        queries::list(
+            c,
+            user_id,
+            everyone,
+            crate::web::paging::offset(page, PER_PAGE),
+            PER_PAGE + 1,
+        )
     })
     .await?;
     let has_next = rows.len() as i64 > PER_PAGE;
@@ -346,64 +352,19 @@ pub async fn add_youtube(
     Ok(see_other(&format!("/videos/{}", asset.id)))
 }
 
-fn attempt_links(
-    attempts: Vec<(crate::comments::queries::Authored, crate::exercises::queries::Exercise)>,
-) -> Vec<AttemptLink> {
-    attempts
-        .into_iter()
-        .map(|(attempt, exercise)| AttemptLink {
-            exercise_id: exercise.id.to_string(),
-            exercise_name: exercise.name,
-            comment_id: attempt.comment.id.to_string(),
-            author: attempt.author,
-        })
-        .collect()
-}
-
-/// What the video page's forms show: as typed after an error, or fresh.
-#[derive(Default)]
-struct VideoForms {
-    clip: ClipForm,
-    title: Option<String>,
-    errors: FieldErrors,
-}
-
 async fn video_page(
     ctx: PageCtx,
     state: &AppState,
     user: &CurrentUser,
-    (asset, access): (&Asset, &Access),
+    id: Id,
     forms: VideoForms,
 ) -> AppResult<VideoPage> {
-    let id = asset.id;
-    let (clips, attempts) = db::run(&state.pool, move |c| {
-        Ok::<_, diesel::result::Error>((
-            queries::clips_of(c, id)?,
-            crate::comments::queries::attempts_with_video(c, id)?,
-        ))
+    let tools_missing = tools_missing(state, user).await;
+    let user = user.clone();
+    db::run(&state.pool, move |c| {
+        VideoPage::load(c, ctx, &user, id, forms, tools_missing)
     })
-    .await?;
-    let uploader = match asset.uploaded_by_id {
-        Some(uploader_id) if is_staff(user) => db::run(&state.pool, move |c| {
-            crate::accounts::queries::find_auth_user(c, uploader_id)
-        })
-        .await?
-        .map(|u| u.row.username),
-        _ => None,
-    };
-    Ok(VideoPage {
-        title_form: forms.title.unwrap_or_else(|| asset.display_title()),
-        video: VideoView::new(asset, uploader),
-        clips: clips.iter().map(ClipView::new).collect(),
-        clip_form: forms.clip,
-        errors: forms.errors,
-        can_edit: can_edit(user, access),
-        can_clip: clippable(asset).is_ok(),
-        attempts: attempt_links(attempts),
-        is_staff: is_staff(user),
-        tools_missing: tools_missing(state, user).await,
-        ctx,
-    })
+    .await
 }
 
 pub async fn show(
@@ -412,8 +373,7 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
-    let page = video_page(ctx, &state, &user, (&asset, &access), VideoForms::default()).await?;
+    let page = video_page(ctx, &state, &user, path.into_inner(), VideoForms::default()).await?;
     render(&page)
 }
 
@@ -439,7 +399,7 @@ pub async fn rename(
                 errors,
                 ..VideoForms::default()
             };
-            let page = video_page(ctx, &state, &user, (&asset, &access), forms).await?;
+            let page = video_page(ctx, &state, &user, asset.id, forms).await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -575,20 +535,6 @@ pub async fn poster(
     serve_file(&req, &state, &relative, "image/jpeg").await
 }
 
-/// Why a video cannot be clipped, if it cannot.
-fn clippable(asset: &Asset) -> Result<f64, &'static str> {
-    if asset.is_youtube() {
-        return Err("YouTube videos cannot be cut into clips.");
-    }
-    if !asset.is_valid {
-        return Err("This file cannot be played, so it cannot be cut.");
-    }
-    match (asset.status(), asset.duration_sec) {
-        (Status::Ready, Some(duration)) if duration > 0 => Ok(f64::from(duration)),
-        _ => Err("Clips can be made once the video is processed."),
-    }
-}
-
 pub async fn create_clip(
     req: HttpRequest,
     ctx: PageCtx,
@@ -597,7 +543,7 @@ pub async fn create_clip(
     path: web::Path<Id>,
     form: web::Form<ClipForm>,
 ) -> AppResult<HttpResponse> {
-    let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
+    let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
     let form = form.into_inner();
     let range = clippable(&asset)
         .map_err(|message| {
@@ -614,7 +560,7 @@ pub async fn create_clip(
                 errors,
                 ..VideoForms::default()
             };
-            let page = video_page(ctx, &state, &user, (&asset, &access), forms).await?;
+            let page = video_page(ctx, &state, &user, asset.id, forms).await?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -654,19 +600,9 @@ pub async fn show_clip(
     state: web::Data<AppState>,
     path: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let (clip, asset) = viewable_clip(&state, &user, path.into_inner()).await?;
-    let source = asset.id;
-    let attempts = db::run(&state.pool, move |c| {
-        crate::comments::queries::attempts_with_video(c, source)
-    })
-    .await?;
-    render(&ClipPage {
-        clip: ClipView::new(&clip),
-        video: VideoView::new(&asset, None),
-        is_staff: is_staff(&user),
-        cut_for: attempt_links(attempts),
-        ctx,
-    })
+    let id = path.into_inner();
+    let page = db::run(&state.pool, move |c| ClipPage::load(c, ctx, &user, id)).await?;
+    render(&page)
 }
 
 pub async fn clip_status(

@@ -2,12 +2,14 @@
 //! video and a clip that the templates show.
 
 use askama::Template;
+use diesel::QueryResult;
 
 use super::forms::{ClipForm, FieldErrors, YoutubeForm, YoutubeId};
 use super::queries::{Asset, Clip};
 use super::Status;
-use crate::db::Ts;
+use crate::db::{DbConn, Id, Ts};
 use crate::media::Container;
+use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
 
 /// One `<source>` of a `<video>`.
@@ -278,5 +280,102 @@ mod tests {
         assert_eq!(clock(3725.0), "1:02:05");
         assert_eq!(human_size(999), "999 bytes");
         assert_eq!(human_size(1_500_000), "1.5 MB");
+    }
+}
+
+pub fn attempt_links(
+    attempts: Vec<(crate::comments::queries::Authored, crate::exercises::queries::Exercise)>,
+) -> Vec<AttemptLink> {
+    attempts
+        .into_iter()
+        .map(|(attempt, exercise)| AttemptLink {
+            exercise_id: exercise.id.to_string(),
+            exercise_name: exercise.name,
+            comment_id: attempt.comment.id.to_string(),
+            author: attempt.author,
+        })
+        .collect()
+}
+
+/// What the video page's forms show: as typed after an error, or fresh.
+#[derive(Default)]
+pub struct VideoForms {
+    pub clip: ClipForm,
+    pub title: Option<String>,
+    pub errors: FieldErrors,
+}
+
+/// Why a video cannot be clipped, if it cannot.
+pub fn clippable(asset: &Asset) -> Result<f64, &'static str> {
+    if asset.is_youtube() {
+        return Err("YouTube videos cannot be cut into clips.");
+    }
+    if !asset.is_valid {
+        return Err("This file cannot be played, so it cannot be cut.");
+    }
+    match (asset.status(), asset.duration_sec) {
+        (Status::Ready, Some(duration)) if duration > 0 => Ok(f64::from(duration)),
+        _ => Err("Clips can be made once the video is processed."),
+    }
+}
+
+impl VideoPage {
+    /// The video (404 unless this user may see it), its clips, the attempts
+    /// it is posted with and, for staff, its uploader; shown again (422)
+    /// with a form's errors.
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        id: Id,
+        forms: VideoForms,
+        tools_missing: bool,
+    ) -> QueryResult<Self> {
+        let (asset, access) = match super::queries::find_with_access(conn, id)? {
+            Some((asset, access)) if super::can_view(user, &access) => (asset, access),
+            _ => return Err(diesel::result::Error::NotFound),
+        };
+        let clips = super::queries::clips_of(conn, id)?;
+        let attempts = crate::comments::queries::attempts_with_video(conn, id)?;
+        let is_staff = user.is_staff || user.is_superuser;
+        let uploader = match asset.uploaded_by_id {
+            Some(uploader_id) if is_staff => {
+                crate::accounts::queries::find_auth_user(conn, uploader_id)?.map(|u| u.row.username)
+            }
+            _ => None,
+        };
+        Ok(VideoPage {
+            title_form: forms.title.unwrap_or_else(|| asset.display_title()),
+            video: VideoView::new(&asset, uploader),
+            clips: clips.iter().map(ClipView::new).collect(),
+            clip_form: forms.clip,
+            errors: forms.errors,
+            can_edit: super::can_edit(user, &access),
+            can_clip: clippable(&asset).is_ok(),
+            attempts: attempt_links(attempts),
+            is_staff,
+            tools_missing,
+            ctx,
+        })
+    }
+}
+
+impl ClipPage {
+    /// The clip (404 unless this user may see its video) and the attempts
+    /// its video is posted with.
+    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id) -> QueryResult<Self> {
+        let clip = super::queries::find_clip(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        let asset = match super::queries::find_with_access(conn, clip.original_video_id)? {
+            Some((asset, access)) if super::can_view(user, &access) => asset,
+            _ => return Err(diesel::result::Error::NotFound),
+        };
+        let attempts = crate::comments::queries::attempts_with_video(conn, asset.id)?;
+        Ok(ClipPage {
+            clip: ClipView::new(&clip),
+            video: VideoView::new(&asset, None),
+            is_staff: user.is_staff || user.is_superuser,
+            cut_for: attempt_links(attempts),
+            ctx,
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod csrf;
 pub mod input;
 pub mod page;
+pub mod paging;
 pub mod request;
 pub mod time;
 
@@ -21,7 +22,9 @@ pub fn get() -> actix_web::Route {
 /// CPU-heavy or blocking work (password hashing, file hashing) off the
 /// async executor. Database work goes through `db::run` instead.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> crate::error::AppResult<T> {
-    actix_web::rt::task::spawn_blocking(f)
+    // The request's span goes along, so what `f` logs names the request.
+    let span = tracing::Span::current();
+    actix_web::rt::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))
 }

@@ -11,6 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use rand::RngCore;
+use tracing::Instrument;
 
 use super::auth::NavUser;
 
@@ -68,9 +69,10 @@ pub async fn request_context(
     let method = req.method().clone();
     let path = redact(req.path());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let secure = req
+    let settings = req
         .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-        .is_some_and(|state| state.settings.secure_cookies());
+        .map(|state| (state.settings.secure_cookies(), state.settings.server_timing));
+    let (secure, server_timing) = settings.unwrap_or((false, false));
 
     let info = RequestInfo {
         id: id.clone(),
@@ -78,7 +80,14 @@ pub async fn request_context(
     };
     // Inner layers turn their errors into responses themselves (see
     // `auth::authenticate`), so error pages render with this context in scope.
-    let mut response = REQUEST.scope(info, next.call(req)).await?;
+    // Every log line of the request (handlers, queries on the blocking
+    // threads) carries the span's id; the counter adds up its statements.
+    let span = tracing::info_span!("request", id = %id);
+    let statements = crate::db::stats::StatementCounter::default();
+    let mut response = REQUEST
+        .scope(info, crate::db::stats::counted(statements.clone(), next.call(req)))
+        .instrument(span)
+        .await?;
 
     let headers = response.headers_mut();
     let has_cache_control = headers.contains_key(header::CACHE_CONTROL);
@@ -106,11 +115,27 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(header::HeaderName::from_static("x-request-id"), value);
     }
+    let (count, db_ms) = (statements.statements(), statements.millis());
+    if server_timing {
+        let timing = format!("db;desc=\"{count} statements\";dur={db_ms:.2}");
+        if let Ok(value) = HeaderValue::from_str(&timing) {
+            headers.insert(header::HeaderName::from_static("server-timing"), value);
+        }
+    }
 
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     // The path only: query strings can carry tokens.
-    tracing::info!(request_id = %id, %method, %path, status, duration_ms = format!("{duration_ms:.1}"), "request");
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %path,
+        status,
+        duration_ms = format!("{duration_ms:.1}"),
+        statements = count,
+        db_ms = format!("{db_ms:.1}"),
+        "request"
+    );
     Ok(response)
 }
 

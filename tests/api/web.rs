@@ -612,3 +612,44 @@ async fn no_page_loads_a_script_twice() {
         }
     }
 }
+
+/// The pool tests no connection at check-out (no `SELECT 1` per query
+/// batch): a connection the database dropped is noticed when a statement
+/// fails on it, that request answers 503, and the connection is thrown away
+/// instead of going back to the pool, so the next requests work. PostgreSQL
+/// only (an SQLite file has no connection to lose).
+#[actix_web::test]
+async fn connections_the_database_dropped_are_replaced_not_reused() {
+    let owner = spawn_app().await;
+    if owner.backend() != practika::db::Backend::Postgres {
+        return;
+    }
+    owner.create_user("paula", GOOD_PASSWORD, "student");
+    let mut outage = crate::outage::Outage::prepare(&owner).await;
+    let app = spawn_app_on(Arc::new(TestDb::pointing_at(outage.url())), owner.dir.clone()).await;
+    assert_eq!(app.login("paula", GOOD_PASSWORD).await.status().as_u16(), 303);
+    // A few requests at once, so that the pool holds several connections.
+    let warm = futures_util::future::join_all((0..4).map(|_| app.get("/exercises"))).await;
+    assert!(warm.iter().all(|r| r.status().as_u16() == 200));
+
+    // The database drops every connection, and is back at once.
+    outage.begin();
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    outage.end();
+
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.get("/exercises").await.status().as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "a lost connection is a 503, never a 500: {statuses:?}"
+    );
+    let first_ok = statuses.iter().position(|s| *s == 200).expect("recovered");
+    assert!(first_ok >= 1, "the outage reached a pooled connection: {statuses:?}");
+    assert!(first_ok <= 4, "at most one failure per pooled connection: {statuses:?}");
+    assert!(
+        statuses[first_ok..].iter().all(|s| *s == 200),
+        "no dead connection went back to the pool: {statuses:?}"
+    );
+}

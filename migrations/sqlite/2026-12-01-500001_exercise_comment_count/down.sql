@@ -1,0 +1,4 @@
+DROP TRIGGER exercises_exercise_count_comments_insert;
+DROP TRIGGER exercises_exercise_count_comments_delete;
+DROP TRIGGER exercises_exercise_count_comments_move;
+ALTER TABLE exercises_exercise DROP COLUMN comment_count;

@@ -1,0 +1,474 @@
+//! Pages at scale: each page costs a fixed number of statements, counted by
+//! the server itself (diesel's connection instrumentation, per request, in
+//! `Server-Timing`), authentication included, whatever the rows it shows.
+//! An N+1 makes the bigger data set cost more and fails here; so does a
+//! page that needs more than its budget.
+
+use diesel::prelude::*;
+use practika::comments::queries::{self as comments, Draft as CommentDraft};
+use practika::db::schema::{accounts_usermetrics, core_videoasset, exercises_exercise};
+use practika::db::{Id, Ts};
+use practika::exercises::queries::{self as exercises, Exercise};
+use practika::videos::queries::{insert_or_get_clip, NewClip};
+use practika::videos::upload::add_youtube;
+
+use crate::helpers::{spawn_app_with, TestApp, GOOD_PASSWORD};
+use crate::staff::quick_user;
+
+/// Every model list on the staff pages.
+const STAFF_LISTS: [&str; 8] = [
+    "users",
+    "roles",
+    "invitations",
+    "videos",
+    "clips",
+    "exercises",
+    "comments",
+    "jobs",
+];
+
+/// Statements the server counted for one GET (which must answer 200).
+async fn statements(app: &TestApp, client: &reqwest::Client, path: &str) -> u64 {
+    let response = app.get_with(client, path).await;
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    let timing = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{path}: no Server-Timing header"))
+        .to_owned();
+    // db;desc="N statements";dur=ms
+    timing
+        .split('"')
+        .nth(1)
+        .and_then(|desc| desc.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{path}: unreadable Server-Timing {timing:?}"))
+}
+
+async fn counting_app() -> TestApp {
+    spawn_app_with(&[("PRACTIKA_SERVER_TIMING", "1")]).await
+}
+
+fn youtube(app: &TestApp, owner: i32, n: usize) -> Id {
+    add_youtube(
+        &mut app.conn(),
+        &format!("https://www.youtube.com/watch?v=scale{n:06}"),
+        owner,
+    )
+    .expect("video")
+    .0
+    .id
+}
+
+fn exercise(app: &TestApp, coach: i32, n: usize) -> Exercise {
+    let video = youtube(app, coach, 100_000 + n);
+    exercises::create(
+        &mut app.conn(),
+        coach,
+        &exercises::Draft {
+            name: format!("Exercise {n}"),
+            description: Some(format!("Drill number {n}")),
+            video_asset_id: video,
+        },
+    )
+    .expect("exercise")
+}
+
+fn clip_of(app: &TestApp, video: Id, n: usize) -> Id {
+    let now = Ts::now();
+    insert_or_get_clip(
+        &mut app.conn(),
+        &NewClip {
+            id: Id::new(),
+            clip_hash: format!("scale-clip-{video}-{n}"),
+            start_time: 0.0,
+            end_time: 1.0,
+            duration: 1.0,
+            storage_path: format!("clips/scale-{n}.mp4"),
+            size_bytes: None,
+            processing_status: "pending".to_owned(),
+            processing_error: None,
+            processed_at: None,
+            created_at: now,
+            updated_at: now,
+            original_video_id: video,
+        },
+    )
+    .expect("clip")
+    .0
+    .id
+}
+
+/// `n` attempts on the exercise, each with its own video, a coach's reply
+/// carrying a clip of it, and a second reply.
+fn thread_of(app: &TestApp, exercise: &Exercise, coach: i32, students: &[i32], n: usize) {
+    for i in 0..n {
+        let student = students[i % students.len()];
+        let video = youtube(app, student, 200_000 + i);
+        let attempt = comments::create(
+            &mut app.conn(),
+            student,
+            exercise,
+            &CommentDraft {
+                text: Some(format!("Attempt {i}")),
+                video: Some(video),
+                ..Default::default()
+            },
+        )
+        .expect("attempt");
+        let clip = clip_of(app, video, i);
+        for draft in [
+            CommentDraft {
+                text: Some("Look at this part".to_owned()),
+                clip: Some(clip),
+                parent: Some(attempt.id),
+                ..Default::default()
+            },
+            CommentDraft {
+                text: Some("Thanks!".to_owned()),
+                parent: Some(attempt.id),
+                ..Default::default()
+            },
+        ] {
+            let author = if draft.clip.is_some() { coach } else { student };
+            comments::create(&mut app.conn(), author, exercise, &draft).expect("reply");
+        }
+    }
+}
+
+async fn logged_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = crate::helpers::new_client();
+    let response = app.login_with(&client, username, GOOD_PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 303, "login {username}");
+    client
+}
+
+/// The student-facing pages: the same count with 2 rows and with 25 (and
+/// a full exercise page of 20 attempts, each with a video, a clip and
+/// replies), within each page's budget.
+#[actix_web::test]
+async fn pages_cost_a_fixed_number_of_statements() {
+    let app = counting_app().await;
+    let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
+    app.create_user("student", GOOD_PASSWORD, "student");
+    let students: Vec<i32> = (0..5).map(|i| quick_user(&app, &format!("s{i}"), "student")).collect();
+    let small = exercise(&app, coach, 0);
+    thread_of(&app, &small, coach, &students, 2);
+    let student = logged_in(&app, "student").await;
+
+    let clip_of_video = |video: Id| -> Id {
+        use practika::db::schema::core_videoclip as clips;
+        clips::table
+            .filter(clips::original_video_id.eq(video))
+            .select(clips::id)
+            .first(&mut *app.conn())
+            .expect("a clip of the attempt")
+    };
+    let pages = |e: &Exercise, attempt_video: Id, attempt: Id| {
+        vec![
+            ("home", "/".to_owned(), 1),
+            ("library", "/exercises".to_owned(), 4),
+            ("library, filtered", format!("/exercises?coach={coach}&q=drill"), 4),
+            ("exercise page", format!("/exercises/{}", e.id), 9),
+            ("video page", format!("/videos/{attempt_video}"), 7),
+            ("compare view", format!("/comments/{attempt}/compare"), 5),
+            ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 7),
+        ]
+    };
+    let first_attempt = |e: &Exercise| -> (Id, Id) {
+        use practika::db::schema::comments_videocomment as c;
+        c::table
+            .filter(c::exercise_id.eq(e.id))
+            .filter(c::parent_id.is_null())
+            .order(c::created_at.desc())
+            .select((c::video_asset_id, c::id))
+            .first(&mut *app.conn())
+            .expect("an attempt")
+    };
+    let (video, attempt) = first_attempt(&small);
+    let mut before = Vec::new();
+    for (name, path, budget) in pages(&small, video, attempt) {
+        let n = statements(&app, &student, &path).await;
+        println!("{name}: {n} statements (budget {budget}), small data set");
+        assert!(n <= budget, "{name} ({path}): {n} statements, budget {budget}");
+        before.push(n);
+    }
+
+    // Many more rows: 25 exercises, and a thread of 30 attempts (a full
+    // first page of 20, each with a video, a clip and two replies).
+    for n in 1..25 {
+        exercise(&app, if n % 2 == 0 { coach } else { students[0] }, n);
+    }
+    let big = exercise(&app, coach, 99);
+    thread_of(&app, &big, coach, &students, 30);
+    let (video, attempt) = first_attempt(&big);
+    for ((name, path, budget), small_count) in pages(&big, video, attempt).into_iter().zip(before) {
+        let n = statements(&app, &student, &path).await;
+        println!("{name}: {n} statements (budget {budget}), large data set");
+        assert!(n <= budget, "{name} ({path}): {n} statements, budget {budget}");
+        assert_eq!(n, small_count, "{name} ({path}) grows with the rows it shows");
+    }
+    // Deep pages cost what the first one costs, by cursor and by number.
+    let page = app.page_with(&student, "/exercises").await;
+    let older = page.attr("a[rel=next]", "href").expect("a link to older exercises");
+    assert!(older.starts_with("?after="), "{older}");
+    let n = statements(&app, &student, &format!("/exercises{older}")).await;
+    assert!(n <= 4, "library by cursor: {n}");
+    let n = statements(&app, &student, "/exercises?page=2").await;
+    assert!(n <= 4, "library page 2: {n}");
+    let n = statements(&app, &student, &format!("/exercises/{}?page=2", big.id)).await;
+    assert!(n <= 9, "thread page 2: {n}");
+}
+
+/// Every staff list and change page: the same count with few rows and with
+/// many.
+#[actix_web::test]
+async fn staff_pages_cost_a_fixed_number_of_statements() {
+    let app = counting_app().await;
+    let boss = app.create_staff("boss", GOOD_PASSWORD);
+    let coach = quick_user(&app, "coach", "coach");
+    let students: Vec<i32> = (0..3).map(|i| quick_user(&app, &format!("s{i}"), "student")).collect();
+    let first = exercise(&app, coach, 0);
+    thread_of(&app, &first, coach, &students, 1);
+    let staff = logged_in(&app, "boss").await;
+    const LIST_BUDGET: u64 = 6;
+    let mut small = Vec::new();
+    for slug in STAFF_LISTS {
+        let n = statements(&app, &staff, &format!("/staff/{slug}")).await;
+        println!("/staff/{slug}: {n} statements, small data set");
+        assert!(n <= LIST_BUDGET, "/staff/{slug}: {n} statements, budget {LIST_BUDGET}");
+        small.push(n);
+    }
+    for n in 1..30 {
+        let coach = quick_user(&app, &format!("coach{n}"), "coach");
+        let e = exercise(&app, coach, n);
+        thread_of(&app, &e, coach, &students, 2);
+        practika::accounts::invitations::create(
+            &mut app.conn(),
+            &format!("invitee{n}@example.com"),
+            practika::accounts::invitations::Role::Student,
+            Some(boss),
+        )
+        .expect("invitation");
+    }
+    for (slug, small_count) in STAFF_LISTS.into_iter().zip(small) {
+        let n = statements(&app, &staff, &format!("/staff/{slug}")).await;
+        println!("/staff/{slug}: {n} statements, large data set");
+        assert!(n <= LIST_BUDGET, "/staff/{slug}: {n} statements, budget {LIST_BUDGET}");
+        assert_eq!(n, small_count, "/staff/{slug} grows with the rows it shows");
+    }
+    let video: Id = core_videoasset::table
+        .select(core_videoasset::id)
+        .first(&mut *app.conn())
+        .expect("video");
+    let changes = [
+        format!("/staff/users/{coach}"),
+        format!("/staff/exercises/{}", first.id),
+        format!("/staff/videos/{video}"),
+    ];
+    for path in changes {
+        let n = statements(&app, &staff, &path).await;
+        println!("{path}: {n} statements");
+        assert!(n <= 12, "{path}: {n} statements");
+    }
+}
+
+/// Huge page numbers are clamped everywhere (PostgreSQL once answered 500:
+/// "OFFSET must not be negative"): the last page, never an error.
+#[actix_web::test]
+async fn huge_page_numbers_show_the_last_page() {
+    let app = counting_app().await;
+    app.create_staff("boss", GOOD_PASSWORD);
+    let coach = quick_user(&app, "coach", "coach");
+    for n in 0..3 {
+        exercise(&app, coach, n);
+    }
+    let staff = logged_in(&app, "boss").await;
+    let huge = "9223372036854775807";
+    let page = app.page_with(&staff, &format!("/exercises?page={huge}")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.select_text(".video-card-title").len(), 3, "the last (only) page");
+    for path in [
+        "/exercises?page=99999999999999999999999".to_owned(),
+        "/exercises?page=-1".to_owned(),
+        format!("/videos?page={huge}"),
+    ] {
+        assert_eq!(app.page_with(&staff, &path).await.status, 200, "{path}");
+    }
+    let e: Id = exercises_exercise::table
+        .select(exercises_exercise::id)
+        .first(&mut *app.conn())
+        .expect("exercise");
+    assert_eq!(
+        app.page_with(&staff, &format!("/exercises/{e}?page={huge}"))
+            .await
+            .status,
+        200
+    );
+    for slug in STAFF_LISTS {
+        let page = app.page_with(&staff, &format!("/staff/{slug}?page={huge}")).await;
+        assert_eq!(page.status, 200, "/staff/{slug}");
+        assert!(page.text.contains("here is the last"), "/staff/{slug} says it clamped");
+    }
+}
+
+/// The per-user counters are one atomic UPDATE: comments posted at the
+/// same moment all count (a read followed by a write lost some on
+/// PostgreSQL).
+#[actix_web::test]
+async fn concurrent_comments_all_count() {
+    let app = counting_app().await;
+    let coach = quick_user(&app, "coach", "coach");
+    let author = quick_user(&app, "author", "student");
+    let e = exercise(&app, coach, 0);
+    const THREADS: usize = 8;
+    const EACH: usize = 10;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (pool, e) = (app.pool.clone(), e.clone());
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let mut conn = pool.get().expect("connection");
+                    comments::create(
+                        &mut conn,
+                        author,
+                        &e,
+                        &CommentDraft {
+                            text: Some(format!("comment {i}")),
+                            ..Default::default()
+                        },
+                    )
+                    .expect("comment");
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("thread");
+    }
+    let made = practika::accounts::queries::metrics(&mut app.conn(), author)
+        .expect("metrics")
+        .comments_made;
+    assert_eq!(made as usize, THREADS * EACH);
+    // The exercise's own count, kept by a trigger, agrees.
+    let count: i32 = exercises_exercise::table
+        .find(e.id)
+        .select(exercises_exercise::comment_count)
+        .first(&mut *app.conn())
+        .expect("count");
+    assert_eq!(count as usize, THREADS * EACH);
+    // And a counter never goes below zero.
+    practika::accounts::queries::bump_metric(
+        &mut app.conn(),
+        author,
+        practika::accounts::queries::Counter::Exercises,
+        -5,
+    )
+    .expect("bump");
+    let exercises_created: i32 = accounts_usermetrics::table
+        .inner_join(practika::db::schema::accounts_profile::table)
+        .filter(practika::db::schema::accounts_profile::user_id.eq(author))
+        .select(accounts_usermetrics::exercises_created)
+        .first(&mut *app.conn())
+        .expect("metrics");
+    assert_eq!(exercises_created, 0);
+}
+
+/// The comment count on each card stays exact when comments are written
+/// behind Practika's back (the Django app during the cutover): a trigger
+/// keeps it, on both backends.
+#[actix_web::test]
+async fn comment_counts_follow_rows_written_by_anyone() {
+    let app = counting_app().await;
+    let coach = quick_user(&app, "coach", "coach");
+    let a = exercise(&app, coach, 0);
+    let b = exercise(&app, coach, 1);
+    let count = |id: Id| -> i32 {
+        exercises_exercise::table
+            .find(id)
+            .select(exercises_exercise::comment_count)
+            .first(&mut *app.conn())
+            .expect("count")
+    };
+    use practika::db::schema::comments_videocomment as c;
+    let now = Ts::now();
+    let ids: Vec<Id> = (0..3).map(|_| Id::new()).collect();
+    for id in &ids {
+        // As the Django app writes a comment: its own columns only.
+        diesel::insert_into(c::table)
+            .values((
+                c::id.eq(*id),
+                c::text.eq(Some("from django")),
+                c::created_at.eq(now),
+                c::updated_at.eq(now),
+                c::author_id.eq(coach),
+                c::exercise_id.eq(a.id),
+                c::video_asset_id.eq(a.video_asset_id),
+            ))
+            .execute(&mut *app.conn())
+            .expect("insert");
+    }
+    assert_eq!(count(a.id), 3);
+    diesel::update(c::table.find(ids[0]))
+        .set(c::exercise_id.eq(b.id))
+        .execute(&mut *app.conn())
+        .expect("move");
+    assert_eq!((count(a.id), count(b.id)), (2, 1));
+    diesel::delete(c::table.find(ids[1]))
+        .execute(&mut *app.conn())
+        .expect("delete");
+    assert_eq!(count(a.id), 1);
+    let student = {
+        app.create_user("reader", GOOD_PASSWORD, "student");
+        logged_in(&app, "reader").await
+    };
+    let page = app.page_with(&student, "/exercises").await;
+    let metas = page.select_text(".video-card-meta");
+    assert!(
+        metas
+            .iter()
+            .any(|m| m.contains("1 comment") && !m.contains("1 comments")),
+        "{metas:?}"
+    );
+}
+
+/// A clip older than the newest hundred can still be attached (it was
+/// refused because it was looked for in the form's list of choices).
+#[actix_web::test]
+async fn an_old_clip_can_still_be_attached() {
+    let app = counting_app().await;
+    let coach = quick_user(&app, "coach", "coach");
+    let e = exercise(&app, coach, 0);
+    let own = youtube(&app, coach, 1);
+    let oldest = clip_of(&app, own, 0);
+    for n in 1..=(comments::CLIP_CHOICES as usize + 5) {
+        clip_of(&app, own, n);
+    }
+    let mut conn = app.conn();
+    assert!(comments::clip_allowed(&mut conn, oldest, e.id, coach).expect("allowed"));
+    let offered = comments::clip_choices_described(&mut conn, e.id, coach).expect("choices");
+    assert_eq!(offered.len(), comments::CLIP_CHOICES as usize);
+    assert!(
+        !offered.iter().any(|(c, _)| c.id == oldest),
+        "the list is the newest hundred"
+    );
+    // Someone else's clip, from a video that is not in this thread, is not.
+    let stranger = quick_user(&app, "stranger", "student");
+    let theirs = youtube(&app, stranger, 2);
+    let foreign = clip_of(&app, theirs, 999);
+    assert!(!comments::clip_allowed(&mut conn, foreign, e.id, coach).expect("refused"));
+    // Once the stranger's video is posted in the thread, a clip of it is.
+    drop(conn);
+    comments::create(
+        &mut app.conn(),
+        stranger,
+        &e,
+        &CommentDraft {
+            video: Some(theirs),
+            ..Default::default()
+        },
+    )
+    .expect("attempt");
+    assert!(comments::clip_allowed(&mut app.conn(), foreign, e.id, coach).expect("allowed"));
+}
