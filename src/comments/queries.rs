@@ -6,7 +6,10 @@ use diesel::prelude::*;
 
 use crate::accounts::queries::display_names;
 use crate::db::schema::{comments_videocomment, core_videoclip};
-use crate::db::{self, DbConn, Id, Ts};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use crate::db::{self, DbConn, Id, MultiBackend, Ts};
 use crate::exercises::queries::{bump_metric, Counter, Exercise};
 
 pub const PAGE_SIZE: i64 = 20;
@@ -64,14 +67,28 @@ fn authored(conn: &mut DbConn, comments: Vec<Comment>) -> QueryResult<Vec<Author
         .collect())
 }
 
-/// One page of the thread, newest first, each with its replies; and the
-/// number of top-level comments in all.
-pub fn thread(conn: &mut DbConn, exercise_id: Id, page: i64) -> QueryResult<(Vec<Entry>, i64)> {
-    let top = comments_videocomment::table
+/// The top-level comments of an exercise's thread.
+fn top_level(exercise_id: Id) -> comments_videocomment::BoxedQuery<'static, MultiBackend> {
+    comments_videocomment::table
         .filter(comments_videocomment::exercise_id.eq(exercise_id))
-        .filter(comments_videocomment::parent_id.is_null());
-    let total: i64 = top.count().get_result(conn)?;
-    let comments: Vec<Comment> = top
+        .filter(comments_videocomment::parent_id.is_null())
+        .into_boxed()
+}
+
+/// How many top-level comments the thread has (public, like
+/// [`thread_page_query`], so that tests can `EXPLAIN` it).
+pub fn thread_count_query(
+    exercise_id: Id,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    top_level(exercise_id).count()
+}
+
+/// One page of the thread's top-level comments, newest first.
+pub fn thread_page_query(
+    exercise_id: Id,
+    page: i64,
+) -> impl LoadQuery<'static, DbConn, Comment> + QueryFragment<MultiBackend> + QueryId {
+    top_level(exercise_id)
         .order((
             comments_videocomment::created_at.desc(),
             comments_videocomment::id.desc(),
@@ -79,7 +96,13 @@ pub fn thread(conn: &mut DbConn, exercise_id: Id, page: i64) -> QueryResult<(Vec
         .offset(page.max(0) * PAGE_SIZE)
         .limit(PAGE_SIZE)
         .select(Comment::as_select())
-        .load(conn)?;
+}
+
+/// One page of the thread, newest first, each with its replies; and the
+/// number of top-level comments in all.
+pub fn thread(conn: &mut DbConn, exercise_id: Id, page: i64) -> QueryResult<(Vec<Entry>, i64)> {
+    let total: i64 = thread_count_query(exercise_id).get_result(conn)?;
+    let comments: Vec<Comment> = thread_page_query(exercise_id, page).load(conn)?;
     let parent_ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
     let replies: Vec<Comment> = comments_videocomment::table
         .filter(comments_videocomment::parent_id.eq_any(&parent_ids))

@@ -4,8 +4,12 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use super::search;
 use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, exercises_exercise};
-use crate::db::{self, DbConn, Id, Ts};
+use crate::db::{self, Backend, DbConn, Id, MultiBackend, Ts};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -39,31 +43,12 @@ pub struct Filter {
     pub page: i64,
 }
 
-/// `%term%` for LIKE, with the wildcards in the term taken literally.
-fn like_pattern(term: &str) -> String {
-    let escaped = term
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
+/// The library's filter on `$source` (exercises, or exercises joined).
 macro_rules! filtered {
-    ($filter:expr) => {{
-        let mut query = exercises_exercise::table
-            .inner_join(auth_user::table)
-            .inner_join(core_videoasset::table)
-            .into_boxed();
-        if let Some(term) = $filter.search.as_deref() {
-            let pattern = like_pattern(term);
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(exercises_exercise.name) LIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR lower(coalesce(exercises_exercise.description, '')) LIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern)
-                    .sql(" ESCAPE '\\')"),
-            );
+    ($source:expr, $backend:expr, $filter:expr) => {{
+        let mut query = $source.into_boxed();
+        if let Some(search) = $filter.search.as_deref().and_then(search::Query::parse) {
+            query = query.filter(search::matches($backend, &search));
         }
         if let Some(coach) = $filter.coach {
             query = query.filter(exercises_exercise::created_by_id.eq(coach));
@@ -76,10 +61,27 @@ macro_rules! filtered {
 /// duration.
 type CardRow = (Exercise, String, Option<String>, Option<String>, Option<i32>);
 
-/// A page of the library, newest first, and how many match in all.
-pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)> {
-    let total: i64 = filtered!(filter).count().get_result(conn)?;
-    let rows: Vec<CardRow> = filtered!(filter)
+/// How many exercises the library's filter matches (public so that tests
+/// can `EXPLAIN` the statement the page runs). Every exercise has its
+/// creator and its video (NOT NULL foreign keys), so the count needs
+/// neither join: joined, it read every video.
+pub fn library_count_query(
+    backend: Backend,
+    filter: &Filter,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    filtered!(exercises_exercise::table, backend, filter).count()
+}
+
+/// One page of the library: best matches first when searching, otherwise
+/// newest first.
+pub fn library_page_query(
+    backend: Backend,
+    filter: &Filter,
+) -> impl LoadQuery<'static, DbConn, CardRow> + QueryFragment<MultiBackend> + QueryId {
+    let source = exercises_exercise::table
+        .inner_join(auth_user::table)
+        .inner_join(core_videoasset::table);
+    let query = filtered!(source, backend, filter)
         .order((exercises_exercise::created_at.desc(), exercises_exercise::id.desc()))
         .offset(filter.page.max(0) * PAGE_SIZE)
         .limit(PAGE_SIZE)
@@ -89,8 +91,22 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)>
             core_videoasset::poster_path,
             core_videoasset::youtube_url,
             core_videoasset::duration_sec,
-        ))
-        .load(conn)?;
+        ));
+    match filter.search.as_deref().and_then(search::Query::parse) {
+        Some(search) => query.order((
+            search::rank(backend, &search).desc(),
+            exercises_exercise::created_at.desc(),
+            exercises_exercise::id.desc(),
+        )),
+        None => query,
+    }
+}
+
+/// A page of the library and how many match in all.
+pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<(Vec<Card>, i64)> {
+    let backend = conn.backend();
+    let total: i64 = library_count_query(backend, filter).get_result(conn)?;
+    let rows: Vec<CardRow> = library_page_query(backend, filter).load(conn)?;
     let ids: Vec<Id> = rows.iter().map(|r| r.0.id).collect();
     let creators: Vec<i32> = rows.iter().map(|r| r.0.created_by_id).collect();
     let names = display_names(conn, &creators)?;
