@@ -60,6 +60,26 @@ pub enum Command {
     },
     /// Check configuration, database, migrations and ffmpeg; exit 1 on a problem.
     Check,
+    /// Fill an empty database (the configured DATABASE_URL) with realistic
+    /// demo data: people, exercises and a year of practice threads whose
+    /// videos play. Every account's password is "practika-demo".
+    SeedDemo {
+        /// People (the first three are demo-admin, demo-coach, demo-student).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(3..=1_000_000))]
+        users: u32,
+        /// Exercises, each with its demonstration video.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+        exercises: u32,
+        /// Comments in all, replies included.
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+        comments: u32,
+        /// The same seed gives the same rows (timestamps end today).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Add the demo rows even though the database has rows already.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -71,6 +91,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Createsuperuser { noinput } => createsuperuser(&settings, noinput).await.map(|()| ExitCode::SUCCESS),
         Command::Invite { email, role } => invite(settings, &email, &role).await,
         Command::Check => check(&settings).await,
+        Command::SeedDemo {
+            users,
+            exercises,
+            comments,
+            seed,
+            force,
+        } => {
+            let options = crate::demo::Options {
+                users,
+                exercises,
+                comments,
+                seed,
+                force,
+            };
+            seed_demo(&settings, options).await.map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -197,6 +233,52 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+async fn seed_demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()> {
+    apply_migrations(settings).await?;
+    let storage = crate::media::Storage::new(settings.media_dir());
+    let ffmpeg = settings.ffmpeg.clone();
+    let started = std::time::Instant::now();
+    let files = tokio::task::spawn_blocking(move || crate::media::demo::ensure(&storage, &ffmpeg))
+        .await?
+        .context("making the demo videos")?;
+    // The year of demo data ends at the start of today (UTC), so one seed
+    // gives the same rows all day.
+    let now = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(chrono::Utc::now);
+    let summary = with_conn(settings, move |c| crate::demo::seed(c, &options, &files, now)).await?;
+    println!(
+        "Seeded {} users ({} publishing), {} exercises, {} videos, {} clips, {} comments ({} replies) and {} jobs \
+         in {:.1} s ({:.1} s with the media files).",
+        summary.users,
+        summary.coaches,
+        summary.exercises,
+        summary.videos,
+        summary.clips,
+        summary.comments,
+        summary.replies,
+        summary.jobs,
+        summary.seconds,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "Log in as {} (staff), {} or {}, password {:?}.",
+        summary.admin,
+        summary.coach,
+        summary.student,
+        crate::demo::PASSWORD
+    );
+    if let Some((id, count)) = summary.busy_exercise {
+        println!("exercise with {count} comments: /exercises/{id}");
+    }
+    if let Some(id) = summary.sample_video {
+        println!("video: /videos/{id}");
+    }
+    Ok(())
 }
 
 /// One shutdown flag for the process, set by SIGINT or SIGTERM.

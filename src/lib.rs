@@ -5,6 +5,7 @@ pub mod cli;
 pub mod comments;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod email;
 pub mod error;
 pub mod exercises;

@@ -8,7 +8,10 @@ use diesel::prelude::*;
 
 use crate::accounts::queries::{display_name_of_parts, display_names, name_columns, NameParts};
 use crate::db::schema::{accounts_profile, auth_user, comments_videocomment, core_videoclip};
-use crate::db::{self, DbConn, Id, Ts};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use crate::db::{self, DbConn, Id, MultiBackend, Ts};
 use crate::exercises::queries::{bump_metric, Counter, Exercise};
 use crate::videos::queries::{Asset, Clip};
 use crate::web::paging::{self, seek_from, Cursor, Seek, Start};
@@ -93,13 +96,36 @@ fn named(rows: Vec<(Comment, NameParts)>) -> Vec<Authored> {
         .collect()
 }
 
-/// How many top-level comments the thread has.
-pub fn thread_total(conn: &mut DbConn, exercise_id: Id) -> QueryResult<i64> {
+/// How many top-level comments the thread has (public, like
+/// [`thread_page_query`], so that tests can `EXPLAIN` it).
+pub fn thread_count_query(
+    exercise_id: Id,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
     comments_videocomment::table
         .filter(comments_videocomment::exercise_id.eq(exercise_id))
         .filter(comments_videocomment::parent_id.is_null())
         .count()
-        .get_result(conn)
+}
+
+/// How many top-level comments the thread has.
+pub fn thread_total(conn: &mut DbConn, exercise_id: Id) -> QueryResult<i64> {
+    thread_count_query(exercise_id).get_result(conn)
+}
+
+/// One page of the thread's top-level comments with their authors' names:
+/// seek pagination from a cursor, an offset for page numbers; up to
+/// `PAGE_SIZE + 1` rows (oldest first for `Start::Before`).
+pub fn thread_page_query(
+    exercise_id: Id,
+    start: Start,
+) -> impl LoadQuery<'static, DbConn, (Comment, NameParts)> + QueryFragment<MultiBackend> + QueryId {
+    use comments_videocomment::{created_at, id};
+    let top = with_authors!(comments_videocomment::table)
+        .filter(comments_videocomment::exercise_id.eq(exercise_id))
+        .filter(comments_videocomment::parent_id.is_null())
+        .limit(PAGE_SIZE + 1)
+        .into_boxed();
+    seek_from!(top, start, created_at, id, PAGE_SIZE)
 }
 
 /// One page of the thread, newest first, each with its replies (oldest
@@ -107,13 +133,7 @@ pub fn thread_total(conn: &mut DbConn, exercise_id: Id) -> QueryResult<i64> {
 /// holds. Seek pagination from a cursor; an offset for page numbers.
 pub fn thread(conn: &mut DbConn, exercise_id: Id, start: Start) -> QueryResult<Seek<Entry>> {
     use comments_videocomment::{created_at, id};
-    let top = with_authors!(comments_videocomment::table)
-        .filter(comments_videocomment::exercise_id.eq(exercise_id))
-        .filter(comments_videocomment::parent_id.is_null())
-        .limit(PAGE_SIZE + 1)
-        .into_boxed();
-    let top = seek_from!(top, start, created_at, id, PAGE_SIZE);
-    let mut comments = named(top.load(conn)?);
+    let mut comments = named(thread_page_query(exercise_id, start).load(conn)?);
     if let Start::Before(_) = start {
         comments.reverse();
     }

@@ -5,6 +5,7 @@
 //! through [`run`], which takes a pooled connection on the blocking thread
 //! pool so that no connection is ever held across an `.await`.
 
+pub mod explain;
 pub mod migrations;
 pub mod schema;
 pub mod stats;
@@ -45,6 +46,15 @@ macro_rules! for_each_backend {
             $crate::db::DbConn::Sqlite($c) => $body,
         }
     };
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

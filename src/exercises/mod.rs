@@ -5,6 +5,7 @@ pub mod forms;
 pub mod handlers;
 pub mod pages;
 pub mod queries;
+pub mod search;
 
 use actix_web::web;
 

@@ -170,7 +170,7 @@ impl LibraryPage {
             coach: query.coach(),
         };
         let total = queries::count(conn, &filter)?;
-        let start = clamp_start(query.start(), total, PAGE_SIZE);
+        let start = clamp_start(queries::library_start(&filter, query.start()), total, PAGE_SIZE);
         let page = paging::seek(queries::cards(conn, &filter, start)?, start, PAGE_SIZE, Card::cursor);
         let coaches = queries::top_coaches(conn, filter.coach)?;
         let mut base = String::new();

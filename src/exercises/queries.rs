@@ -6,7 +6,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::accounts::queries::{display_name_of_parts, name_columns, NameParts};
 use crate::db::schema::{accounts_profile, auth_user, comments_videocomment, core_videoasset, exercises_exercise};
-use crate::db::{self, DbConn, Id, Ts};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use super::search;
+use crate::db::{self, Backend, DbConn, Id, MultiBackend, Ts};
 use crate::videos::queries::Asset;
 use crate::web::paging::{seek_from, Cursor, Start};
 
@@ -48,39 +52,13 @@ pub struct Filter {
     pub coach: Option<i32>,
 }
 
-/// `%term%` for LIKE, with the wildcards in the term taken literally.
-fn like_pattern(term: &str) -> String {
-    let escaped = term
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// A condition on `exercises_exercise` that any query over it can use.
-pub type Condition<QS> = Box<dyn BoxableExpression<QS, db::Sql, SqlType = diesel::sql_types::Bool>>;
-
-/// The library's search, in one piece that full-text search can replace:
-/// the exercises whose name or description contains the query's words
-/// (today: as one phrase, ignoring case).
-pub fn search_condition<QS: 'static>(words: &str) -> Condition<QS> {
-    let pattern = like_pattern(words);
-    Box::new(
-        diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(exercises_exercise.name) LIKE ")
-            .bind::<diesel::sql_types::Text, _>(pattern.clone())
-            .sql(" ESCAPE '\\' OR lower(coalesce(exercises_exercise.description, '')) LIKE ")
-            .bind::<diesel::sql_types::Text, _>(pattern)
-            .sql(" ESCAPE '\\')"),
-    )
-}
-
-/// Applies the filter to a boxed query over exercises (alone or joined).
+/// Applies the filter to a boxed query over exercises (alone or joined):
+/// the words through full-text search (`super::search`), and the coach.
 macro_rules! filtered {
-    ($query:expr, $filter:expr) => {{
+    ($query:expr, $backend:expr, $filter:expr) => {{
         let mut query = $query;
-        if let Some(words) = $filter.search.as_deref() {
-            query = query.filter(search_condition(words));
+        if let Some(search) = $filter.search.as_deref().and_then(search::Query::parse) {
+            query = query.filter(search::matches($backend, &search));
         }
         if let Some(coach) = $filter.coach {
             query = query.filter(exercises_exercise::created_by_id.eq(coach));
@@ -89,23 +67,48 @@ macro_rules! filtered {
     }};
 }
 
-/// How many exercises match: on the exercises alone (every exercise has its
-/// creator and its video, so the joins would change nothing but the cost).
+/// Where a page of the library starts. Search results are ranked, so they
+/// go by page number (a cursor on the date means nothing in rank order);
+/// without words, by cursor, newest first.
+pub fn library_start(filter: &Filter, start: Start) -> Start {
+    let ranked = filter.search.as_deref().and_then(search::Query::parse).is_some();
+    match start {
+        Start::After(_) | Start::Before(_) if ranked => Start::Page(1),
+        other => other,
+    }
+}
+
+/// How many exercises match (public so that tests can `EXPLAIN` it): on
+/// the exercises alone. Every exercise has its creator and its video (NOT
+/// NULL foreign keys), so the joins would change nothing but the cost:
+/// joined, it read every video.
+pub fn library_count_query(
+    backend: Backend,
+    filter: &Filter,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    filtered!(exercises_exercise::table.into_boxed(), backend, filter).count()
+}
+
+/// How many exercises match.
 pub fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
-    filtered!(exercises_exercise::table.into_boxed(), filter)
-        .count()
-        .get_result(conn)
+    library_count_query(conn.backend(), filter).get_result(conn)
 }
 
 /// The exercise, the creator's name parts, and the video's poster, YouTube
 /// link and duration.
-type CardRow = (Exercise, NameParts, Option<String>, Option<String>, Option<i32>);
+pub type CardRow = (Exercise, NameParts, Option<String>, Option<String>, Option<i32>);
 
-/// A page of the library, newest first, in one statement: seek pagination
-/// from a cursor (page 250 costs what page 1 costs), or an offset for page
-/// numbers. Up to `PAGE_SIZE + 1` cards, so the caller knows whether there
-/// are more; with `Start::Before` they are returned newest first as well.
-pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Vec<Card>> {
+/// One page of the library in one statement (public so that tests can
+/// `EXPLAIN` it): best matches first when searching (by page number, see
+/// [`library_start`]); otherwise newest first by seek pagination from a
+/// cursor (page 250 costs what page 1 costs), or an offset for page
+/// numbers. Up to `PAGE_SIZE + 1` rows, so the caller knows whether there
+/// are more; with `Start::Before` they come oldest first.
+pub fn library_page_query(
+    backend: Backend,
+    filter: &Filter,
+    start: Start,
+) -> impl LoadQuery<'static, DbConn, CardRow> + QueryFragment<MultiBackend> + QueryId {
     use exercises_exercise::{created_at, id};
     let joined = exercises_exercise::table
         .inner_join(auth_user::table)
@@ -120,9 +123,25 @@ pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Ve
         ))
         .limit(PAGE_SIZE + 1)
         .into_boxed();
-    let query = filtered!(joined, filter);
-    let query = seek_from!(query, start, created_at, id, PAGE_SIZE);
-    let mut rows: Vec<CardRow> = query.load(conn)?;
+    let query = filtered!(joined, backend, filter);
+    match (filter.search.as_deref().and_then(search::Query::parse), start) {
+        (Some(search), start) => {
+            let page = match start {
+                Start::Page(n) => n,
+                _ => 1,
+            };
+            query
+                .order((search::rank(backend, &search).desc(), created_at.desc(), id.desc()))
+                .offset(crate::web::paging::offset(page, PAGE_SIZE))
+        }
+        (None, start) => seek_from!(query, start, created_at, id, PAGE_SIZE),
+    }
+}
+
+/// A page of the library: see [`library_page_query`].
+pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Vec<Card>> {
+    let start = library_start(filter, start);
+    let mut rows: Vec<CardRow> = library_page_query(conn.backend(), filter, start).load(conn)?;
     if let Start::Before(_) = start {
         rows.reverse();
     }

@@ -2,6 +2,7 @@
 //! `probe`), and the ffmpeg/ffprobe child processes that turn them into
 //! posters, renditions and clips (`tools`, `transcode`).
 
+pub mod demo;
 pub mod disk;
 pub mod intake;
 pub mod io_pool;

@@ -18,21 +18,24 @@ struct ColumnInfo {
     nullable: String,
 }
 
-/// Every table and column of a migrated database, with nullability.
+/// Every table and column of a migrated database, with nullability. The
+/// search machinery differs by design (a generated column on PostgreSQL,
+/// an FTS5 table on SQLite) and is left out.
 fn columns(conn: &mut DbConn) -> Vec<String> {
     let query = match conn {
         DbConn::Pg(_) => {
             "SELECT table_name::text AS table_name, column_name::text AS column_name, \
              CASE WHEN is_nullable = 'YES' THEN 'null' ELSE 'not null' END AS nullable \
              FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name NOT LIKE '\\_\\_diesel%'"
+             AND table_name NOT LIKE '\\_\\_diesel%' AND is_generated = 'NEVER'"
         }
         DbConn::Sqlite(_) => {
             "SELECT m.name AS table_name, p.name AS column_name, \
              CASE WHEN p.\"notnull\" = 1 OR p.pk = 1 THEN 'not null' ELSE 'null' END AS nullable \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE '\\_\\_diesel%' ESCAPE '\\' \
-             AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+             AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             AND m.name NOT LIKE 'exercises\\_exercise\\_fts%' ESCAPE '\\'"
         }
     };
     let rows: Vec<ColumnInfo> = diesel::sql_query(query).load(conn).expect("columns");
@@ -264,7 +267,8 @@ struct Count {
     n: i64,
 }
 
-fn count(conn: &mut DbConn, sql: &str) -> i64 {
+/// The `n` column of a one-row query.
+pub(crate) fn count(conn: &mut DbConn, sql: &str) -> i64 {
     diesel::sql_query(sql)
         .get_result::<Count>(conn)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))

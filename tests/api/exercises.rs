@@ -30,7 +30,7 @@ fn exercise_named(app: &TestApp, name: &str) -> Option<Id> {
 }
 
 /// A video for a user without ffmpeg: a YouTube link.
-fn youtube_video(app: &TestApp, user_id: i32, video: &str) -> Id {
+pub(crate) fn youtube_video(app: &TestApp, user_id: i32, video: &str) -> Id {
     let url = format!("https://www.youtube.com/watch?v={video}");
     practika::videos::upload::add_youtube(&mut app.conn(), &url, user_id)
         .expect("youtube")

@@ -5,6 +5,7 @@
 mod accounts;
 mod browser;
 mod database;
+mod demo;
 mod exercises;
 mod helpers;
 mod invitations;
@@ -13,7 +14,9 @@ mod lifecycle;
 mod mail;
 mod media_fixtures;
 mod outage;
+mod plans;
 mod scale;
+mod search;
 mod sessions;
 mod slow_upload;
 mod spans;

@@ -5,7 +5,10 @@ use diesel::prelude::*;
 use crate::accounts::forms::FieldErrors;
 use crate::comments::queries::{self, Comment};
 use crate::db::schema::{auth_user, comments_videocomment, exercises_exercise};
-use crate::db::{DbConn, Id, Ts};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use crate::db::{DbConn, Id, MultiBackend, Ts};
 use crate::staff::audit::Entry;
 use crate::staff::model::*;
 use crate::web::auth::CurrentUser;
@@ -36,13 +39,12 @@ fn repr(comment: &Comment) -> String {
     excerpt(comment.text.as_deref().unwrap_or("(video only)"), 60)
 }
 
+/// The list's filters on `$source`: comments, or comments joined with what
+/// the rows show (every filter is on the comment itself).
 macro_rules! filtered {
-    ($params:expr) => {{
+    ($source:expr, $params:expr) => {{
         let params = $params;
-        let mut query = comments_videocomment::table
-            .inner_join(auth_user::table)
-            .inner_join(exercises_exercise::table)
-            .into_boxed();
+        let mut query = $source.into_boxed();
         if let Some(pattern) = params.like() {
             query = query.filter(search!("coalesce(comments_videocomment.text, '')", pattern));
         }
@@ -68,6 +70,34 @@ macro_rules! filtered {
         }
         query
     }};
+}
+
+/// How many comments the list's filters match: on the comments alone, as
+/// the joins add nothing to the count (public, like [`page_query`], so that
+/// tests can `EXPLAIN` them).
+pub fn count_query(
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    filtered!(comments_videocomment::table, params).count()
+}
+
+/// One page of the list, with each comment's author and exercise.
+pub fn page_query(
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, (Comment, String, String)> + QueryFragment<MultiBackend> + QueryId {
+    let source = comments_videocomment::table
+        .inner_join(auth_user::table)
+        .inner_join(exercises_exercise::table);
+    sorted!(filtered!(source, params), params, comments_videocomment::created_at.desc(), {
+        "author" => auth_user::username,
+        "exercise" => exercises_exercise::name,
+        "kind" => comments_videocomment::parent_id,
+        "created" => comments_videocomment::created_at,
+    })
+    .then_order_by(comments_videocomment::id.desc())
+    .offset(params.offset())
+    .limit(PER_PAGE)
+    .select((Comment::as_select(), auth_user::username, exercises_exercise::name))
 }
 
 impl StaffModel for Comments {
@@ -106,19 +136,8 @@ impl StaffModel for Comments {
     }
 
     fn list(&self, conn: &mut DbConn, params: &ListParams) -> QueryResult<(Vec<Row>, i64)> {
-        let total: i64 = filtered!(params).count().get_result(conn)?;
-        let rows: Vec<(Comment, String, String)> =
-            sorted!(filtered!(params), params, comments_videocomment::created_at.desc(), {
-                "author" => auth_user::username,
-                "exercise" => exercises_exercise::name,
-                "kind" => comments_videocomment::parent_id,
-                "created" => comments_videocomment::created_at,
-            })
-            .then_order_by(comments_videocomment::id.desc())
-            .offset(params.offset())
-            .limit(PER_PAGE)
-            .select((Comment::as_select(), auth_user::username, exercises_exercise::name))
-            .load(conn)?;
+        let total: i64 = count_query(params).get_result(conn)?;
+        let rows: Vec<(Comment, String, String)> = page_query(params).load(conn)?;
         Ok((
             rows.into_iter()
                 .map(|(c, author, exercise)| Row {

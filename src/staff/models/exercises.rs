@@ -4,9 +4,13 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::FieldErrors;
 use crate::db::schema::{auth_user, comments_videocomment, exercises_exercise};
-use crate::db::{DbConn, Id, Ts};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use crate::db::{Backend, DbConn, Id, MultiBackend, Ts};
 use crate::exercises::forms::{DESCRIPTION_MAX, NAME_MAX};
 use crate::exercises::queries::{self, Exercise};
+use crate::exercises::search;
 use crate::staff::audit::Entry;
 use crate::staff::model::*;
 use crate::web::auth::CurrentUser;
@@ -28,15 +32,15 @@ fn find(conn: &mut DbConn, id: &str) -> StaffResult<Exercise> {
     found(queries::find(conn, id))
 }
 
+/// The list's filters on `$source`: exercises, or exercises joined with
+/// their coach (every filter is on the exercise itself).
 macro_rules! filtered {
-    ($params:expr) => {{
+    ($source:expr, $params:expr, $backend:expr) => {{
         let params = $params;
-        let mut query = exercises_exercise::table.inner_join(auth_user::table).into_boxed();
-        if let Some(pattern) = params.like() {
-            query = query.filter(search!(
-                "exercises_exercise.name || ' ' || coalesce(exercises_exercise.description, '')",
-                pattern
-            ));
+        let mut query = $source.into_boxed();
+        // The library's search: every word, any order, accents ignored.
+        if let Some(words) = search::Query::parse(&params.q) {
+            query = query.filter(search::matches($backend, &words));
         }
         if let Some(coach) = params.choice("coach") {
             query = query.filter(exercises_exercise::created_by_id.eq(coach.parse::<i32>().unwrap_or(-1)));
@@ -55,6 +59,41 @@ macro_rules! filtered {
         }
         query
     }};
+}
+
+/// How many exercises the list's filters match, on the exercises alone.
+pub fn count_query(
+    backend: Backend,
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    filtered!(exercises_exercise::table, params, backend).count()
+}
+
+/// One page of the staff exercise list; searching without a chosen sort
+/// puts the best matches first (public so that tests can `EXPLAIN` it).
+pub fn page_query(
+    backend: Backend,
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, (Exercise, String)> + QueryFragment<MultiBackend> + QueryId {
+    let source = exercises_exercise::table.inner_join(auth_user::table);
+    let query = sorted!(filtered!(source, params, backend), params, exercises_exercise::created_at.desc(), {
+        "name" => exercises_exercise::name,
+        "coach" => auth_user::username,
+        "created" => exercises_exercise::created_at,
+        "updated" => exercises_exercise::updated_at,
+    })
+    .then_order_by(exercises_exercise::id.desc())
+    .offset(params.offset())
+    .limit(PER_PAGE)
+    .select((Exercise::as_select(), auth_user::username));
+    match search::Query::parse(&params.q).filter(|_| params.sort.is_none()) {
+        Some(words) => query.order((
+            search::rank(backend, &words).desc(),
+            exercises_exercise::created_at.desc(),
+            exercises_exercise::id.desc(),
+        )),
+        None => query,
+    }
 }
 
 impl StaffModel for Exercises {
@@ -92,18 +131,9 @@ impl StaffModel for Exercises {
     }
 
     fn list(&self, conn: &mut DbConn, params: &ListParams) -> QueryResult<(Vec<Row>, i64)> {
-        let total: i64 = filtered!(params).count().get_result(conn)?;
-        let rows: Vec<(Exercise, String)> = sorted!(filtered!(params), params, exercises_exercise::created_at.desc(), {
-            "name" => exercises_exercise::name,
-            "coach" => auth_user::username,
-            "created" => exercises_exercise::created_at,
-            "updated" => exercises_exercise::updated_at,
-        })
-        .then_order_by(exercises_exercise::id.desc())
-        .offset(params.offset())
-        .limit(PER_PAGE)
-        .select((Exercise::as_select(), auth_user::username))
-        .load(conn)?;
+        let backend = conn.backend();
+        let total: i64 = count_query(backend, params).get_result(conn)?;
+        let rows: Vec<(Exercise, String)> = page_query(backend, params).load(conn)?;
         let ids: Vec<Id> = rows.iter().map(|(e, _)| e.id).collect();
         let counts: Vec<(Id, i64)> = comments_videocomment::table
             .filter(comments_videocomment::exercise_id.eq_any(&ids))

@@ -3,7 +3,10 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
-use crate::db::{DbConn, Id};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+
+use crate::db::{DbConn, Id, MultiBackend};
 use crate::staff::audit::Entry;
 use crate::staff::model::*;
 use crate::videos::queries::{self, Asset};
@@ -48,10 +51,12 @@ fn find(conn: &mut DbConn, id: &str) -> StaffResult<Asset> {
     found(queries::find_asset(conn, id))
 }
 
+/// The list's filters on `$source`: videos, or videos joined with their
+/// uploader (every filter is on the video itself).
 macro_rules! filtered {
-    ($params:expr) => {{
+    ($source:expr, $params:expr) => {{
         let params = $params;
-        let mut query = core_videoasset::table.left_join(auth_user::table).into_boxed();
+        let mut query = $source.into_boxed();
         if let Some(pattern) = params.like() {
             query = query.filter(search!(
                 "coalesce(core_videoasset.title, '') || ' ' || core_videoasset.orig_filename || ' ' || coalesce(core_videoasset.youtube_url, '')",
@@ -100,6 +105,36 @@ fn size(bytes: Option<i64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// How many videos the list's filters match, on the videos alone (public,
+/// like [`page_query`], so that tests can `EXPLAIN` them).
+pub fn count_query(
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, i64> + QueryFragment<MultiBackend> + QueryId {
+    filtered!(core_videoasset::table, params).count()
+}
+
+/// One page of the list, with each video's uploader.
+pub fn page_query(
+    params: &ListParams,
+) -> impl LoadQuery<'static, DbConn, (Asset, Option<String>)> + QueryFragment<MultiBackend> + QueryId {
+    let source = core_videoasset::table.left_join(auth_user::table);
+    sorted!(filtered!(source, params), params, core_videoasset::created_at.desc(), {
+        // As the title is shown: Django's rows have none and go by file name.
+        "title" => diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(core_videoasset.title, core_videoasset.orig_filename)"),
+        "type" => core_videoasset::video_type,
+        "status" => core_videoasset::processing_status,
+        "valid" => core_videoasset::is_valid,
+        "size" => core_videoasset::size_bytes,
+        "duration" => core_videoasset::duration_sec,
+        "uploader" => auth_user::username.nullable(),
+        "created" => core_videoasset::created_at,
+    })
+    .then_order_by(core_videoasset::id.desc())
+    .offset(params.offset())
+    .limit(PER_PAGE)
+    .select((Asset::as_select(), auth_user::username.nullable()))
+}
+
 impl StaffModel for Videos {
     fn slug(&self) -> &'static str {
         "videos"
@@ -132,24 +167,8 @@ impl StaffModel for Videos {
     }
 
     fn list(&self, conn: &mut DbConn, params: &ListParams) -> QueryResult<(Vec<Row>, i64)> {
-        let total: i64 = filtered!(params).count().get_result(conn)?;
-        let rows: Vec<(Asset, Option<String>)> =
-            sorted!(filtered!(params), params, core_videoasset::created_at.desc(), {
-                // As the title is shown: Django's rows have none and go by file name.
-                "title" => diesel::dsl::sql::<diesel::sql_types::Text>("coalesce(core_videoasset.title, core_videoasset.orig_filename)"),
-                "type" => core_videoasset::video_type,
-                "status" => core_videoasset::processing_status,
-                "valid" => core_videoasset::is_valid,
-                "size" => core_videoasset::size_bytes,
-                "duration" => core_videoasset::duration_sec,
-                "uploader" => auth_user::username.nullable(),
-                "created" => core_videoasset::created_at,
-            })
-            .then_order_by(core_videoasset::id.desc())
-            .offset(params.offset())
-            .limit(PER_PAGE)
-            .select((Asset::as_select(), auth_user::username.nullable()))
-            .load(conn)?;
+        let total: i64 = count_query(params).get_result(conn)?;
+        let rows: Vec<(Asset, Option<String>)> = page_query(params).load(conn)?;
         Ok((
             rows.into_iter()
                 .map(|(a, uploader)| Row {

@@ -1,0 +1,16 @@
+DROP INDEX IF EXISTS auth_user_lower_email_idx;
+DROP INDEX IF EXISTS auth_user_date_joined_idx;
+DROP INDEX IF EXISTS auth_user_last_login_idx;
+DROP INDEX IF EXISTS auth_user_email_idx;
+DROP INDEX IF EXISTS exercises_exercise_created_at_id_idx;
+DROP INDEX IF EXISTS exercises_exercise_coach_created_idx;
+DROP INDEX IF EXISTS exercises_exercise_updated_at_idx;
+DROP INDEX IF EXISTS comments_videocomment_thread_idx;
+DROP INDEX IF EXISTS comments_videocomment_replies_idx;
+DROP INDEX IF EXISTS comments_videocomment_author_created_idx;
+DROP INDEX IF EXISTS core_videoasset_uploader_created_idx;
+DROP INDEX IF EXISTS core_videoasset_shown_title_idx;
+DROP INDEX IF EXISTS core_videoasset_size_bytes_idx;
+DROP INDEX IF EXISTS jobs_job_created_at_idx;
+DROP INDEX IF EXISTS jobs_job_kind_idx;
+DROP INDEX IF EXISTS accounts_betainvitation_expires_at_idx;

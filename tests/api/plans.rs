@@ -1,0 +1,197 @@
+//! Query plans at production scale (PostgreSQL): the statements the library,
+//! the thread and the staff lists run, `EXPLAIN`ed on a seed-demo database,
+//! must not read a large table from end to end.
+
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use practika::db::explain::plan;
+use practika::db::{self, Backend, DbConn, Id, Ts};
+use practika::demo::{self, Options};
+use practika::exercises::queries::{library_count_query, library_page_query, Filter};
+use practika::media::Storage;
+use practika::staff::model::ListParams;
+use practika::web::paging::{Cursor, Start};
+
+use crate::helpers::TestDb;
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    relname: String,
+}
+
+/// Tables with more rows than a page can afford to read.
+fn large_tables(conn: &mut DbConn) -> Vec<String> {
+    diesel::sql_query(
+        "SELECT relname::text AS relname FROM pg_class \
+         WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND reltuples > 10000",
+    )
+    .load::<Name>(conn)
+    .expect("large tables")
+    .into_iter()
+    .map(|n| n.relname)
+    .collect()
+}
+
+struct Checker {
+    large: Vec<String>,
+    failures: Vec<String>,
+    checked: usize,
+}
+
+impl Checker {
+    fn check(&mut self, what: &str, lines: diesel::QueryResult<Vec<String>>) {
+        let lines = lines.unwrap_or_else(|e| panic!("EXPLAIN {what}: {e}"));
+        self.checked += 1;
+        let scans: Vec<&String> = lines
+            .iter()
+            .filter(|line| self.large.iter().any(|t| line.contains(&format!("Seq Scan on {t} "))))
+            .collect();
+        if !scans.is_empty() {
+            self.failures.push(format!("{what}:\n    {}", lines.join("\n    ")));
+        }
+    }
+}
+
+fn params(q: &str, sort: Option<&'static str>, page: i64) -> ListParams {
+    let mut params = ListParams::default();
+    params.q = q.to_owned();
+    params.sort = sort;
+    params.desc = true;
+    params.page = page;
+    params
+}
+
+#[test]
+fn library_thread_and_staff_lists_use_indexes_at_seed_demo_scale() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::create(dir.path());
+    if db.backend() != Backend::Postgres {
+        eprintln!("skipped: query plans are checked on PostgreSQL (set PRACTIKA_TEST_DATABASE_URL)");
+        return;
+    }
+    let mut conn = db::establish(&db.url).expect("connect");
+    db::migrations::run(&mut conn).expect("migrate");
+    let files = practika::media::demo::ensure(&Storage::new(dir.path().join("media")), "ffmpeg").expect("media");
+    let options = Options {
+        users: 2_000,
+        exercises: 5_000,
+        comments: 50_000,
+        seed: 1,
+        force: false,
+    };
+    let summary = demo::seed(&mut conn, &options, &files, Utc::now()).expect("seed");
+    conn.batch_execute("VACUUM ANALYZE").expect("analyze");
+    let large = large_tables(&mut conn);
+    for table in ["comments_videocomment", "core_videoasset", "jobs_job"] {
+        assert!(
+            large.iter().any(|t| t == table),
+            "{table} should count as large: {large:?}"
+        );
+    }
+    let mut checker = Checker {
+        large,
+        failures: Vec::new(),
+        checked: 0,
+    };
+    let pg = Backend::Postgres;
+    let coach: i32 = practika::db::schema::auth_user::table
+        .filter(practika::db::schema::auth_user::username.eq(&summary.coach))
+        .select(practika::db::schema::auth_user::id)
+        .first(&mut conn)
+        .expect("coach");
+
+    // The library: page 1, a coach's exercises, a search. (Page 100 with
+    // OFFSET sorts every exercise; it joins this list with seek pagination.)
+    for (what, filter) in [
+        ("library", Filter::default()),
+        (
+            "library by coach",
+            Filter {
+                coach: Some(coach),
+                ..Filter::default()
+            },
+        ),
+        (
+            "library search",
+            Filter {
+                search: Some("forehand drill".to_owned()),
+                ..Filter::default()
+            },
+        ),
+    ] {
+        checker.check(
+            &format!("{what} (count)"),
+            plan(&mut conn, library_count_query(pg, &filter)),
+        );
+        checker.check(
+            &format!("{what} (page)"),
+            plan(&mut conn, library_page_query(pg, &filter, Start::Page(1))),
+        );
+    }
+
+    // A deep page by cursor (what "Older" links to): as cheap as page 1.
+    let deep = Start::After(Cursor::new(
+        Ts(Utc::now() - chrono::Duration::days(200)),
+        Id(uuid::Uuid::max()),
+    ));
+    checker.check(
+        "library (deep page by cursor)",
+        plan(&mut conn, library_page_query(pg, &Filter::default(), deep)),
+    );
+
+    // The busiest thread, first and a later page.
+    let (busy, _) = summary.busy_exercise.expect("busy exercise");
+    use practika::comments::queries::{thread_count_query, thread_page_query};
+    checker.check("thread (count)", plan(&mut conn, thread_count_query(busy)));
+    checker.check(
+        "thread (page 1)",
+        plan(&mut conn, thread_page_query(busy, Start::Page(1))),
+    );
+    checker.check(
+        "thread (page 5)",
+        plan(&mut conn, thread_page_query(busy, Start::Page(5))),
+    );
+    checker.check("thread (by cursor)", plan(&mut conn, thread_page_query(busy, deep)));
+
+    // Staff lists, as they open and sorted by each indexed column.
+    use practika::staff::models::{comments, exercises, videos};
+    for sort in [None, Some("created"), Some("title"), Some("size")] {
+        let p = params("", sort, 1);
+        checker.check(
+            &format!("staff videos by {sort:?}"),
+            plan(&mut conn, videos::page_query(&p)),
+        );
+    }
+    for sort in [None, Some("created")] {
+        let p = params("", sort, 1);
+        checker.check(
+            &format!("staff comments by {sort:?}"),
+            plan(&mut conn, comments::page_query(&p)),
+        );
+    }
+    for (q, sort) in [
+        ("", None),
+        ("", Some("name")),
+        ("", Some("updated")),
+        ("forehand", None),
+    ] {
+        let p = params(q, sort, 1);
+        checker.check(
+            &format!("staff exercises {q:?} by {sort:?}"),
+            plan(&mut conn, exercises::page_query(pg, &p)),
+        );
+        checker.check(
+            &format!("staff exercises {q:?} (count)"),
+            plan(&mut conn, exercises::count_query(pg, &p)),
+        );
+    }
+    assert!(checker.checked >= 25, "{} plans checked", checker.checked);
+    assert!(
+        checker.failures.is_empty(),
+        "sequential scans of large tables:\n{}",
+        checker.failures.join("\n")
+    );
+}
