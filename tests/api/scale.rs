@@ -215,6 +215,23 @@ async fn pages_cost_a_fixed_number_of_statements() {
     assert!(older.starts_with("?after="), "{older}");
     let n = statements(&app, &student, &format!("/exercises{older}")).await;
     assert!(n <= 4, "library by cursor: {n}");
+    // The older page holds the rest; its "Newer" link leads back to the first.
+    let newest = page.select_text(".video-card-title");
+    let second = app.page_with(&student, &format!("/exercises{older}")).await;
+    let rest = second.select_text(".video-card-title");
+    assert_eq!((newest.len(), rest.len()), (20, 6), "26 exercises in all");
+    assert!(rest.iter().all(|t| !newest.contains(t)), "no exercise on both pages");
+    assert!(second.attr("a[rel=next]", "href").is_none(), "nothing older");
+    let newer = second
+        .attr("a[rel=prev]", "href")
+        .expect("a link back to newer exercises");
+    assert!(newer.starts_with("?before="), "{newer}");
+    let back = app.page_with(&student, &format!("/exercises{newer}")).await;
+    assert_eq!(back.select_text(".video-card-title"), newest);
+    assert!(
+        back.attr("a[rel=prev]", "href").is_none(),
+        "the newest page links to nothing newer"
+    );
     let n = statements(&app, &student, "/exercises?page=2").await;
     assert!(n <= 4, "library page 2: {n}");
     let n = statements(&app, &student, &format!("/exercises/{}?page=2", big.id)).await;
