@@ -64,3 +64,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(lifecycle::reset_confirm),
         );
 }
+
+/// The accounts' background work: the account emails, and the hourly purge
+/// of sessions past their idle limit (never used again: the lookup ignores
+/// them).
+pub fn register_jobs(registry: &mut crate::jobs::Registry) {
+    mail::register_jobs(registry);
+    registry.chore(crate::jobs::Chore {
+        name: "purge expired sessions",
+        every: std::time::Duration::from_secs(3600),
+        run: |ctx| {
+            Box::pin(async move {
+                crate::jobs::worker::blocking(&ctx.pool, |c| sessions::purge_expired(c, crate::db::Ts::now())).await
+            })
+        },
+    });
+}

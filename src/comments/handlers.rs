@@ -242,9 +242,8 @@ pub async fn create(
         }
     };
     let (author, target) = (user.id, exercise.clone());
+    // The notice is queued in the comment's transaction.
     let comment = db::run(&state.pool, move |c| queries::create(c, author, &target, &draft)).await?;
-    let comment_id = comment.id;
-    db::run(&state.pool, move |c| super::notify::queue(c, comment_id)).await?;
     flash(
         &req,
         Level::Success,

@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod handlers;
+pub mod jobs;
 pub mod pages;
 pub mod processing;
 pub mod queries;

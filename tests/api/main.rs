@@ -3,6 +3,7 @@
 //! runs against PostgreSQL instead, each test in a database of its own.
 
 mod accounts;
+mod atomic_jobs;
 mod browser;
 mod database;
 mod exercises;
