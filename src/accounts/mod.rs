@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod queries;
 pub mod sessions;
 pub mod setup;
+pub mod submissions;
 pub mod throttle;
 pub mod tokens;
 
@@ -65,9 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The accounts' background work: the account emails, and the hourly purge
-/// of sessions past their idle limit (never used again: the lookup ignores
-/// them).
+/// The accounts' background work: the account emails, the hourly purge of
+/// sessions past their idle limit (never used again: the lookup ignores
+/// them) and of one-time form keys past theirs.
 pub fn register_jobs(registry: &mut crate::jobs::Registry) {
     mail::register_jobs(registry);
     registry.chore(crate::jobs::Chore {
@@ -76,6 +77,15 @@ pub fn register_jobs(registry: &mut crate::jobs::Registry) {
         run: |ctx| {
             Box::pin(async move {
                 crate::jobs::worker::blocking(&ctx.pool, |c| sessions::purge_expired(c, crate::db::Ts::now())).await
+            })
+        },
+    });
+    registry.chore(crate::jobs::Chore {
+        name: "purge expired form keys",
+        every: std::time::Duration::from_secs(3600),
+        run: |ctx| {
+            Box::pin(async move {
+                crate::jobs::worker::blocking(&ctx.pool, |c| submissions::purge_expired(c, crate::db::Ts::now())).await
             })
         },
     });

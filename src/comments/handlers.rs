@@ -14,6 +14,7 @@ use super::pages::{
 };
 use super::queries::{self, Authored, Comment, Draft};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::submissions::{self, Once};
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::exercises::handlers::{exercise_page, load, video_options};
@@ -230,10 +231,17 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let exercise = load(&state, id.into_inner()).await?;
     let form = form.into_inner();
-    let draft = match form.parse() {
+    let mut draft = match form.parse() {
         Ok(parsed) => draft_for(&state, &user, &exercise, parsed, None).await?,
         Err(errors) => Err(errors),
     };
+    let key = submissions::check_form(
+        state.settings.secret_key.bytes(),
+        user.id,
+        &form.once,
+        "text",
+        &mut draft,
+    );
     let draft = match draft {
         Ok(draft) => draft,
         Err(errors) => {
@@ -241,23 +249,41 @@ pub async fn create(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    let is_reply = draft.parent.is_some();
     let (author, target) = (user.id, exercise.clone());
-    // The notice is queued in the comment's transaction.
-    let comment = db::run(&state.pool, move |c| queries::create(c, author, &target, &draft)).await?;
+    // Once per form key: a double click or a retried request answers the
+    // first one's redirect and stores nothing.
+    let posted = db::run(&state.pool, move |c| {
+        submissions::once(c, author, key.as_ref(), |c| {
+            let comment = queries::create(c, author, &target, &draft)?;
+            let at = comment_url(&comment);
+            Ok::<_, diesel::result::Error>((comment, at))
+        })
+    })
+    .await?;
+    let at = match posted {
+        Once::First(comment) => comment_url(&comment),
+        Once::Repeat(at) => at,
+    };
     flash(
         &req,
         Level::Success,
-        if comment.parent_id.is_some() {
+        if is_reply {
             "Your reply is posted."
         } else {
             "Your comment is posted."
         },
     );
-    Ok(see_other(&format!(
+    Ok(see_other(&at))
+}
+
+/// Where a comment is shown: its thread entry on the exercise's page.
+fn comment_url(comment: &Comment) -> String {
+    format!(
         "/exercises/{}#comment-{}",
-        exercise.id,
+        comment.exercise_id,
         comment.parent_id.unwrap_or(comment.id)
-    )))
+    )
 }
 
 /// The comment and its exercise, if this user may change it (403 if not).
@@ -286,6 +312,7 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         range_end: seconds(comment.range_end),
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
+        once: String::new(),
     }
 }
 

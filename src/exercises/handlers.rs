@@ -9,6 +9,7 @@ use super::pages::{CardView, DeleteExercisePage, ExerciseFormPage, ExercisePage,
 use super::queries::{self, Draft, Exercise, Filter, SaveError, PAGE_SIZE};
 use super::{can_create, can_edit, is_admin};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::submissions::{self, Once};
 use crate::comments;
 use crate::comments::pages::{CommentForm, VideoOption};
 use crate::db::{self, Id};
@@ -142,7 +143,7 @@ async fn save(
     form: ExerciseForm,
 ) -> AppResult<HttpResponse> {
     let parsed = form.parse();
-    let draft = match parsed {
+    let mut draft = match parsed {
         Ok((name, description, choice)) => {
             match resolve_video(&state, &user, choice, existing.as_ref().map(|e| e.video_asset_id)).await? {
                 Ok(video_asset_id) => Ok(Draft {
@@ -155,6 +156,17 @@ async fn save(
         }
         Err(errors) => Err(errors),
     };
+    // A new exercise is published once per form, however often it is sent.
+    let key = match existing {
+        None => submissions::check_form(
+            state.settings.secret_key.bytes(),
+            user.id,
+            &form.once,
+            "name",
+            &mut draft,
+        ),
+        Some(_) => None,
+    };
     let draft = match draft {
         Ok(draft) => draft,
         Err(errors) => {
@@ -165,20 +177,26 @@ async fn save(
     let (creator, target, to_save) = (user.id, existing.clone(), draft.clone());
     let saved = db::run(&state.pool, move |c| {
         Ok::<_, diesel::result::Error>(match &target {
-            Some(exercise) => queries::update(c, exercise, &to_save).map(|()| exercise.id),
-            None => queries::create(c, creator, &to_save).map(|e| e.id),
+            Some(exercise) => queries::update(c, exercise, &to_save).map(|()| format!("/exercises/{}", exercise.id)),
+            None => submissions::once(c, creator, key.as_ref(), |c| {
+                let url = format!("/exercises/{}", queries::create(c, creator, &to_save)?.id);
+                Ok::<_, SaveError>((url.clone(), url))
+            })
+            .map(|once| match once {
+                Once::First(url) | Once::Repeat(url) => url,
+            }),
         })
     })
     .await?;
     match saved {
-        Ok(id) => {
+        Ok(url) => {
             let message = if existing.is_some() {
                 "The exercise is saved."
             } else {
                 "The exercise is published."
             };
             flash(&req, Level::Success, message);
-            Ok(see_other(&format!("/exercises/{id}")))
+            Ok(see_other(&url))
         }
         Err(SaveError::NameTaken) => {
             let mut errors = FieldErrors::default();

@@ -6,6 +6,7 @@ mod accounts;
 mod atomic_jobs;
 mod browser;
 mod database;
+mod double_submit;
 mod exercises;
 mod helpers;
 mod invitations;

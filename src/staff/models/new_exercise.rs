@@ -69,6 +69,7 @@ pub fn create(conn: &mut DbConn, _actor: &CurrentUser, input: &Input) -> StaffRe
         description: input.text("description"),
         video_id: input.text("video_id"),
         youtube_url: input.text("youtube_url"),
+        once: String::new(),
     };
     let parsed = form.parse();
     let mut errors = FieldErrors::default();
