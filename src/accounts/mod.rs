@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod handlers;
+pub mod identity;
 pub mod invitations;
 pub mod lifecycle;
 pub mod mail;

@@ -1,4 +1,4 @@
-//! Comment handlers: thin; permissions in `comments::can_change`, checks in
+//! Comment handlers: thin; permissions in `accounts::permissions`, checks in
 //! `forms` and here (what needs the database), storage in `queries`.
 
 use std::collections::HashMap;
@@ -7,13 +7,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::can_change;
 use super::forms::{CommentForm, Parsed};
 use super::pages::{
     Attachment, CommentView, ComparePage, DeleteCommentPage, EditCommentPage, EntryView, RangeChip, VideoOption,
 };
 use super::queries::{self, Authored, Comment, Draft};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::permissions;
 use crate::accounts::submissions::{self, Once};
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
@@ -79,7 +79,7 @@ fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored
             .zip(comment.parent_id)
             .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
         attachment,
-        can_change: super::can_change(user, comment),
+        can_change: permissions::can_change_comment(user, comment.author_id),
         compare_offset: comment.compare_offset,
     }
 }
@@ -291,7 +291,7 @@ async fn changeable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(
     let comment = db::run(&state.pool, move |c| queries::find(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if !can_change(user, &comment) {
+    if !permissions::can_change_comment(user, comment.author_id) {
         return Err(AppError::Forbidden);
     }
     let exercise = load(state, comment.exercise_id).await?;

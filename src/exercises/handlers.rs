@@ -7,8 +7,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::forms::{ExerciseForm, LibraryQuery, VideoChoice};
 use super::pages::{CardView, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage, Pager};
 use super::queries::{self, Draft, Exercise, Filter, SaveError, PAGE_SIZE};
-use super::{can_create, can_edit, is_admin};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::permissions;
 use crate::accounts::submissions::{self, Once};
 use crate::comments;
 use crate::comments::pages::{CommentForm, VideoOption};
@@ -54,7 +54,7 @@ pub async fn library(
         search: filter.search.clone().unwrap_or_default(),
         coach: filter.coach,
         coaches,
-        can_create: can_create(&user),
+        can_create: permissions::can_create_exercise(&user),
         filtered: filter.search.is_some() || filter.coach.is_some(),
     })
 }
@@ -84,7 +84,7 @@ async fn form_page(
 }
 
 pub async fn new_form(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    if !can_create(&user) {
+    if !permissions::can_create_exercise(&user) {
         return Err(AppError::Forbidden);
     }
     let page = form_page(
@@ -115,7 +115,8 @@ async fn resolve_video(
             match found {
                 Some((asset, access))
                     if access.uploaded_by_id == Some(user.id)
-                        || (is_admin(user) && videos::can_view(user, &access)) =>
+                        || (permissions::is_admin(user)
+                            && permissions::can_view_video(user, access.uploaded_by_id, access.attached)) =>
                 {
                     Ok(Ok(asset.id))
                 }
@@ -215,7 +216,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<ExerciseForm>,
 ) -> AppResult<HttpResponse> {
-    if !can_create(&user) {
+    if !permissions::can_create_exercise(&user) {
         return Err(AppError::Forbidden);
     }
     save(req, ctx, user, state, None, form.into_inner()).await
@@ -231,7 +232,7 @@ pub async fn load(state: &AppState, id: Id) -> AppResult<Exercise> {
 /// The exercise if this user may change it (403 if they may only see it).
 async fn editable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<Exercise> {
     let exercise = load(state, id).await?;
-    if can_edit(user, &exercise) {
+    if permissions::can_edit_exercise(user, exercise.created_by_id) {
         Ok(exercise)
     } else {
         Err(AppError::Forbidden)
@@ -358,7 +359,7 @@ pub async fn exercise_page(
     })
     .await?;
     Ok(ExercisePage {
-        can_edit: can_edit(user, &exercise),
+        can_edit: permissions::can_edit_exercise(user, exercise.created_by_id),
         own_exercise: exercise.created_by_id == user.id,
         video: VideoView::new(&asset, None),
         coach,
