@@ -10,7 +10,7 @@ use crate::accounts::forms::NewAdminForm;
 use crate::accounts::{queries, setup};
 use crate::config::{SecretSource, Settings};
 use crate::db::{self, migrations, Pool};
-use crate::jobs::{self, Worker};
+use crate::jobs;
 use crate::startup::Application;
 use tokio::sync::watch;
 
@@ -154,7 +154,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         "starting Practika"
     );
     let stop = shutdown_signal();
-    let in_process = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(0));
+    let in_process = crate::startup::worker(pool.clone(), &settings, jobs::worker::worker_name(0));
     let worker_stop = stop.clone();
     let worker_task = actix_web::rt::spawn(async move { in_process.run(worker_stop).await });
     let app = Application::build(settings, pool)?;
@@ -346,7 +346,7 @@ async fn worker(settings: Settings, concurrency: usize) -> anyhow::Result<()> {
     );
     let tasks: Vec<_> = (0..concurrency)
         .map(|index| {
-            let worker = Worker::new(pool.clone(), &settings, jobs::worker::worker_name(index));
+            let worker = crate::startup::worker(pool.clone(), &settings, jobs::worker::worker_name(index));
             let stop = stop.clone();
             actix_web::rt::spawn(async move { worker.run(stop).await })
         })

@@ -53,6 +53,22 @@ impl AppState {
     }
 }
 
+/// Every area's job kinds and chores, for the workers.
+pub fn job_registry() -> crate::jobs::Registry {
+    let mut registry = crate::jobs::Registry::default();
+    videos::jobs::register_jobs(&mut registry);
+    accounts::register_jobs(&mut registry);
+    comments::notify::register_jobs(&mut registry);
+    registry
+}
+
+/// A job worker on `pool` that runs every area's jobs.
+pub fn worker(pool: Pool, settings: &Settings, name: impl Into<String>) -> crate::jobs::Worker {
+    static REGISTRY: std::sync::OnceLock<Arc<crate::jobs::Registry>> = std::sync::OnceLock::new();
+    let registry = REGISTRY.get_or_init(|| Arc::new(job_registry())).clone();
+    crate::jobs::Worker::new(crate::jobs::JobContext::new(pool, settings), registry, name)
+}
+
 /// How often the upload folders are swept for what nodes that are gone left.
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 

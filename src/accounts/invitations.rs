@@ -15,33 +15,7 @@ use crate::security;
 
 pub const VALID_DAYS: i64 = 14;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Student,
-    Coach,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Student, Role::Coach, Role::Admin];
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "student" => Some(Role::Student),
-            "coach" => Some(Role::Coach),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Student => "student",
-            Role::Coach => "coach",
-            Role::Admin => "admin",
-        }
-    }
-}
+pub use super::identity::Role;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = accounts_betainvitation)]

@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod handlers;
+pub mod identity;
 pub mod invitations;
 pub mod lifecycle;
 pub mod mail;
@@ -12,6 +13,7 @@ pub mod permissions;
 pub mod queries;
 pub mod sessions;
 pub mod setup;
+pub mod submissions;
 pub mod throttle;
 pub mod tokens;
 
@@ -63,4 +65,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/password-reset/{user}/{token}",
             web::post().to(lifecycle::reset_confirm),
         );
+}
+
+/// The accounts' background work: the account emails, the hourly purge of
+/// sessions past their idle limit (never used again: the lookup ignores
+/// them) and of one-time form keys past theirs.
+pub fn register_jobs(registry: &mut crate::jobs::Registry) {
+    mail::register_jobs(registry);
+    registry.chore(crate::jobs::Chore {
+        name: "purge expired sessions",
+        every: std::time::Duration::from_secs(3600),
+        run: |ctx| {
+            Box::pin(async move {
+                crate::jobs::worker::blocking(&ctx.pool, |c| sessions::purge_expired(c, crate::db::Ts::now())).await
+            })
+        },
+    });
+    registry.chore(crate::jobs::Chore {
+        name: "purge expired form keys",
+        every: std::time::Duration::from_secs(3600),
+        run: |ctx| {
+            Box::pin(async move {
+                crate::jobs::worker::blocking(&ctx.pool, |c| submissions::purge_expired(c, crate::db::Ts::now())).await
+            })
+        },
+    });
 }

@@ -6,6 +6,7 @@ use super::forms::{
     AcceptForm, ChangePasswordForm, EmailChangeForm, FieldErrors, LoginForm, NewAdminForm, PreferencesForm,
     ResetRequestForm,
 };
+use super::identity::Role;
 use super::lifecycle::InviteClosed;
 use super::queries::Metrics;
 use crate::web::auth::CurrentUser;

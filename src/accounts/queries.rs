@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::identity::{CurrentUser, Role};
 use crate::db::schema::{accounts_profile, accounts_role, accounts_usermetrics, auth_user};
 use crate::db::{self, DbConn, Json, Ts};
-use crate::web::auth::CurrentUser;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = auth_user)]
@@ -59,7 +59,7 @@ impl AuthUser {
             email: row.email,
             is_staff: row.is_staff,
             is_superuser: row.is_superuser,
-            role: self.profile.role,
+            role: self.profile.role.as_deref().and_then(Role::parse),
             last_login: row.last_login,
             date_joined: row.date_joined,
             email_verified_at: self.profile.email_verified_at,

@@ -30,6 +30,9 @@ pub struct CommentForm {
     /// Seconds the attempt is shifted against the demonstration (compare view).
     #[serde(default)]
     pub compare_offset: String,
+    /// The form's one-time key (`accounts::submissions`).
+    #[serde(default)]
+    pub once: String,
 }
 
 /// What the form says, checked for shape.

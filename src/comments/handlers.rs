@@ -1,15 +1,16 @@
-//! Comment handlers: thin; permissions in `comments::can_change`, checks in
+//! Comment handlers: thin; permissions in `accounts::permissions`, checks in
 //! `forms` and here (what needs the database), storage in `queries`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::can_change;
 use super::forms::{CommentForm, Parsed};
 use super::pages::{ComparePage, DeleteCommentPage, EditCommentPage};
 use super::queries::{self, Comment, Draft};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::permissions;
+use crate::accounts::submissions::{self, Once};
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
 use crate::exercises::handlers::{exercise_page, load};
@@ -116,10 +117,17 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let exercise = load(&state, id.into_inner()).await?;
     let form = form.into_inner();
-    let draft = match form.parse() {
+    let mut draft = match form.parse() {
         Ok(parsed) => draft_for(&state, &user, &exercise, parsed, None).await?,
         Err(errors) => Err(errors),
     };
+    let key = submissions::check_form(
+        state.settings.secret_key.bytes(),
+        user.id,
+        &form.once,
+        "text",
+        &mut draft,
+    );
     let draft = match draft {
         Ok(draft) => draft,
         Err(errors) => {
@@ -127,24 +135,41 @@ pub async fn create(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    let is_reply = draft.parent.is_some();
     let (author, target) = (user.id, exercise.clone());
-    let comment = db::run(&state.pool, move |c| queries::create(c, author, &target, &draft)).await?;
-    let comment_id = comment.id;
-    db::run(&state.pool, move |c| super::notify::queue(c, comment_id)).await?;
+    // Once per form key: a double click or a retried request answers the
+    // first one's redirect and stores nothing.
+    let posted = db::run(&state.pool, move |c| {
+        submissions::once(c, author, key.as_ref(), |c| {
+            let comment = queries::create(c, author, &target, &draft)?;
+            let at = comment_url(&comment);
+            Ok::<_, diesel::result::Error>((comment, at))
+        })
+    })
+    .await?;
+    let at = match posted {
+        Once::First(comment) => comment_url(&comment),
+        Once::Repeat(at) => at,
+    };
     flash(
         &req,
         Level::Success,
-        if comment.parent_id.is_some() {
+        if is_reply {
             "Your reply is posted."
         } else {
             "Your comment is posted."
         },
     );
-    Ok(see_other(&format!(
+    Ok(see_other(&at))
+}
+
+/// Where a comment is shown: its thread entry on the exercise's page.
+fn comment_url(comment: &Comment) -> String {
+    format!(
         "/exercises/{}#comment-{}",
-        exercise.id,
+        comment.exercise_id,
         comment.parent_id.unwrap_or(comment.id)
-    )))
+    )
 }
 
 /// The comment and its exercise, if this user may change it (403 if not).
@@ -152,7 +177,7 @@ async fn changeable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(
     let comment = db::run(&state.pool, move |c| queries::find(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if !can_change(user, &comment) {
+    if !permissions::can_change_comment(user, comment.author_id) {
         return Err(AppError::Forbidden);
     }
     let exercise = load(state, comment.exercise_id).await?;
@@ -173,6 +198,7 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         range_end: seconds(comment.range_end),
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
+        once: String::new(),
     }
 }
 

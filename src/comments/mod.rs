@@ -9,8 +9,6 @@ pub mod queries;
 
 use actix_web::web;
 
-use crate::exercises::is_admin;
-use crate::web::auth::CurrentUser;
 use crate::web::get;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -20,9 +18,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/comments/{id}/delete", get().to(handlers::delete_confirm))
         .route("/comments/{id}/delete", web::post().to(handlers::delete))
         .route("/comments/{id}/compare", get().to(handlers::compare));
-}
-
-/// People edit and delete their own comments; admins any.
-pub fn can_change(user: &CurrentUser, comment: &queries::Comment) -> bool {
-    comment.author_id == user.id || is_admin(user)
 }

@@ -2,20 +2,32 @@
 //! or else the exercise's coach — if they want such emails. Nobody is told
 //! about their own comment. Sent by a worker (queued with the comment).
 
-use crate::accounts::mail::Outgoing;
 use crate::accounts::queries::{display_name_of, find_auth_user};
 use crate::db::{self, DbConn, Id};
-use crate::email::CommentEmail;
+use crate::email::{CommentEmail, Outgoing};
+use crate::jobs::registry::payload_id;
+use crate::jobs::{JobError, JobKind, Registry};
 
+/// Tell whoever a comment is for: `{"comment_id": uuid}`.
+pub const SEND_COMMENT_NOTICE: &str = "send_comment_notice";
+
+pub fn register_jobs(registry: &mut Registry) {
+    registry.register(JobKind::new(SEND_COMMENT_NOTICE, |ctx, job| {
+        Box::pin(async move { notice_job(&ctx.outgoing()?, payload_id(job, "comment_id")?).await })
+    }));
+}
+
+/// Queues the notice on the connection that writes the comment, in its
+/// transaction.
 pub fn queue(conn: &mut DbConn, comment_id: Id) -> diesel::QueryResult<i64> {
     crate::jobs::queue::enqueue(
         conn,
-        crate::jobs::kinds::SEND_COMMENT_NOTICE,
+        SEND_COMMENT_NOTICE,
         serde_json::json!({ "comment_id": comment_id.to_string() }),
     )
 }
 
-pub async fn notice_job(out: &Outgoing<'_>, comment_id: Id) -> Result<(), String> {
+pub async fn notice_job(out: &Outgoing<'_>, comment_id: Id) -> Result<(), JobError> {
     let found = db::run(out.pool, move |c| {
         let Some(comment) = super::queries::find(c, comment_id)? else {
             return Ok(None);
@@ -35,7 +47,7 @@ pub async fn notice_job(out: &Outgoing<'_>, comment_id: Id) -> Result<(), String
         Ok::<_, diesel::result::Error>(recipient.map(|r| (comment, exercise, r.into_current(), author)))
     })
     .await
-    .map_err(|e| format!("database: {e}"))?;
+    .map_err(|e| JobError::Retry(format!("database: {e}")))?;
     // Deleted meanwhile, or nobody to tell.
     let Some((comment, exercise, recipient, author)) = found else {
         return Ok(());
@@ -67,8 +79,5 @@ pub async fn notice_job(out: &Outgoing<'_>, comment_id: Id) -> Result<(), String
         site: out.public_url.to_owned(),
     }
     .render(&recipient.email, &link);
-    match rendered {
-        Ok(email) => out.mailer.send(email).await,
-        Err(e) => Err(format!("could not render the email: {e}")),
-    }
+    Ok(out.deliver(rendered).await?)
 }

@@ -146,7 +146,7 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
             .zip(comment.parent_id)
             .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
         attachment,
-        can_change: super::can_change(user, comment),
+        can_change: crate::accounts::permissions::can_change_comment(user, comment.author_id),
         compare_offset: comment.compare_offset,
     }
 }

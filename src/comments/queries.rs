@@ -262,6 +262,8 @@ fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResu
     Ok(draft.video.unwrap_or(exercise.video_asset_id))
 }
 
+/// Stores the comment, counts it, and queues the email to whoever it is
+/// for, in one transaction.
 pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft) -> QueryResult<Comment> {
     db::write_transaction(conn, |c| {
         let id = Id::new();
@@ -284,6 +286,8 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
             ))
             .execute(c)?;
         bump_metric(c, author, Counter::Comments, 1)?;
+        // The notice belongs to the comment: both are stored, or neither.
+        super::notify::queue(c, id)?;
         find(c, id)?.ok_or(diesel::result::Error::NotFound)
     })
 }

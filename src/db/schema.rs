@@ -242,6 +242,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// One-time form keys (Practika's own, see `crate::accounts::submissions`).
+    accounts_formsubmission (id) {
+        id -> BigInt,
+        user_id -> Integer,
+        form_key -> Varchar,
+        answer -> Varchar,
+        created_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
 diesel::joinable!(accounts_session -> auth_user (user_id));
 diesel::joinable!(staff_auditentry -> auth_user (actor_id));
@@ -262,6 +276,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts_profile,
     accounts_usermetrics,
     accounts_session,
+    accounts_formsubmission,
     core_videoasset,
     core_videoclip,
     exercises_exercise,

@@ -576,7 +576,7 @@ fn plan(
         let done = video.processed_at.unwrap_or(video.created_at);
         plan.jobs.push(Job {
             id: bases.job + 1 + index as i64,
-            kind: crate::jobs::kinds::PROCESS_VIDEO.to_owned(),
+            kind: crate::videos::jobs::PROCESS_VIDEO.to_owned(),
             payload: Json(serde_json::json!({ "asset_id": video.id })),
             status: "done".to_owned(),
             attempts: 1,

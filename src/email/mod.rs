@@ -34,6 +34,89 @@ const HEALTH_TTL: Duration = Duration::from_secs(30);
 /// A check that takes longer than this counts as the server not answering.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// What a mail job needs: the database, the mailer, the site's address and
+/// the secret that signs links.
+pub struct Outgoing<'a> {
+    pub pool: &'a crate::db::Pool,
+    pub mailer: &'a Mailer,
+    pub public_url: &'a str,
+    pub secret: &'a [u8],
+}
+
+impl Outgoing<'_> {
+    /// Sends a rendered email.
+    pub async fn deliver(&self, rendered: Result<Email, askama::Error>) -> Result<(), MailError> {
+        match rendered {
+            Ok(message) => self.mailer.send(message).await,
+            Err(e) => Err(MailError::unrendered(&e)),
+        }
+    }
+}
+
+/// Why a message was not handed over, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailError {
+    /// A sentence fit to show to staff.
+    pub message: String,
+    /// The server refused for good (a 5xx reply: no such mailbox, relaying
+    /// denied...), or the message itself cannot be sent (a malformed
+    /// address): the same send would fail again. Otherwise (connection
+    /// refused, a timeout, a 4xx reply, a full outbox disk) it may pass
+    /// later.
+    pub permanent: bool,
+}
+
+impl MailError {
+    pub fn permanent(message: impl Into<String>) -> MailError {
+        MailError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> MailError {
+        MailError {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A template that does not render fails the same way every time.
+    pub fn unrendered(error: &askama::Error) -> MailError {
+        MailError::permanent(format!("could not render the email: {error}"))
+    }
+
+    /// Classifies lettre's SMTP error: a permanent (5xx) reply, or a
+    /// client-side problem with the message, is permanent; anything on the
+    /// way (connection, TLS, a 4xx reply, a dropped connection) is not.
+    fn from_smtp(error: &lettre::transport::smtp::Error) -> MailError {
+        let message = format!("the mail server refused or failed: {error}");
+        if error.is_permanent() {
+            MailError::permanent(message)
+        } else {
+            MailError::transient(message)
+        }
+    }
+}
+
+impl std::fmt::Display for MailError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A mail error in a job: a permanent one ends the job at once instead of
+/// using up its attempts.
+impl From<MailError> for crate::jobs::JobError {
+    fn from(error: MailError) -> Self {
+        if error.permanent {
+            crate::jobs::JobError::Permanent(error.message)
+        } else {
+            crate::jobs::JobError::Retry(error.message)
+        }
+    }
+}
+
 /// A rendered message, ready to send.
 pub struct Email {
     pub to: String,
@@ -107,26 +190,27 @@ impl Mailer {
         }
     }
 
-    /// Sends one message; the error is a sentence fit to show to staff.
-    pub async fn send(&self, email: Email) -> Result<(), String> {
+    /// Sends one message; the error says what went wrong and whether a
+    /// retry can help.
+    pub async fn send(&self, email: Email) -> Result<(), MailError> {
         let to: Mailbox = email
             .to
             .parse()
-            .map_err(|e| format!("invalid recipient {}: {e}", email.to))?;
+            .map_err(|e| MailError::permanent(format!("invalid recipient {}: {e}", email.to)))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.trim())
             .multipart(MultiPart::alternative_plain_html(email.text, email.html))
-            .map_err(|e| format!("could not build the message: {e}"))?;
+            .map_err(|e| MailError::permanent(format!("could not build the message: {e}")))?;
         match &self.transport {
             Transport::Smtp(smtp) => match tokio::time::timeout(SEND_TIMEOUT, smtp.send(message)).await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(format!("the mail server refused or failed: {e}")),
-                Err(_) => Err(format!(
+                Ok(Err(e)) => Err(MailError::from_smtp(&e)),
+                Err(_) => Err(MailError::transient(format!(
                     "the mail server did not answer within {} seconds",
                     SEND_TIMEOUT.as_secs()
-                )),
+                ))),
             },
             Transport::Outbox(dir) => {
                 let name = format!(
@@ -139,9 +223,9 @@ impl Mailer {
                     tokio::fs::create_dir_all(dir).await?;
                     tokio::fs::write(&path, message.formatted()).await
                 };
-                written
-                    .await
-                    .map_err(|e| format!("could not write to the outbox {}: {e}", dir.display()))?;
+                written.await.map_err(|e| {
+                    MailError::transient(format!("could not write to the outbox {}: {e}", dir.display()))
+                })?;
                 tracing::info!(path = %path.display(), to = %email.to, link = %email.link, "email written to the outbox");
                 Ok(())
             }

@@ -22,6 +22,9 @@ pub struct ExerciseForm {
     /// Or a YouTube link.
     #[serde(default)]
     pub youtube_url: String,
+    /// The new-exercise form's one-time key (`accounts::submissions`).
+    #[serde(default)]
+    pub once: String,
 }
 
 /// Where the exercise's video comes from, once checked.
@@ -97,6 +100,7 @@ impl ExerciseForm {
             description: draft.description.clone().unwrap_or_default(),
             video_id: draft.video_asset_id.to_string(),
             youtube_url: String::new(),
+            once: String::new(),
         }
     }
 }

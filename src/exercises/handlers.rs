@@ -7,8 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::forms::{ExerciseForm, LibraryQuery, VideoChoice};
 use super::pages::{Compose, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage};
 use super::queries::{self, Draft, Exercise, SaveError};
-use super::{can_create, can_edit, is_admin};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::permissions;
+use crate::accounts::submissions::{self, Once};
 use crate::comments::pages::CommentForm;
 use crate::db::{self, Id};
 use crate::error::{AppError, AppResult};
@@ -50,7 +51,7 @@ async fn form_page(
 }
 
 pub async fn new_form(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    if !can_create(&user) {
+    if !permissions::can_create_exercise(&user) {
         return Err(AppError::Forbidden);
     }
     let page = form_page(
@@ -81,7 +82,8 @@ async fn resolve_video(
             match found {
                 Some((asset, access))
                     if access.uploaded_by_id == Some(user.id)
-                        || (is_admin(user) && videos::can_view(user, &access)) =>
+                        || (permissions::is_admin(user)
+                            && permissions::can_view_video(user, access.uploaded_by_id, access.attached)) =>
                 {
                     Ok(Ok(asset.id))
                 }
@@ -109,7 +111,7 @@ async fn save(
     form: ExerciseForm,
 ) -> AppResult<HttpResponse> {
     let parsed = form.parse();
-    let draft = match parsed {
+    let mut draft = match parsed {
         Ok((name, description, choice)) => {
             match resolve_video(&state, &user, choice, existing.as_ref().map(|e| e.video_asset_id)).await? {
                 Ok(video_asset_id) => Ok(Draft {
@@ -122,6 +124,17 @@ async fn save(
         }
         Err(errors) => Err(errors),
     };
+    // A new exercise is published once per form, however often it is sent.
+    let key = match existing {
+        None => submissions::check_form(
+            state.settings.secret_key.bytes(),
+            user.id,
+            &form.once,
+            "name",
+            &mut draft,
+        ),
+        Some(_) => None,
+    };
     let draft = match draft {
         Ok(draft) => draft,
         Err(errors) => {
@@ -132,20 +145,26 @@ async fn save(
     let (creator, target, to_save) = (user.id, existing.clone(), draft.clone());
     let saved = db::run(&state.pool, move |c| {
         Ok::<_, diesel::result::Error>(match &target {
-            Some(exercise) => queries::update(c, exercise, &to_save).map(|()| exercise.id),
-            None => queries::create(c, creator, &to_save).map(|e| e.id),
+            Some(exercise) => queries::update(c, exercise, &to_save).map(|()| format!("/exercises/{}", exercise.id)),
+            None => submissions::once(c, creator, key.as_ref(), |c| {
+                let url = format!("/exercises/{}", queries::create(c, creator, &to_save)?.id);
+                Ok::<_, SaveError>((url.clone(), url))
+            })
+            .map(|once| match once {
+                Once::First(url) | Once::Repeat(url) => url,
+            }),
         })
     })
     .await?;
     match saved {
-        Ok(id) => {
+        Ok(url) => {
             let message = if existing.is_some() {
                 "The exercise is saved."
             } else {
                 "The exercise is published."
             };
             flash(&req, Level::Success, message);
-            Ok(see_other(&format!("/exercises/{id}")))
+            Ok(see_other(&url))
         }
         Err(SaveError::NameTaken) => {
             let mut errors = FieldErrors::default();
@@ -164,7 +183,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<ExerciseForm>,
 ) -> AppResult<HttpResponse> {
-    if !can_create(&user) {
+    if !permissions::can_create_exercise(&user) {
         return Err(AppError::Forbidden);
     }
     save(req, ctx, user, state, None, form.into_inner()).await
@@ -180,7 +199,7 @@ pub async fn load(state: &AppState, id: Id) -> AppResult<Exercise> {
 /// The exercise if this user may change it (403 if they may only see it).
 async fn editable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<Exercise> {
     let exercise = load(state, id).await?;
-    if can_edit(user, &exercise) {
+    if permissions::can_edit_exercise(user, exercise.created_by_id) {
         Ok(exercise)
     } else {
         Err(AppError::Forbidden)

@@ -6,8 +6,8 @@ use diesel::QueryResult;
 
 use super::forms::{ExerciseForm, LibraryQuery};
 use super::queries::{self, Card, Exercise, Filter, PAGE_SIZE};
-use super::{can_create, can_edit};
 use crate::accounts::forms::FieldErrors;
+use crate::accounts::permissions;
 use crate::comments;
 use crate::comments::pages::{Attachment, CommentForm, EntryView, VideoOption};
 use crate::db::{DbConn, Id, Ts};
@@ -190,7 +190,7 @@ impl LibraryPage {
             search: filter.search.clone().unwrap_or_default(),
             coach: filter.coach,
             coaches,
-            can_create: can_create(user),
+            can_create: permissions::can_create_exercise(user),
             filtered: filter.search.is_some() || filter.coach.is_some(),
         })
     }
@@ -252,7 +252,7 @@ impl ExercisePage {
         let entries = comments::pages::entry_views(user, &media, &exercise, &thread.rows);
         let clips = comments::queries::clip_choices_described(conn, id, user.id)?;
         Ok(ExercisePage {
-            can_edit: can_edit(user, &exercise),
+            can_edit: permissions::can_edit_exercise(user, exercise.created_by_id),
             own_exercise: exercise.created_by_id == user.id,
             video: VideoView::new(&demonstration, None),
             coach,

@@ -11,12 +11,12 @@ use diesel::QueryResult;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::kinds;
 use super::queue::{self, AfterFailure, Job};
+use super::registry::Registry;
 use crate::config::Settings;
-use crate::db::{DbConn, Id, Pool, Ts};
+use crate::db::{DbConn, Pool, Ts};
+use crate::email::{Mailer, Outgoing};
 use crate::media::{Storage, Tools};
-use crate::videos::processing;
 
 /// How long a claim lasts without renewal. A running job renews it every
 /// third of this, so only a worker that died (or hangs) loses its job.
@@ -35,20 +35,33 @@ pub struct JobContext {
     pub storage: Storage,
     pub tools: Tools,
     /// `None` when the mail settings are unusable (logged at start).
-    pub mailer: Option<crate::email::Mailer>,
+    pub mailer: Option<Mailer>,
     pub public_url: String,
     /// Signs the links in emails.
     pub secret: crate::config::SecretKey,
 }
 
 impl JobContext {
+    pub fn new(pool: Pool, settings: &Settings) -> JobContext {
+        JobContext {
+            pool,
+            storage: Storage::new(settings.media_dir()),
+            tools: Tools::from_settings(settings),
+            mailer: Mailer::from_settings(settings)
+                .map_err(|error| tracing::error!(error = %format!("{error:#}"), "email cannot be sent"))
+                .ok(),
+            public_url: settings.public_url.clone(),
+            secret: settings.secret_key.clone(),
+        }
+    }
+
     /// What a mail job needs, if email can be sent at all.
-    pub fn outgoing(&self) -> Result<crate::accounts::mail::Outgoing<'_>, JobError> {
+    pub fn outgoing(&self) -> Result<Outgoing<'_>, JobError> {
         let mailer = self
             .mailer
             .as_ref()
             .ok_or_else(|| JobError::Permanent("email is not configured".to_owned()))?;
-        Ok(crate::accounts::mail::Outgoing {
+        Ok(Outgoing {
             pool: &self.pool,
             mailer,
             public_url: &self.public_url,
@@ -110,6 +123,7 @@ pub struct Report {
 
 pub struct Worker {
     ctx: Arc<JobContext>,
+    registry: Arc<Registry>,
     name: String,
     lease: Duration,
     poll_interval: Duration,
@@ -138,18 +152,12 @@ where
 }
 
 impl Worker {
-    pub fn new(pool: Pool, settings: &Settings, name: impl Into<String>) -> Worker {
+    /// A worker running the kinds in `registry` (`startup::worker` builds
+    /// one with every area's).
+    pub fn new(ctx: JobContext, registry: Arc<Registry>, name: impl Into<String>) -> Worker {
         Worker {
-            ctx: Arc::new(JobContext {
-                pool,
-                storage: Storage::new(settings.media_dir()),
-                tools: Tools::from_settings(settings),
-                mailer: crate::email::Mailer::from_settings(settings)
-                    .map_err(|error| tracing::error!(error = %format!("{error:#}"), "email cannot be sent"))
-                    .ok(),
-                public_url: settings.public_url.clone(),
-                secret: settings.secret_key.clone(),
-            }),
+            ctx: Arc::new(ctx),
+            registry,
             name: name.into(),
             lease: DEFAULT_LEASE,
             poll_interval: DEFAULT_POLL,
@@ -191,13 +199,20 @@ impl Worker {
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(worker = %self.name, "worker started");
         let mut last_prune: Option<Instant> = None;
+        let mut last_chores: Vec<Option<Instant>> = vec![None; self.registry.chores().len()];
         loop {
             if *shutdown.borrow() {
                 break;
             }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(Instant::now());
-                self.housekeeping().await;
+                self.prune().await;
+            }
+            for (chore, last) in self.registry.chores().iter().zip(last_chores.iter_mut()) {
+                if last.is_none_or(|at| at.elapsed() >= chore.every) {
+                    *last = Some(Instant::now());
+                    self.run_chore(chore).await;
+                }
             }
             let next = self.run_next(stopped(&mut shutdown)).await;
             let idle = match next {
@@ -218,25 +233,31 @@ impl Worker {
         tracing::info!(worker = %self.name, "worker stopped");
     }
 
-    /// The periodic clean-up (hourly, from [`Worker::run`]): finished jobs
-    /// past their keeping time, and sessions past their idle limit (never
-    /// used again: the lookup ignores them). Failures are logged and tried
-    /// again next time.
+    /// Every periodic clean-up at once: finished jobs past their keeping
+    /// time and each area's chores (expired sessions...). [`Worker::run`]
+    /// runs each on its own schedule. Failures are logged and tried again
+    /// next time.
     pub async fn housekeeping(&self) {
+        self.prune().await;
+        for chore in self.registry.chores() {
+            self.run_chore(chore).await;
+        }
+    }
+
+    async fn prune(&self) {
         let before = Ts(Ts::now().0 - chrono::Duration::from_std(KEEP_DONE).unwrap_or(chrono::Duration::zero()));
         match blocking(&self.ctx.pool, move |c| queue::prune_done(c, before)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "pruned finished jobs"),
             Err(error) => tracing::warn!(error = %format!("{error:#}"), "pruning jobs failed"),
         }
-        match blocking(&self.ctx.pool, |c| {
-            crate::accounts::sessions::purge_expired(c, Ts::now())
-        })
-        .await
-        {
+    }
+
+    async fn run_chore(&self, chore: &super::registry::Chore) {
+        match (chore.run)(&self.ctx).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "removed expired sessions"),
-            Err(error) => tracing::warn!(error = %format!("{error:#}"), "removing expired sessions failed"),
+            Ok(n) => tracing::info!(chore = chore.name, removed = n, "periodic clean-up done"),
+            Err(error) => tracing::warn!(chore = chore.name, error = %format!("{error:#}"), "periodic clean-up failed"),
         }
     }
 
@@ -245,7 +266,7 @@ impl Worker {
         for job in abandoned {
             let message = job.last_error.clone().unwrap_or_default();
             tracing::warn!(job_id = job.id, kind = %job.kind, "job failed: its worker died on the last attempt");
-            after_failure(&self.ctx, &job, &message, None).await;
+            self.after_failure(&job, &message, None).await;
         }
         let (name, lease) = (self.name.clone(), self.lease);
         let Some(job) = blocking(&self.ctx.pool, move |c| queue::claim(c, &name, lease)).await? else {
@@ -261,7 +282,7 @@ impl Worker {
         tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempts, worker = %self.name, "job started");
         let started = Instant::now();
 
-        let work = dispatch(&self.ctx, &job);
+        let work = self.dispatch(&job);
         tokio::pin!(work);
         tokio::pin!(stop);
         let mut beat = tokio::time::interval(self.lease / 3);
@@ -301,7 +322,7 @@ impl Worker {
                 .await;
                 match released {
                     Some(true) => {
-                        on_release(&self.ctx, &job).await;
+                        self.on_release(&job).await;
                         Outcome::Released
                     }
                     Some(false) => Outcome::LostLease,
@@ -331,11 +352,11 @@ impl Worker {
                 .unwrap_or(AfterFailure::NotHeld);
                 match after {
                     AfterFailure::Retry(at) => {
-                        after_failure(&self.ctx, &job, error.message(), Some(at)).await;
+                        self.after_failure(&job, error.message(), Some(at)).await;
                         Outcome::Retrying(at)
                     }
                     AfterFailure::Failed => {
-                        after_failure(&self.ctx, &job, error.message(), None).await;
+                        self.after_failure(&job, error.message(), None).await;
                         Outcome::Failed(error.message().to_owned())
                     }
                     AfterFailure::NotHeld => Outcome::LostLease,
@@ -421,100 +442,35 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     }
 }
 
-/// The uuid a job's payload names under `key`.
-pub fn payload_i64(job: &Job, key: &str) -> Result<i64, JobError> {
-    job.payload.0[key]
-        .as_i64()
-        .ok_or_else(|| JobError::Permanent(format!("the job has no {key}")))
-}
-
-pub fn payload_text(job: &Job, key: &str) -> Result<String, JobError> {
-    job.payload.0[key]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| JobError::Permanent(format!("the job has no {key}")))
-}
-
-pub fn payload_id(job: &Job, key: &str) -> Result<Id, JobError> {
-    job.payload
-        .0
-        .get(key)
-        .and_then(|v| v.as_str())
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobError::Permanent(format!("the job's payload has no valid {key}")))
-}
-
-async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        kinds::PROCESS_VIDEO => processing::process_video(ctx, payload_id(job, "asset_id")?).await,
-        kinds::CUT_CLIP => processing::cut_clip(ctx, payload_id(job, "clip_id")?).await,
-        kinds::REVALIDATE_VIDEO => processing::revalidate(ctx, payload_id(job, "asset_id")?)
-            .await
-            .map(drop),
-        kinds::SEND_INVITATION => {
-            let id = payload_i64(job, "invitation_id")?;
-            let out = ctx.outgoing()?;
-            crate::accounts::mail::invitation_job(out.pool, out.mailer, out.public_url, id)
-                .await
-                .map_err(JobError::Retry)
+impl Worker {
+    /// The job's work, as its kind registered it.
+    async fn dispatch(&self, job: &Job) -> Result<(), JobError> {
+        match self.registry.kind(&job.kind) {
+            Some(kind) => (kind.run)(&self.ctx, job).await,
+            None => Err(JobError::Permanent(format!("unknown job kind {:?}", job.kind))),
         }
-        kinds::SEND_PASSWORD_RESET => {
-            let email = payload_text(job, "email")?;
-            crate::accounts::mail::password_reset_job(&ctx.outgoing()?, email)
-                .await
-                .map_err(JobError::Retry)
-        }
-        kinds::SEND_EMAIL_CHANGE => {
-            let user_id = i32::try_from(payload_i64(job, "user_id")?)
-                .map_err(|_| JobError::Permanent("user_id out of range".to_owned()))?;
-            let new_email = payload_text(job, "new_email")?;
-            crate::accounts::mail::email_change_job(&ctx.outgoing()?, user_id, new_email)
-                .await
-                .map_err(JobError::Retry)
-        }
-        kinds::SEND_COMMENT_NOTICE => {
-            let comment_id = payload_id(job, "comment_id")?;
-            crate::comments::notify::notice_job(&ctx.outgoing()?, comment_id)
-                .await
-                .map_err(JobError::Retry)
-        }
-        other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
-}
 
-/// Marks what the job was about after a failed attempt (`retry_at`: it will
-/// be tried again then; `None`: it failed for good), through an outage.
-async fn after_failure(ctx: &JobContext, job: &Job, message: &str, retry_at: Option<Ts>) {
-    until_recorded("recording a job's failure on its video", None, || async {
-        match job.kind.as_str() {
-            kinds::PROCESS_VIDEO => match payload_id(job, "asset_id") {
-                Ok(id) => processing::video_failed(ctx, id, message, retry_at).await,
-                Err(_) => Ok(()),
-            },
-            kinds::CUT_CLIP => match payload_id(job, "clip_id") {
-                Ok(id) => processing::clip_failed(ctx, id, message, retry_at).await,
-                Err(_) => Ok(()),
-            },
-            _ => Ok(()),
+    /// Marks what the job was about after a failed attempt (`retry_at`: it
+    /// will be tried again then; `None`: it failed for good), through an
+    /// outage.
+    async fn after_failure(&self, job: &Job, message: &str, retry_at: Option<Ts>) {
+        let Some(failed) = self.registry.kind(&job.kind).and_then(|k| k.failed) else {
+            return;
+        };
+        until_recorded("recording a job's failure on what it is about", None, || {
+            failed(&self.ctx, job, message, retry_at)
+        })
+        .await;
+    }
+
+    /// The job was given back: what it was about is waiting again.
+    async fn on_release(&self, job: &Job) {
+        let Some(released) = self.registry.kind(&job.kind).and_then(|k| k.released) else {
+            return;
+        };
+        if let Err(error) = released(&self.ctx, job).await {
+            tracing::warn!(job_id = job.id, error = %format!("{error:#}"), "could not record a released job");
         }
-    })
-    .await;
-}
-
-/// The job was given back: what it was about is waiting again.
-async fn on_release(ctx: &JobContext, job: &Job) {
-    let result = match job.kind.as_str() {
-        kinds::PROCESS_VIDEO => match payload_id(job, "asset_id") {
-            Ok(id) => processing::video_requeued(ctx, id).await,
-            Err(_) => Ok(()),
-        },
-        kinds::CUT_CLIP => match payload_id(job, "clip_id") {
-            Ok(id) => processing::clip_requeued(ctx, id).await,
-            Err(_) => Ok(()),
-        },
-        _ => Ok(()),
-    };
-    if let Err(error) = result {
-        tracing::warn!(job_id = job.id, error = %format!("{error:#}"), "could not record a released job");
     }
 }

@@ -136,6 +136,8 @@ pub async fn invite(
         for email in emails {
             let outcome = db::write_transaction(c, |c| {
                 let created = invitations::create(c, &email, role, Some(inviter))?;
+                // The email's job commits with the invitation, or neither does.
+                mail::queue_invitation(c, created.0.id)?;
                 audit::record(
                     c,
                     inviter,
@@ -161,11 +163,7 @@ pub async fn invite(
     let mut sent = Vec::new();
     for result in results {
         match result {
-            Ok((invitation, _)) => {
-                sent.push(invitation.email.clone());
-                let id = invitation.id;
-                db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
-            }
+            Ok((invitation, _)) => sent.push(invitation.email.clone()),
             Err(reason) => flash(&req, Level::Warning, format!("Not invited: {reason}.")),
         }
     }
@@ -334,11 +332,8 @@ async fn run_bulk(
     for skipped in outcome.skipped {
         flash(req, Level::Warning, skipped);
     }
-    let queued = !outcome.mails.is_empty();
-    for id in outcome.mails {
-        db::run(&state.pool, move |c| mail::queue_invitation(c, id)).await?;
-    }
-    if queued {
+    // The bulk action queued its emails in its own transaction.
+    if !outcome.mails.is_empty() {
         if let Err(problem) = state.mailer.reachable().await {
             flash(
                 req,

@@ -443,8 +443,8 @@ pub struct RowAction {
 }
 
 /// What a bulk action did: audit entries, a message per object it skipped,
-/// and the invitations whose email to queue once the transaction has
-/// committed (the job makes the new link).
+/// and the invitations whose email it queued (in its own transaction: the
+/// job makes the new link).
 #[derive(Debug, Default)]
 pub struct BulkOutcome {
     pub entries: Vec<Entry>,

@@ -11,7 +11,8 @@ use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm}
 use super::pages::{clippable, ClipPage, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
-use super::{can_edit, can_view, clip_hash, Access, Status};
+use super::{clip_hash, Access, Status};
+use crate::accounts::permissions::{self, is_staff};
 use crate::db::{self, Id, Ts};
 use crate::error::{AppError, AppResult};
 use crate::media::{io_pool, Storage, Tools};
@@ -23,10 +24,6 @@ use crate::web::see_other;
 const PER_PAGE: i64 = 24;
 /// Room for the multipart framing and small fields around the file.
 const FORM_OVERHEAD: u64 = 1024 * 1024;
-
-fn is_staff(user: &CurrentUser) -> bool {
-    user.is_staff || user.is_superuser
-}
 
 fn storage(state: &AppState) -> Storage {
     Storage::new(state.settings.media_dir())
@@ -42,7 +39,9 @@ async fn tools_missing(state: &AppState, user: &CurrentUser) -> bool {
 async fn viewable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<(Asset, Access)> {
     let found = db::run(&state.pool, move |c| queries::find_with_access(c, id)).await?;
     match found {
-        Some((asset, access)) if can_view(user, &access) => Ok((asset, access)),
+        Some((asset, access)) if permissions::can_view_video(user, access.uploaded_by_id, access.attached) => {
+            Ok((asset, access))
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -388,7 +387,7 @@ pub async fn rename(
     form: web::Form<TitleForm>,
 ) -> AppResult<HttpResponse> {
     let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
-    if !can_edit(&user, &access) {
+    if !permissions::can_edit_video(&user, access.uploaded_by_id) {
         return Err(AppError::Forbidden);
     }
     let title = match form.parse() {

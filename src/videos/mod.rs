@@ -3,14 +3,13 @@
 
 pub mod forms;
 pub mod handlers;
+pub mod jobs;
 pub mod pages;
 pub mod processing;
 pub mod queries;
 pub mod upload;
 
 use actix_web::web;
-
-use crate::web::auth::CurrentUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/videos", web::get().to(handlers::list))
@@ -97,18 +96,6 @@ pub struct Access {
     pub attached: bool,
 }
 
-/// Who may see (and play, and clip) a video: the person who uploaded it,
-/// staff, and — once it is part of an exercise or a comment — everyone
-/// logged in. The one place this rule lives.
-pub fn can_view(user: &CurrentUser, access: &Access) -> bool {
-    user.is_staff || user.is_superuser || access.uploaded_by_id == Some(user.id) || access.attached
-}
-
-/// Who may change a video (its title): the person who uploaded it, and staff.
-pub fn can_edit(user: &CurrentUser, access: &Access) -> bool {
-    user.is_staff || user.is_superuser || access.uploaded_by_id == Some(user.id)
-}
-
 /// `clip_hash`: SHA-256 (hex) of `"{video id}:{start ms}:{end ms}"`, the video
 /// id in its hyphenated form. The same cut of the same video is one clip.
 pub fn clip_hash(video_id: crate::db::Id, start_ms: i64, end_ms: i64) -> String {
@@ -119,54 +106,7 @@ pub fn clip_hash(video_id: crate::db::Id, start_ms: i64, end_ms: i64) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{Id, Ts};
-
-    fn user(id: i32, staff: bool) -> CurrentUser {
-        CurrentUser {
-            id,
-            username: format!("u{id}"),
-            first_name: String::new(),
-            last_name: String::new(),
-            email: String::new(),
-            is_staff: staff,
-            is_superuser: false,
-            role: Some("student".into()),
-            last_login: None,
-            date_joined: Ts::now(),
-            email_verified_at: None,
-            onboarding_completed: true,
-            preferences: Default::default(),
-        }
-    }
-
-    #[test]
-    fn videos_are_private_until_attached() {
-        let mine = Access {
-            uploaded_by_id: Some(1),
-            attached: false,
-        };
-        assert!(can_view(&user(1, false), &mine));
-        assert!(!can_view(&user(2, false), &mine));
-        assert!(can_view(&user(2, true), &mine), "staff see everything");
-        let shared = Access { attached: true, ..mine };
-        assert!(can_view(&user(2, false), &shared));
-        let orphan = Access {
-            uploaded_by_id: None,
-            attached: false,
-        };
-        assert!(!can_view(&user(1, false), &orphan));
-    }
-
-    #[test]
-    fn only_the_uploader_and_staff_edit_a_video() {
-        let shared = Access {
-            uploaded_by_id: Some(1),
-            attached: true,
-        };
-        assert!(can_edit(&user(1, false), &shared));
-        assert!(!can_edit(&user(2, false), &shared), "seeing is not editing");
-        assert!(can_edit(&user(2, true), &shared));
-    }
+    use crate::db::Id;
 
     #[test]
     fn clip_hash_is_the_sha256_of_id_and_milliseconds() -> Result<(), uuid::Error> {

@@ -332,7 +332,11 @@ impl VideoPage {
         tools_missing: bool,
     ) -> QueryResult<Self> {
         let (asset, access) = match super::queries::find_with_access(conn, id)? {
-            Some((asset, access)) if super::can_view(user, &access) => (asset, access),
+            Some((asset, access))
+                if crate::accounts::permissions::can_view_video(user, access.uploaded_by_id, access.attached) =>
+            {
+                (asset, access)
+            }
             _ => return Err(diesel::result::Error::NotFound),
         };
         let clips = super::queries::clips_of(conn, id)?;
@@ -350,7 +354,7 @@ impl VideoPage {
             clips: clips.iter().map(ClipView::new).collect(),
             clip_form: forms.clip,
             errors: forms.errors,
-            can_edit: super::can_edit(user, &access),
+            can_edit: crate::accounts::permissions::can_edit_video(user, access.uploaded_by_id),
             can_clip: clippable(&asset).is_ok(),
             attempts: attempt_links(attempts),
             is_staff,
@@ -366,7 +370,11 @@ impl ClipPage {
     pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id) -> QueryResult<Self> {
         let clip = super::queries::find_clip(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         let asset = match super::queries::find_with_access(conn, clip.original_video_id)? {
-            Some((asset, access)) if super::can_view(user, &access) => asset,
+            Some((asset, access))
+                if crate::accounts::permissions::can_view_video(user, access.uploaded_by_id, access.attached) =>
+            {
+                asset
+            }
             _ => return Err(diesel::result::Error::NotFound),
         };
         let attempts = crate::comments::queries::attempts_with_video(conn, asset.id)?;

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::jobs as kinds;
 use super::{Access, Status, TYPE_UPLOAD, TYPE_YOUTUBE};
 use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
 use crate::db::{DbConn, Id, Json, Ts};
-use crate::jobs::{kinds, queue};
+use crate::jobs::queue;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = core_videoasset)]

@@ -12,7 +12,8 @@ use diesel::sql_types::Text;
 use futures_util::{Stream, StreamExt};
 
 use super::queries::{self, Asset, NewAsset};
-use super::{can_view, Status};
+use super::Status;
+use crate::accounts::permissions;
 use crate::db::{self, DbConn, Id, Ts};
 use crate::media::intake::{Intake, IntakeError, Received};
 use crate::media::probe::{self, ProbeError};
@@ -380,7 +381,8 @@ pub fn store(
         }
         let copies = queries::find_by_checksum(c, &sha256)?;
         for copy in &copies {
-            if can_view(user, &queries::access_of(c, copy)?) && file_exists(storage, copy) {
+            let access = queries::access_of(c, copy)?;
+            if permissions::can_view_video(user, access.uploaded_by_id, access.attached) && file_exists(storage, copy) {
                 return Ok((Stored::Existing(copy.clone()), None));
             }
         }

@@ -52,6 +52,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/compare.js"),
     },
     Asset {
+        name: "js/once.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/once.js"),
+    },
+    Asset {
         name: "js/timezone.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/timezone.js"),

@@ -14,7 +14,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::Serialize;
 
-use crate::accounts::queries::{self, AuthUser, Preferences};
+use crate::accounts::permissions;
+use crate::accounts::queries::AuthUser;
 use crate::accounts::sessions::{self, Origin};
 use crate::db::{self, Ts};
 use crate::error::{AppError, AppResult};
@@ -48,49 +49,8 @@ impl FromRequest for CurrentSession {
     }
 }
 
-/// The logged-in user, as handlers see them.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: i32,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub is_staff: bool,
-    pub is_superuser: bool,
-    pub role: Option<String>,
-    pub last_login: Option<db::Ts>,
-    pub date_joined: db::Ts,
-    pub email_verified_at: Option<db::Ts>,
-    pub onboarding_completed: bool,
-    pub preferences: Preferences,
-}
-
-impl CurrentUser {
-    /// The name shown for this user: their chosen display name, else their
-    /// full name, else their username.
-    pub fn display_name(&self) -> String {
-        queries::display_name(&self.username, &self.first_name, &self.last_name, &self.preferences)
-    }
-
-    pub fn nav(&self) -> NavUser {
-        NavUser {
-            username: self.username.clone(),
-            display_name: self.display_name(),
-            role: self.role.clone().unwrap_or_else(|| "no role".to_owned()),
-            is_staff: self.is_staff || self.is_superuser,
-        }
-    }
-}
-
-/// What the navigation bar shows about the user.
-#[derive(Debug, Clone)]
-pub struct NavUser {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub is_staff: bool,
-}
+/// The logged-in user: an `accounts` type, extracted here.
+pub use crate::accounts::identity::{CurrentUser, NavUser};
 
 impl FromRequest for CurrentUser {
     type Error = AppError;
@@ -319,7 +279,7 @@ impl FromRequest for StaffUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.extensions().get::<CurrentUser>() {
-            Some(user) if user.is_staff || user.is_superuser => Ok(StaffUser(user.clone())),
+            Some(user) if permissions::is_staff(user) => Ok(StaffUser(user.clone())),
             _ => Err(AppError::NotFound),
         })
     }

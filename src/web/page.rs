@@ -76,6 +76,8 @@ pub struct PageCtx {
     pub path: String,
     /// The viewer's time zone preference; `None` until their browser said it.
     pub zone: Option<chrono_tz::Tz>,
+    /// Makes the one-time keys of the logged-in user's forms.
+    once: Option<(i32, crate::config::SecretKey)>,
 }
 
 impl PageCtx {
@@ -88,7 +90,20 @@ impl PageCtx {
             request_id: info.id.clone(),
             path: String::new(),
             zone: None,
+            once: None,
         })
+    }
+
+    /// A fresh one-time key for a form that creates something (see
+    /// `accounts::submissions`); each call makes another, so each form on
+    /// a page has its own. Empty for anonymous visitors.
+    pub fn once_key(&self) -> String {
+        match &self.once {
+            Some((user_id, secret)) => {
+                crate::accounts::submissions::mint(secret.bytes(), *user_id, crate::db::Ts::now())
+            }
+            None => String::new(),
+        }
     }
 
     /// A time in the viewer's zone (UTC until it is known), relative in
@@ -143,6 +158,10 @@ impl FromRequest for PageCtx {
             .map(|r| r.0.clone())
             .unwrap_or_default();
         let path = req.path().to_owned();
+        let once = req.extensions().get::<CurrentUser>().map(|u| u.id).and_then(|id| {
+            req.app_data::<actix_web::web::Data<crate::startup::AppState>>()
+                .map(|state| (id, state.settings.secret_key.clone()))
+        });
         let req = req.clone();
         Box::pin(async move {
             let csrf_token = match session.get::<String>(SESSION_CSRF).unwrap_or(None) {
@@ -167,6 +186,7 @@ impl FromRequest for PageCtx {
                 request_id,
                 path,
                 zone,
+                once,
             })
         })
     }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use practika::db::Ts;
 use practika::jobs::queue::{self, AfterFailure};
 use practika::jobs::worker::Outcome;
-use practika::jobs::{kinds, Worker};
+use practika::startup::worker as new_worker;
+use practika::videos::jobs as kinds;
 
 use crate::helpers::spawn_app;
 use crate::media_fixtures::{eventually, sample_bytes, Sample};
@@ -171,7 +172,7 @@ async fn a_worker_killed_mid_job_is_replaced_and_one_set_of_outputs_remains() {
     std::fs::write(dir.join(".720p.mp4.deadbeef.part"), b"half a rendition").expect("partial");
 
     // Until the lease runs out nobody else takes it.
-    let b = Worker::new(app.pool.clone(), &app.settings, "worker-b").with_lease(lease);
+    let b = new_worker(app.pool.clone(), &app.settings, "worker-b").with_lease(lease);
     assert!(b.run_once().await.expect("worker").is_none());
     actix_web::rt::time::sleep(lease + Duration::from_millis(100)).await;
     let report = b.run_once().await.expect("worker").expect("the job again");
@@ -202,7 +203,7 @@ async fn a_stopping_worker_gives_its_job_back_and_leaves_no_partial_files() {
     let (_, client) = app.user_client("patient_pia", "student").await;
     let id = app.upload_ok(&client, sample_bytes(Sample::Long), "long.mp4").await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = Worker::new(app.pool.clone(), &app.settings, "stopping-worker")
+    let worker = new_worker(app.pool.clone(), &app.settings, "stopping-worker")
         .with_poll_interval(Duration::from_millis(50))
         .with_shutdown_grace(Duration::ZERO);
     let running = actix_web::rt::spawn(async move { worker.run(stopped).await });
@@ -243,10 +244,10 @@ async fn a_job_that_finishes_during_a_database_outage_is_recorded_once_it_is_bac
     let app = crate::helpers::spawn_app().await;
     app.create_user("outage_olga", crate::helpers::GOOD_PASSWORD, "student");
     let mut outage = crate::outage::Outage::prepare(&app).await;
-    let worker = Worker::new(practika::db::Pool::new(outage.url()), &app.settings, "outage-worker");
+    let worker = new_worker(practika::db::Pool::new(outage.url()), &app.settings, "outage-worker");
     let id = queue::enqueue(
         &mut app.conn(),
-        kinds::SEND_PASSWORD_RESET,
+        practika::accounts::mail::SEND_PASSWORD_RESET,
         serde_json::json!({ "email": "outage_olga@example.com" }),
     )
     .expect("enqueue");

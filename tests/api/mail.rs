@@ -50,6 +50,9 @@ pub struct MailServer {
     /// While set, a message is kept (it is in the inbox) but its "250 OK"
     /// waits: the sender is stuck in the middle of a send.
     held: Arc<std::sync::atomic::AtomicBool>,
+    /// Recipients refused at RCPT TO, with the reply line (e.g.
+    /// "550 5.1.1 no such user"), and how often each was tried.
+    refusals: Arc<Mutex<Vec<(String, String, usize)>>>,
 }
 
 impl MailServer {
@@ -60,12 +63,12 @@ impl MailServer {
             port,
             ..MailServer::default()
         };
-        let (inbox, held) = (server.inbox.clone(), server.held.clone());
+        let (inbox, held, refusals) = (server.inbox.clone(), server.held.clone(), server.refusals.clone());
         actix_web::rt::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (inbox, held) = (inbox.clone(), held.clone());
+                let (inbox, held, refusals) = (inbox.clone(), held.clone(), refusals.clone());
                 actix_web::rt::spawn(async move {
-                    let _ = session(stream, inbox, held).await;
+                    let _ = session(stream, inbox, held, refusals).await;
                 });
             }
         });
@@ -76,6 +79,26 @@ impl MailServer {
     /// [`MailServer::release`].
     pub fn hold(&self) {
         self.held.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// From now on, `address` is refused at RCPT TO with `reply` (a full
+    /// SMTP reply line: "550 5.1.1 no such user", "451 4.3.0 try later").
+    pub fn refuse(&self, address: &str, reply: &str) {
+        self.refusals
+            .lock()
+            .expect("refusals")
+            .push((address.to_owned(), reply.to_owned(), 0));
+    }
+
+    /// How often a refused address was tried.
+    pub fn refused_tries(&self, address: &str) -> usize {
+        self.refusals
+            .lock()
+            .expect("refusals")
+            .iter()
+            .filter(|(a, _, _)| a == address)
+            .map(|(_, _, n)| *n)
+            .sum()
     }
 
     pub fn release(&self) {
@@ -125,6 +148,7 @@ async fn session(
     stream: tokio::net::TcpStream,
     inbox: Arc<Mutex<Vec<Received>>>,
     held: Arc<std::sync::atomic::AtomicBool>,
+    refusals: Arc<Mutex<Vec<(String, String, usize)>>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -150,8 +174,20 @@ async fn session(
                 .trim_start_matches('<')
                 .trim_end_matches('>')
                 .to_owned();
-            recipients.push(address);
-            write.write_all(b"250 OK\r\n").await?;
+            let refusal = {
+                let mut refusals = refusals.lock().expect("refusals");
+                refusals.iter_mut().find(|(a, _, _)| *a == address).map(|entry| {
+                    entry.2 += 1;
+                    entry.1.clone()
+                })
+            };
+            match refusal {
+                Some(reply) => write.write_all(format!("{reply}\r\n").as_bytes()).await?,
+                None => {
+                    recipients.push(address);
+                    write.write_all(b"250 OK\r\n").await?;
+                }
+            }
         } else if command == "DATA" {
             write.write_all(b"354 go ahead\r\n").await?;
             let mut raw = Vec::new();

@@ -3,9 +3,11 @@
 //! runs against PostgreSQL instead, each test in a database of its own.
 
 mod accounts;
+mod atomic_jobs;
 mod browser;
 mod database;
 mod demo;
+mod double_submit;
 mod exercises;
 mod helpers;
 mod invitations;

@@ -192,7 +192,7 @@ impl TestApp {
 
     /// A worker on this app's database and media, with its settings.
     pub fn worker(&self) -> Worker {
-        Worker::new(self.pool.clone(), &self.settings, "test-worker")
+        practika::startup::worker(self.pool.clone(), &self.settings, "test-worker")
     }
 
     /// Runs due jobs until none is left; returns how many ran.

@@ -80,7 +80,7 @@ async fn queries_log_inside_their_request_and_job() {
 
     // A job: whatever it does in the database is logged inside its span.
     let job = practika::jobs::queue::enqueue(&mut app.conn(), "cut_clip", serde_json::json!({})).expect("job");
-    let worker = practika::jobs::worker::Worker::new(app.pool.clone(), &app.settings, "spans");
+    let worker = practika::startup::worker(app.pool.clone(), &app.settings, "spans");
     worker.run_once().await.expect("worker").expect("the job");
     let lines = lines_containing(&format!("job{{id={job} kind=cut_clip}}"));
     assert!(!lines.is_empty(), "no line names the job");

@@ -7,7 +7,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use practika::db::Id;
 use practika::jobs::worker::Outcome;
-use practika::jobs::{kinds, Worker};
+use practika::startup::worker as new_worker;
+use practika::videos::jobs as kinds;
 use practika::videos::{processing, queries};
 
 use crate::helpers::{location, spawn_app, spawn_app_with, test_settings, Page};
@@ -807,7 +808,7 @@ async fn the_worker_marks_a_file_ffprobe_cannot_read_as_invalid() {
     let (_, client) = app.user_client("corrupt_cora", "student").await;
     let id = app.upload_ok(&client, corrupt_mp4(), "corrupt.mp4").await;
     let settings = test_settings(&app.db.url, app.dir.path(), &app.mail.url());
-    let worker = Worker::new(app.pool.clone(), &settings, "full-worker");
+    let worker = new_worker(app.pool.clone(), &settings, "full-worker");
     let report = worker.run_once().await.expect("worker").expect("job");
     assert_eq!(report.outcome, Outcome::Done, "the job did its work: the verdict is in");
     let asset = app.asset(id);
@@ -979,7 +980,7 @@ async fn the_worker_decode_checks_before_ready_and_does_not_retry_a_damaged_file
     let app = app_without_ffmpeg().await;
     let (_, client) = app.user_client("half_hal", "student").await;
     let settings = test_settings(&app.db.url, app.dir.path(), &app.mail.url());
-    let worker = Worker::new(app.pool.clone(), &settings, "full-worker");
+    let worker = new_worker(app.pool.clone(), &settings, "full-worker");
     for (what, bytes) in truncated(Sample::Hd) {
         let id = app.upload_ok(&client, bytes, "cut.mp4").await;
         assert_eq!(app.media_files().len(), 1, "{what}: taken on its first bytes");
@@ -1036,7 +1037,7 @@ async fn a_video_whose_processing_is_retried_says_so() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let mut settings = app.settings.clone();
     settings.ffmpeg = script.display().to_string();
-    let report = Worker::new(app.pool.clone(), &settings, "crashing-worker")
+    let report = new_worker(app.pool.clone(), &settings, "crashing-worker")
         .run_once()
         .await
         .expect("worker")

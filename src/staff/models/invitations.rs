@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::invitations::{self, Invitation, Role, State};
+use crate::accounts::mail;
 use crate::accounts::permissions::may_grant_role;
 use crate::db::schema::{accounts_betainvitation, auth_user};
 use crate::db::{DbConn, Ts};
@@ -367,6 +368,8 @@ impl StaffModel for Invitations {
                         outcome
                             .entries
                             .push(Entry::new("send", "invitations", i.id, i.email.clone()));
+                        // Queued with the audit entry, in the action's transaction.
+                        mail::queue_invitation(conn, i.id)?;
                         outcome.mails.push(i.id);
                     }
                     State::Accepted | State::Revoked => outcome.skipped.push(format!(

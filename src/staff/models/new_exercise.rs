@@ -46,7 +46,7 @@ pub fn fields(conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>>
 
 /// A user who may publish: active, and a coach, an admin or staff.
 fn publisher(conn: &mut DbConn, username: &str) -> QueryResult<Option<i32>> {
-    let found: Option<(i32, bool, bool, Option<String>)> = auth_user::table
+    let found: Option<(i32, bool, bool, bool, Option<String>)> = auth_user::table
         .left_join(accounts_profile::table)
         .left_join(accounts_role::table.on(accounts_profile::role_id.eq(accounts_role::id.nullable())))
         .filter(auth_user::username.eq(username))
@@ -54,12 +54,13 @@ fn publisher(conn: &mut DbConn, username: &str) -> QueryResult<Option<i32>> {
             auth_user::id,
             auth_user::is_active,
             auth_user::is_staff,
+            auth_user::is_superuser,
             accounts_role::name.nullable(),
         ))
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|(id, active, staff, role)| {
-        (active && (staff || matches!(role.as_deref(), Some("coach") | Some("admin")))).then_some(id)
+    Ok(found.and_then(|(id, active, staff, superuser, role)| {
+        crate::accounts::permissions::may_publish_as(active, staff, superuser, role.as_deref()).then_some(id)
     }))
 }
 
@@ -69,6 +70,7 @@ pub fn create(conn: &mut DbConn, _actor: &CurrentUser, input: &Input) -> StaffRe
         description: input.text("description"),
         video_id: input.text("video_id"),
         youtube_url: input.text("youtube_url"),
+        once: String::new(),
     };
     let parsed = form.parse();
     let mut errors = FieldErrors::default();

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::accounts::forms::{FieldErrors, NewAdminForm};
 use crate::accounts::password;
+use crate::accounts::permissions;
 use crate::accounts::queries::{self, CreateUserError, NewUser};
 use crate::db::DbConn;
 use crate::staff::audit::Entry;
@@ -18,7 +19,7 @@ const NAME_MAX: usize = 150;
 pub fn fields(conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>> {
     let roles = super::users::roles(conn)?
         .into_iter()
-        .filter(|(_, name)| name != "admin" || actor.is_superuser)
+        .filter(|(_, name)| permissions::may_grant_role(actor, name))
         .map(|(_, name)| (name.clone(), name))
         .collect();
     Ok(vec![
@@ -27,11 +28,13 @@ pub fn fields(conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>>
         Field::new("email", "Email address", InputKind::Email, ""),
         Field::new("first_name", "First name", InputKind::Text, ""),
         Field::new("last_name", "Last name", InputKind::Text, ""),
-        Field::new("role", "Role", InputKind::Select(roles), "student").hint(if actor.is_superuser {
-            "Admins get staff rights."
-        } else {
-            "Only superusers add admins: admins get staff rights."
-        }),
+        Field::new("role", "Role", InputKind::Select(roles), "student").hint(
+            if permissions::may_grant_role(actor, permissions::ADMIN_ROLE) {
+                "Admins get staff rights."
+            } else {
+                "Only superusers add admins: admins get staff rights."
+            },
+        ),
         Field::new("password", "First password", InputKind::Password, "")
             .hint("At least 10 characters. Give it to them; they change it on their account page."),
         Field::new("password_confirm", "First password again", InputKind::Password, ""),
@@ -62,7 +65,7 @@ pub fn create(conn: &mut DbConn, actor: &CurrentUser, input: &Input) -> StaffRes
     let known = super::users::roles(conn)?.iter().any(|(_, name)| *name == role);
     if !known {
         errors.add("role", "Choose one of the listed roles.");
-    } else if role == "admin" && !actor.is_superuser {
+    } else if !permissions::may_grant_role(actor, &role) {
         errors.add("role", "Only superusers add admins: admins get staff rights.");
     }
     let new = match parsed {
@@ -80,7 +83,7 @@ pub fn create(conn: &mut DbConn, actor: &CurrentUser, input: &Input) -> StaffRes
             last_name,
             password_hash: hash,
             // As an accepted admin invitation does.
-            is_staff: role == "admin",
+            is_staff: permissions::role_makes_staff(&role),
             is_superuser: false,
             role: role.clone(),
             email_verified_at: None,

@@ -3,7 +3,9 @@
 use diesel::prelude::*;
 
 use crate::accounts::forms::{email_problem, FieldErrors};
-use crate::accounts::permissions::{may_grant_role, ADMIN_ROLE_REFUSED};
+use crate::accounts::permissions::{
+    may_change_user as may_change, may_end_sessions, may_grant_role, may_grant_staff, ADMIN_ROLE, ADMIN_ROLE_REFUSED,
+};
 use crate::accounts::{queries, sessions};
 use crate::db::schema::{
     accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset,
@@ -145,18 +147,10 @@ const LOCKED_HINT: &str =
 
 const END_SESSIONS: &str = "end_sessions";
 
-/// Ending someone's sessions follows the change rule (plain staff cannot
-/// log a superuser out); one's own are ended on the account page.
-fn may_end_sessions(actor: &CurrentUser, user: &queries::AuthUser) -> bool {
-    actor.id != user.id && may_change(actor, user)
-}
-
-/// Staff who are not superusers may change only accounts without staff
-/// rights: otherwise a staff member could take over a superuser (change the
-/// email, then reset the password) or promote themselves.
-fn may_change(actor: &CurrentUser, user: &queries::AuthUser) -> bool {
-    actor.is_superuser || !(user.is_staff || user.is_superuser)
-}
+// Staff who are not superusers may change only accounts without staff
+// rights: otherwise a staff member could take over a superuser (change the
+// email, then reset the password) or promote themselves. Ending someone's
+// sessions follows the same rule. Both in `accounts::permissions`.
 
 impl StaffModel for Users {
     fn slug(&self) -> &'static str {
@@ -261,7 +255,7 @@ impl StaffModel for Users {
                 .filter(|(_, n)| *n == current_role || may_grant_role(actor, n))
                 .map(|(_, n)| (n.clone(), n)),
         );
-        let staff_hint = if !actor.is_superuser {
+        let staff_hint = if !may_grant_staff(actor) {
             "Only superusers can grant or remove staff rights."
         } else if actor.id == user.id {
             "You cannot remove your own staff rights."
@@ -282,7 +276,7 @@ impl StaffModel for Users {
                     }),
                 Field::new("role", "Role", InputKind::Select(role_options), current_role)
                     .readonly(role_locked)
-                    .hint(if actor.is_superuser {
+                    .hint(if may_grant_role(actor, ADMIN_ROLE) {
                         "Admins edit and delete every exercise and comment."
                     } else {
                         "Only superusers give or take away the admin role."
@@ -291,7 +285,7 @@ impl StaffModel for Users {
                     .readonly(actor.id == user.id || locked)
                     .hint("Inactive users cannot log in; their sessions end."),
                 Field::new("is_staff", "Staff", InputKind::Checkbox, user.is_staff.to_string())
-                    .readonly(!actor.is_superuser)
+                    .readonly(!may_grant_staff(actor))
                     .hint(staff_hint),
             ],
             facts: vec![
@@ -374,12 +368,12 @@ impl StaffModel for Users {
         let active = input.checkbox("is_active").unwrap_or(user.is_active);
         if !active && actor.id == user.id {
             errors.add("is_active", "You cannot deactivate yourself.");
-        } else if active != user.is_active && (user.is_staff || user.is_superuser) && !actor.is_superuser {
+        } else if active != user.is_active && !may_change(actor, &user) {
             errors.add("is_active", "Only superusers can activate or deactivate staff.");
         }
         let staff = input.checkbox("is_staff").unwrap_or(user.is_staff);
         if staff != user.is_staff {
-            if !actor.is_superuser {
+            if !may_grant_staff(actor) {
                 errors.add("is_staff", "Only superusers can grant or remove staff rights.");
             } else if actor.id == user.id {
                 errors.add("is_staff", "You cannot remove your own staff rights.");
@@ -570,7 +564,7 @@ impl StaffModel for Users {
         if user.id == actor.id {
             return Err(StaffError::Refused("You cannot delete your own account.".into()));
         }
-        if (user.is_superuser || user.is_staff) && !actor.is_superuser {
+        if !may_change(actor, &user) {
             return Err(StaffError::Refused("Only superusers can delete staff accounts.".into()));
         }
         // The database would cascade all of this; going through the
@@ -717,7 +711,7 @@ impl StaffModel for Users {
                         outcome.skipped.push("You cannot deactivate yourself; skipped.".into());
                         continue;
                     }
-                    if !active && (user.is_staff || user.is_superuser) && !actor.is_superuser {
+                    if !active && !may_change(actor, &user) {
                         outcome.skipped.push(format!(
                             "Only superusers can deactivate staff; {} skipped.",
                             user.username

@@ -21,6 +21,7 @@
 
 mod checks;
 mod harness;
+mod once;
 mod player;
 mod story;
 

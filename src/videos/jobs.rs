@@ -1,0 +1,68 @@
+//! The videos' job kinds, registered with the worker at start-up.
+
+use super::processing;
+use crate::jobs::registry::payload_id;
+use crate::jobs::{JobKind, Registry};
+
+/// Probe an upload, make its poster and renditions: `{"asset_id": uuid}`.
+pub const PROCESS_VIDEO: &str = "process_video";
+/// Cut a clip: `{"clip_id": uuid}`.
+pub const CUT_CLIP: &str = "cut_clip";
+/// Check a stored file still exists and matches its checksum:
+/// `{"asset_id": uuid}`.
+pub const REVALIDATE_VIDEO: &str = "revalidate_video";
+
+pub fn register_jobs(registry: &mut Registry) {
+    registry
+        .register(
+            JobKind::new(PROCESS_VIDEO, |ctx, job| {
+                Box::pin(async move { processing::process_video(ctx, payload_id(job, "asset_id")?).await })
+            })
+            // The video's page says whether it is waiting for a retry or
+            // failed for good, and a released one waits again.
+            .on_failure(|ctx, job, message, retry_at| {
+                Box::pin(async move {
+                    match payload_id(job, "asset_id") {
+                        Ok(id) => processing::video_failed(ctx, id, message, retry_at).await,
+                        Err(_) => Ok(()),
+                    }
+                })
+            })
+            .on_release(|ctx, job| {
+                Box::pin(async move {
+                    match payload_id(job, "asset_id") {
+                        Ok(id) => processing::video_requeued(ctx, id).await,
+                        Err(_) => Ok(()),
+                    }
+                })
+            }),
+        )
+        .register(
+            JobKind::new(CUT_CLIP, |ctx, job| {
+                Box::pin(async move { processing::cut_clip(ctx, payload_id(job, "clip_id")?).await })
+            })
+            .on_failure(|ctx, job, message, retry_at| {
+                Box::pin(async move {
+                    match payload_id(job, "clip_id") {
+                        Ok(id) => processing::clip_failed(ctx, id, message, retry_at).await,
+                        Err(_) => Ok(()),
+                    }
+                })
+            })
+            .on_release(|ctx, job| {
+                Box::pin(async move {
+                    match payload_id(job, "clip_id") {
+                        Ok(id) => processing::clip_requeued(ctx, id).await,
+                        Err(_) => Ok(()),
+                    }
+                })
+            }),
+        )
+        .register(JobKind::new(REVALIDATE_VIDEO, |ctx, job| {
+            Box::pin(async move {
+                processing::revalidate(ctx, payload_id(job, "asset_id")?)
+                    .await
+                    .map(drop)
+            })
+        }));
+}
