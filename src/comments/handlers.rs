@@ -10,7 +10,8 @@ use serde::Deserialize;
 use super::can_change;
 use super::forms::{CommentForm, Parsed};
 use super::pages::{
-    Attachment, CommentView, ComparePage, DeleteCommentPage, EditCommentPage, EntryView, RangeChip, VideoOption,
+    Attachment, CommentView, ComparePage, DeleteCommentPage, EditCommentPage, EntryView, RangeChip, StudioView,
+    VideoOption,
 };
 use super::queries::{self, Authored, Comment, Draft};
 use crate::accounts::forms::FieldErrors;
@@ -30,6 +31,7 @@ use crate::web::see_other;
 struct Media {
     assets: HashMap<Id, Asset>,
     clips: HashMap<Id, Clip>,
+    drawings: HashMap<Id, Vec<super::studio::DrawingRow>>,
 }
 
 fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Option<Attachment> {
@@ -77,9 +79,15 @@ fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored
             .compare_offset
             .zip(comment.parent_id)
             .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+        attempt_video: match &attachment {
+            Some(Attachment::Video(video)) if !video.sources.is_empty() => Some(video.id.clone()),
+            _ => None,
+        },
         attachment,
         can_change: super::can_change(user, comment),
         compare_offset: comment.compare_offset,
+        range_video: comment.range_video_id.map(|id| id.to_string()),
+        studio: StudioView::new(media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default()),
     }
 }
 
@@ -100,7 +108,13 @@ fn load_media(conn: &mut db::DbConn, comments: &[&Comment]) -> diesel::QueryResu
             assets.insert(id, asset);
         }
     }
-    Ok(Media { assets, clips })
+    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
+    let drawings = super::studio::of_comments(conn, &ids)?;
+    Ok(Media {
+        assets,
+        clips,
+        drawings,
+    })
 }
 
 /// A page of the thread, ready for the template.
@@ -152,7 +166,8 @@ async fn draft_for(
         .filter(|c| c.has_own_video(exercise) && c.clip_id.is_none())
         .map(|c| c.video_asset_id);
     let kept_clip = keep.and_then(|c| c.clip_id);
-    let (video_ok, clip_ok, parent, duration) = {
+    let kept_attempt = keep.and_then(|c| c.range_video_id);
+    let (video_ok, clip_ok, parent, duration, attempt) = {
         let parsed = parsed.clone();
         db::run(&state.pool, move |c| {
             let video_ok = match parsed.video {
@@ -174,9 +189,44 @@ async fn draft_for(
                 None => None,
             };
             let duration = videos::queries::find_asset(c, demo)?.and_then(|a| a.duration_sec);
-            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration))
+            // The attempt a range or drawings are on: the video of the
+            // comment answered (its attempt, not a clip), the comment's own
+            // attempt, or the one an edited comment already had.
+            let attempt = match parsed.attempt {
+                None => None,
+                Some(id) => {
+                    let answered = match &parent {
+                        Some(parent) if parent.exercise_id == exercise_id && parent.clip_id.is_none() => {
+                            let top = match parent.parent_id {
+                                Some(top) => queries::find(c, top)?,
+                                None => Some(parent.clone()),
+                            };
+                            top.filter(|t| t.clip_id.is_none() && t.video_asset_id != demo)
+                                .map(|t| t.video_asset_id)
+                        }
+                        _ => None,
+                    };
+                    let allowed = answered == Some(id) || parsed.video == Some(id) || kept_attempt == Some(id);
+                    match allowed {
+                        true => Some((id, videos::queries::find_asset(c, id)?.and_then(|a| a.duration_sec))),
+                        false => None,
+                    }
+                }
+            };
+            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt))
         })
         .await?
+    };
+    if parsed.attempt.is_some() && attempt.is_none() {
+        errors.add(
+            "attempt_video_id",
+            "The attempt you pinned or drew on is not in this thread.",
+        );
+    }
+    let on_attempt = attempt.is_some();
+    let duration = match attempt {
+        Some((_, attempt_duration)) => attempt_duration,
+        None => duration,
     };
     if !video_ok {
         errors.add("video_id", "Choose one of your own videos.");
@@ -201,10 +251,16 @@ async fn draft_for(
             errors.add(
                 "range_end",
                 format!(
-                    "The demonstration is only {} long.",
+                    "The {} is only {} long.",
+                    if on_attempt { "attempt" } else { "demonstration" },
                     videos::pages::clock(f64::from(duration))
                 ),
             );
+        }
+    }
+    if let (Some(drawings), Some(duration)) = (&parsed.drawings, duration) {
+        if drawings.iter().any(|d| d.start > f64::from(duration) + 0.5) {
+            errors.add("drawings", "A drawing is placed after the end of the attempt.");
         }
     }
     if !errors.is_empty() {
@@ -217,6 +273,13 @@ async fn draft_for(
         range: parsed.range,
         parent,
         compare_offset: parsed.compare_offset,
+        range_video: attempt.map(|a| a.0).filter(|_| parsed.range.is_some()),
+        drawings: match (parsed.drawings, attempt) {
+            (Some(drawings), Some((video, _))) => Some((video, drawings)),
+            // No attempt: only "no drawings" passed the form's checks.
+            (Some(drawings), None) => drawings.is_empty().then_some((demo, drawings)),
+            (None, _) => None,
+        },
     }))
 }
 
@@ -287,6 +350,8 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         range_end: seconds(comment.range_end),
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
+        attempt_video_id: comment.range_video_id.map(|id| id.to_string()).unwrap_or_default(),
+        drawings: None,
     }
 }
 
@@ -429,7 +494,7 @@ pub struct CompareQuery {
 pub async fn compare(
     ctx: PageCtx,
     // Everyone logged in sees every exercise and its thread.
-    _user: CurrentUser,
+    user: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<Id>,
     query: web::Query<CompareQuery>,
@@ -460,6 +525,7 @@ pub async fn compare(
         .or(comment.compare_offset)
         .unwrap_or(0.0);
     render(&ComparePage {
+        speeds: crate::exercises::handlers::speed_choices(user.preferences.playback_speed),
         ctx,
         demonstration: VideoView::new(&demo, None),
         attempt,

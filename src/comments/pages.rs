@@ -71,6 +71,42 @@ pub struct CommentView {
     /// The attached video's own page (where clips are cut).
     pub video_url: Option<String>,
     pub compare_offset: Option<f64>,
+    /// The attempt video a pinned range is of (`None`: the demonstration).
+    pub range_video: Option<String>,
+    /// The comment's own playable attempt: its replies pin and draw on it.
+    pub attempt_video: Option<String>,
+    pub studio: StudioView,
+}
+
+/// What the studio left on a comment: its drawings, for the player to
+/// replay (JSON in a data attribute) and in words for pages without
+/// JavaScript.
+#[derive(Default)]
+pub struct StudioView {
+    pub drawing_count: usize,
+    /// `[{"start", "end", "shapes"}, ...]`, the checked, stored shapes.
+    pub drawings_json: String,
+    /// "3 drawings", shown with the comment; `None` when there are none.
+    pub summary: Option<String>,
+    /// The first drawing's moment, and as a clock.
+    pub first_at: Option<f64>,
+    pub first_label: String,
+}
+
+impl StudioView {
+    pub fn new(rows: &[super::studio::DrawingRow]) -> StudioView {
+        if rows.is_empty() {
+            return StudioView::default();
+        }
+        let drawings: Vec<super::studio::Drawing> = rows.iter().map(|r| r.to_drawing()).collect();
+        StudioView {
+            drawing_count: rows.len(),
+            drawings_json: serde_json::to_string(&drawings).unwrap_or_else(|_| "[]".to_owned()),
+            summary: Some(super::studio::describe(rows.len())),
+            first_at: drawings.first().map(|d| d.start),
+            first_label: drawings.first().map(|d| clock(d.start)).unwrap_or_default(),
+        }
+    }
 }
 
 /// A pinned time range of the demonstration: shown as a chip that seeks
@@ -131,4 +167,5 @@ pub struct ComparePage {
     pub attempt_author: String,
     pub offset: f64,
     pub parent_id: String,
+    pub speeds: Vec<(String, String, bool)>,
 }

@@ -26,6 +26,8 @@ pub struct Comment {
     pub clip_id: Option<Id>,
     pub parent_id: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The attempt the range is of; `None`: the demonstration.
+    pub range_video_id: Option<Id>,
 }
 
 impl Comment {
@@ -144,6 +146,10 @@ pub struct Draft {
     pub range: Option<(f64, f64)>,
     pub parent: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The attempt the range is of (`None`: the demonstration).
+    pub range_video: Option<Id>,
+    /// The video drawn on and the drawings; `None`: keep the comment's.
+    pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -175,8 +181,12 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::parent_id.eq(draft.parent),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
+                comments_videocomment::range_video_id.eq(draft.range_video),
             ))
             .execute(c)?;
+        if let Some((video, drawings)) = &draft.drawings {
+            super::studio::replace(c, id, *video, drawings)?;
+        }
         bump_metric(c, author, Counter::Comments, 1)?;
         find(c, id)?.ok_or(diesel::result::Error::NotFound)
     })
@@ -194,9 +204,13 @@ pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: 
                 comments_videocomment::range_end.eq(draft.range.map(|r| r.1)),
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
+                comments_videocomment::range_video_id.eq(draft.range_video),
                 comments_videocomment::updated_at.eq(Ts::now()),
             ))
             .execute(c)?;
+        if let Some((video, drawings)) = &draft.drawings {
+            super::studio::replace(c, comment.id, *video, drawings)?;
+        }
         Ok(())
     })
 }

@@ -402,6 +402,7 @@ async fn video_page(
         attempts: attempt_links(attempts),
         is_staff: is_staff(user),
         tools_missing: tools_missing(state, user).await,
+        speeds: crate::exercises::handlers::speed_choices(user.preferences.playback_speed),
         ctx,
     })
 }
@@ -598,6 +599,8 @@ pub async fn create_clip(
     form: web::Form<ClipForm>,
 ) -> AppResult<HttpResponse> {
     let (asset, access) = viewable(&state, &user, path.into_inner()).await?;
+    // The player's "Clip this" asks for JSON: it attaches the clip to a reply.
+    let json = wants_json(&req);
     let form = form.into_inner();
     let range = clippable(&asset)
         .map_err(|message| {
@@ -608,6 +611,12 @@ pub async fn create_clip(
         .and_then(|duration| form.parse(duration));
     let range = match range {
         Ok(range) => range,
+        Err(errors) if json => {
+            let messages: Vec<&str> = errors.0.iter().map(|(_, m)| m.as_str()).collect();
+            return Ok(HttpResponse::UnprocessableEntity()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({ "ok": false, "errors": messages })));
+        }
         Err(errors) => {
             let forms = VideoForms {
                 clip: form,
@@ -636,6 +645,19 @@ pub async fn create_clip(
         original_video_id: asset.id,
     };
     let (clip, created) = db::run(&state.pool, move |c| queries::insert_or_get_clip(c, &new)).await?;
+    if json {
+        let view = ClipView::new(&clip);
+        return Ok(json_no_store(serde_json::json!({
+            "ok": true,
+            "id": view.id,
+            "created": created,
+            "label": format!("Clip {}–{}", view.start, view.end),
+            "status": view.status.as_str(),
+            "status_label": view.status_label,
+            "status_url": view.status_url,
+            "media_url": view.media_url,
+        })));
+    }
     flash(
         &req,
         Level::Success,

@@ -23,5 +23,6 @@ mod checks;
 mod harness;
 mod player;
 mod story;
+mod studio;
 
 pub use harness::*;
