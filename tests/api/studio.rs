@@ -420,3 +420,71 @@ async fn drawings_follow_the_comment_s_permissions() {
     assert_eq!(app.count("comments_drawing"), 0);
     let _ = &t.student;
 }
+
+#[actix_web::test]
+async fn staff_list_and_delete_drawings_and_the_comment_s_delete_preview_shows_them() {
+    let app = spawn_app().await;
+    let t = thread(&app).await;
+    let attempt = t.attempt.to_string();
+    let drawings = json!([typical_drawing(0.2), typical_drawing(1.0)]).to_string();
+    let response = reply(
+        &app,
+        &t.coach,
+        &t,
+        &[
+            ("text", "Two moments"),
+            ("attempt_video_id", &attempt),
+            ("drawings", &drawings),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let reply_id: Id = comments_videocomment::table
+        .filter(comments_videocomment::parent_id.eq(t.comment))
+        .select(comments_videocomment::id)
+        .first(&mut *app.conn())
+        .expect("reply");
+    let (boss, staff) = app.user_client("boss", "admin").await;
+    app.make_staff(boss);
+    assert_eq!(app.get_with(&t.coach, "/staff/drawings").await.status().as_u16(), 404);
+
+    let list = app.page_with(&staff, "/staff/drawings").await;
+    assert_eq!(list.status, 200);
+    let rows = list.select_text("table tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].contains("1 line, 1 arrow, 1 angle, 1 ellipse, 1 text, 1 freehand"),
+        "{rows:?}"
+    );
+    let comment_page = app.page_with(&staff, &format!("/staff/comments/{reply_id}")).await;
+    assert!(comment_page.text.contains("Drawings"));
+    let preview = app
+        .page_with(&staff, &format!("/staff/comments/{reply_id}/delete"))
+        .await;
+    assert!(preview.text.contains("2 drawing(s) on it and its replies."));
+    let parent_preview = app
+        .page_with(&staff, &format!("/staff/comments/{}/delete", t.comment))
+        .await;
+    assert!(parent_preview.text.contains("2 drawing(s) on it and its replies."));
+
+    let first: Id = comments_drawing::table
+        .filter(comments_drawing::comment_id.eq(reply_id))
+        .order(comments_drawing::position.asc())
+        .select(comments_drawing::id)
+        .first(&mut *app.conn())
+        .expect("a drawing");
+    let preview = app.page_with(&staff, &format!("/staff/drawings/{first}/delete")).await;
+    assert!(
+        preview.text.contains("The drawing 0:00.2–0:02.2, 6 shapes"),
+        "{}",
+        preview.text
+    );
+    let response = app
+        .post_form_with(&staff, &format!("/staff/drawings/{first}/delete"), &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("comments_drawing"), 1);
+    assert_eq!(app.count("comments_videocomment"), 2, "the comment stays");
+    let page = app.page_with(&t.student, &format!("/exercises/{}", t.exercise)).await;
+    assert!(page.text.contains("Holds a drawing on the attempt, from 0:01"));
+}
