@@ -134,6 +134,10 @@ pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // actix-web closes an idle connection after 5 s (its default
+        // keep-alive); a client that reused one at that moment got
+        // "IncompleteMessage" (a test waiting on a video's processing did).
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("HTTP client")
 }

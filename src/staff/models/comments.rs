@@ -273,21 +273,6 @@ impl StaffModel for Comments {
         actor: &CurrentUser,
         _input: &Input,
     ) -> StaffResult<BulkOutcome> {
-        if action != "delete" {
-            return Err(StaffError::Refused(format!("Unknown action “{action}”.")));
-        }
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            match self.delete(conn, id, actor) {
-                Ok(mut entry) => {
-                    entry.action = "bulk_delete".into();
-                    outcome.entries.push(entry);
-                }
-                // A reply whose parent was in the same selection is gone already.
-                Err(StaffError::NotFound) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(outcome)
+        bulk_delete(self, conn, action, ids, actor)
     }
 }

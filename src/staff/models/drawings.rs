@@ -248,15 +248,6 @@ impl StaffModel for Drawings {
         actor: &CurrentUser,
         _input: &Input,
     ) -> StaffResult<BulkOutcome> {
-        if action != "delete" {
-            return Err(StaffError::Refused(format!("Unknown action “{action}”.")));
-        }
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            let mut entry = self.delete(conn, id, actor)?;
-            entry.action = "bulk_delete".into();
-            outcome.entries.push(entry);
-        }
-        Ok(outcome)
+        bulk_delete(self, conn, action, ids, actor)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use diesel::prelude::*;
 
 use super::{BrowserApp, Tab};
-use crate::media_fixtures::Sample;
+use crate::media_fixtures::{sample_bytes, Sample};
 
 const ATTEMPT: &str = "[data-attempt-player][data-video-id]";
 
@@ -51,12 +51,16 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     let app = &browser.app;
     let (coach_id, coach_client) = app.user_client("cora", "coach").await;
     let (student_id, student_client) = app.user_client("stu", "student").await;
-    let demo = browser
-        .processed_video(&coach_client, Sample::Player, "Serve.mp4")
+    // Both uploads first, then the wait: a client idle through a whole
+    // processing finds its pooled connection closed by the server.
+    let demo = app
+        .upload_ok(&coach_client, sample_bytes(Sample::Player), "Serve.mp4")
         .await;
-    let attempt = browser
-        .processed_video(&student_client, Sample::Player, "My serve.mp4")
+    let attempt = app
+        .upload_ok(&student_client, sample_bytes(Sample::Player), "My serve.mp4")
         .await;
+    let demo = browser.wait_for_processing(demo).await;
+    let attempt = browser.wait_for_processing(attempt).await;
     let exercise = exercises::create(
         &mut app.conn(),
         coach_id,
