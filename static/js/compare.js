@@ -66,7 +66,8 @@ if (root && controls && demoPlayer && attemptPlayer) {
   const speedOf = (pane) => pane.querySelector("[data-speed]");
   [[demoPane, attemptPane], [attemptPane, demoPane]].forEach(([from, to]) => {
     speedOf(from).addEventListener("change", () => {
-      if (!linkSpeed.checked) { return; }
+      // The other's change event comes back here: stop once both agree.
+      if (!linkSpeed.checked || speedOf(to).value === speedOf(from).value) { return; }
       speedOf(to).value = speedOf(from).value;
       speedOf(to).dispatchEvent(new Event("change"));
     });

@@ -248,5 +248,76 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
         .await;
     student.wait_for_text("A 0:01.00, B 0:02.00 · looping", 5).await;
 
+    // The comparison: one speed for both, a frame step on both, sync from
+    // the frames shown, mirroring, and the attempt laid over the demonstration.
+    coach.goto(&format!("/comments/{}/compare", comment.id)).await;
+    coach
+        .wait_until(
+            "both videos",
+            20,
+            "return [...document.querySelectorAll('[data-compare] video')].every((v) => v.readyState >= 2);",
+        )
+        .await;
+    coach
+        .js(
+            "const s = document.querySelector('[data-compare-pane=demo] [data-speed]'); s.value = '0.5'; s.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        coach
+            .js(
+                "return document.querySelector('[data-compare-attempt]').playbackRate;",
+                vec![]
+            )
+            .await,
+        json!(0.5),
+        "linked speed"
+    );
+    coach
+        .js(
+            "document.querySelector('[data-compare-demo]').currentTime = 1.02; document.querySelector('[data-compare-attempt]').currentTime = 1.42;",
+            vec![],
+        )
+        .await;
+    coach.press_button("Sync these frames").await;
+    assert_eq!(
+        coach
+            .field("Offset (seconds)")
+            .await
+            .prop("value")
+            .await
+            .expect("value"),
+        Some("0.4".into())
+    );
+    let before = coach
+        .js(
+            "return document.querySelector('[data-compare-attempt]').currentTime;",
+            vec![],
+        )
+        .await
+        .as_f64()
+        .expect("time");
+    coach.press_button("Frame ▶ forward, both").await;
+    coach
+        .wait_until(
+            "one frame on, both",
+            5,
+            &format!(
+                "const a = document.querySelector('[data-compare-attempt]'); return !a.seeking && Math.abs(a.currentTime - ({before} + 0.04)) < 0.03;"
+            ),
+        )
+        .await;
+    coach.press_button("Mirror the attempt").await;
+    coach.press_button("Overlay").await;
+    let overlay = coach
+        .js(
+            "const a = document.querySelector('[data-compare-attempt]'); return [a.classList.contains('mirrored'), !!a.closest('[data-compare-pane=demo]'), a.style.opacity];",
+            vec![],
+        )
+        .await;
+    assert_eq!(overlay, json!([true, true, "0.5"]));
+    coach.check_page("the comparison, overlaid and mirrored").await;
+
     browser.finish(vec![coach, student]).await;
 }
