@@ -323,6 +323,31 @@ async fn studio_data_that_does_not_fit_is_refused_and_changes_nothing() {
         assert_eq!(response.status().as_u16(), 422, "{what}");
         assert_eq!(counts(&app), before, "{what} changed nothing");
     }
+    // Drawings that were fine stay with a reply shown again for another error.
+    let kept = one(line.clone());
+    let long = "x".repeat(5_001);
+    let response = reply(
+        &app,
+        &t.coach,
+        &t,
+        &[("text", &long), ("attempt_video_id", &attempt), ("drawings", &kept)],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let text = response.text().await.expect("body");
+    let page = crate::helpers::Page {
+        status: 422,
+        html: scraper::Html::parse_document(&text),
+        text,
+    };
+    let again: Value =
+        serde_json::from_str(&page.attr("form input[name=drawings]", "value").expect("kept")).expect("json");
+    assert_eq!(again, serde_json::from_str::<Value>(&kept).expect("json"));
+    assert_eq!(
+        page.attr("form input[name=attempt_video_id]", "value"),
+        Some(attempt.clone())
+    );
+    assert_eq!(counts(&app), before);
     // A label with quotes and ampersands is plain text, escaped on the page.
     let fine = one(json!({ "type": "text", "colour": "white", "at": [0.5, 0.5], "text": "Knees \"soft\" & low" }));
     let response = reply(
