@@ -248,6 +248,35 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
         .await;
     student.wait_for_text("A 0:01.00, B 0:02.00 · looping", 5).await;
 
+    // On the video's own page, A and B fill the clip form.
+    coach.goto(&format!("/videos/{}", attempt.id)).await;
+    coach
+        .wait_until(
+            "the video page's player",
+            20,
+            "const r = document.querySelector('[data-player]'); return !r.querySelector('[data-controls]').hidden && r.querySelector('video').readyState >= 2;",
+        )
+        .await;
+    for (at, mark) in [(0.5, "a"), (1.5, "b")] {
+        coach
+            .js(
+                &format!(
+                    "const r = document.querySelector('[data-player]'); r.querySelector('video').currentTime = {at}; r.querySelector('[data-mark={mark}]').click();"
+                ),
+                vec![],
+            )
+            .await;
+    }
+    assert_eq!(
+        coach.field("Start").await.prop("value").await.expect("value"),
+        Some("0.50".into())
+    );
+    assert_eq!(
+        coach.field("End").await.prop("value").await.expect("value"),
+        Some("1.50".into())
+    );
+    coach.check_page("the video page with the player").await;
+
     // The comparison: one speed for both, a frame step on both, sync from
     // the frames shown, mirroring, and the attempt laid over the demonstration.
     coach.goto(&format!("/comments/{}/compare", comment.id)).await;
