@@ -12,12 +12,7 @@ const root = document.querySelector("[data-player]");
 const player = root && mountPlayer(root);
 if (player) {
   document.querySelectorAll("[data-js-only]").forEach((el) => { el.hidden = false; });
-  const from = document.querySelector("[data-range-input=a]");
-  const to = document.querySelector("[data-range-input=b]");
-  player.onMarks((a, b) => {
-    if (from) { from.value = a === null ? "" : a.toFixed(2); }
-    if (to) { to.value = b === null ? "" : b.toFixed(2); }
-  });
+  player.fillMarks(document.querySelector("[data-range-input=a]"), document.querySelector("[data-range-input=b]"));
 }
 
 // Each attempt: the same player, and the studio on it.

@@ -285,12 +285,7 @@ export function mountStudio(player, entry) {
 
   // Pinning: the viewer's A and B fill the reply's range of the attempt.
   if (form) {
-    const from = form.querySelector("[data-reply-range=a]");
-    const to = form.querySelector("[data-reply-range=b]");
-    player.onMarks((a, b) => {
-      if (from) { from.value = a === null ? "" : a.toFixed(2); }
-      if (to) { to.value = b === null ? "" : b.toFixed(2); }
-    });
+    player.fillMarks(form.querySelector("[data-reply-range=a]"), form.querySelector("[data-reply-range=b]"));
   }
 
   if (!field || !stage) { return; }
