@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::studio::{self, Drawing};
 use crate::accounts::forms::FieldErrors;
 use crate::db::Id;
 use crate::videos::forms::parse_seconds;
@@ -33,6 +34,14 @@ pub struct CommentForm {
     /// The form's one-time key (`accounts::submissions`).
     #[serde(default)]
     pub once: String,
+    /// The attempt video the range and the drawings are on (a reply on an
+    /// attempt); empty: the range is of the demonstration.
+    #[serde(default)]
+    pub attempt_video_id: String,
+    /// The studio's drawings as JSON (`comments::studio`). Absent (the edit
+    /// form): the comment keeps the drawings it has.
+    #[serde(default)]
+    pub drawings: Option<String>,
 }
 
 /// What the form says, checked for shape.
@@ -44,6 +53,9 @@ pub struct Parsed {
     pub range: Option<(f64, f64)>,
     pub parent: Option<Id>,
     pub compare_offset: Option<f64>,
+    pub attempt: Option<Id>,
+    /// `None`: keep the comment's drawings as they are.
+    pub drawings: Option<Vec<Drawing>>,
 }
 
 fn optional_id(value: &str, field: &'static str, message: &'static str, errors: &mut FieldErrors) -> Option<Id> {
@@ -77,7 +89,28 @@ impl CommentForm {
         if video.is_some() && clip.is_some() {
             errors.add("video_id", "Attach a video or a clip, not both.");
         }
-        if text.is_empty() && video.is_none() && clip.is_none() && errors.is_empty() {
+        let drawings = match self.drawings.as_deref().map(|raw| studio::parse(raw, None)) {
+            None => None,
+            Some(Ok(drawings)) => Some(drawings),
+            Some(Err(message)) => {
+                errors.add("drawings", message);
+                None
+            }
+        };
+        let attempt = optional_id(
+            &self.attempt_video_id,
+            "attempt_video_id",
+            "The attempt you pinned or drew on is not in this thread.",
+            &mut errors,
+        );
+        if attempt.is_none() && drawings.as_ref().is_some_and(|d| !d.is_empty()) && errors.is_empty() {
+            errors.add(
+                "drawings",
+                "Drawings belong on an attempt: draw on the attempt's player.",
+            );
+        }
+        let has_drawings = drawings.as_ref().is_some_and(|d| !d.is_empty());
+        if text.is_empty() && video.is_none() && clip.is_none() && !has_drawings && errors.is_empty() {
             errors.add("text", "Write something, or attach a video or a clip.");
         }
         let range = match (self.range_start.trim(), self.range_end.trim()) {
@@ -121,6 +154,8 @@ impl CommentForm {
                 range,
                 parent,
                 compare_offset,
+                attempt,
+                drawings,
             })
         } else {
             Err(errors)

@@ -39,7 +39,8 @@ async fn draft_for(
         .filter(|c| c.has_own_video(exercise) && c.clip_id.is_none())
         .map(|c| c.video_asset_id);
     let kept_clip = keep.and_then(|c| c.clip_id);
-    let (video_ok, clip_ok, parent, duration) = {
+    let kept_attempt = keep.and_then(|c| c.range_video_id);
+    let (video_ok, clip_ok, parent, duration, attempt) = {
         let parsed = parsed.clone();
         db::run(&state.pool, move |c| {
             let video_ok = match parsed.video {
@@ -61,9 +62,44 @@ async fn draft_for(
                 None => None,
             };
             let duration = videos::queries::find_asset(c, demo)?.and_then(|a| a.duration_sec);
-            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration))
+            // The attempt a range or drawings are on: the video of the
+            // comment answered (its attempt, not a clip), the comment's own
+            // attempt, or the one an edited comment already had.
+            let attempt = match parsed.attempt {
+                None => None,
+                Some(id) => {
+                    let answered = match &parent {
+                        Some(parent) if parent.exercise_id == exercise_id && parent.clip_id.is_none() => {
+                            let top = match parent.parent_id {
+                                Some(top) => queries::find(c, top)?,
+                                None => Some(parent.clone()),
+                            };
+                            top.filter(|t| t.clip_id.is_none() && t.video_asset_id != demo)
+                                .map(|t| t.video_asset_id)
+                        }
+                        _ => None,
+                    };
+                    let allowed = answered == Some(id) || parsed.video == Some(id) || kept_attempt == Some(id);
+                    match allowed {
+                        true => Some((id, videos::queries::find_asset(c, id)?.and_then(|a| a.duration_sec))),
+                        false => None,
+                    }
+                }
+            };
+            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt))
         })
         .await?
+    };
+    if parsed.attempt.is_some() && attempt.is_none() {
+        errors.add(
+            "attempt_video_id",
+            "The attempt you pinned or drew on is not in this thread.",
+        );
+    }
+    let on_attempt = attempt.is_some();
+    let duration = match attempt {
+        Some((_, attempt_duration)) => attempt_duration,
+        None => duration,
     };
     if !video_ok {
         errors.add("video_id", "Choose one of your own videos.");
@@ -88,10 +124,16 @@ async fn draft_for(
             errors.add(
                 "range_end",
                 format!(
-                    "The demonstration is only {} long.",
+                    "The {} is only {} long.",
+                    if on_attempt { "attempt" } else { "demonstration" },
                     videos::pages::clock(f64::from(duration))
                 ),
             );
+        }
+    }
+    if let (Some(drawings), Some(duration)) = (&parsed.drawings, duration) {
+        if drawings.iter().any(|d| d.start > f64::from(duration) + 0.5) {
+            errors.add("drawings", "A drawing is placed after the end of the attempt.");
         }
     }
     if !errors.is_empty() {
@@ -104,6 +146,13 @@ async fn draft_for(
         range: parsed.range,
         parent,
         compare_offset: parsed.compare_offset,
+        range_video: attempt.map(|a| a.0).filter(|_| parsed.range.is_some()),
+        drawings: match (parsed.drawings, attempt) {
+            (Some(drawings), Some((video, _))) => Some((video, drawings)),
+            // No attempt: only "no drawings" passed the form's checks.
+            (Some(drawings), None) => drawings.is_empty().then_some((demo, drawings)),
+            (None, _) => None,
+        },
     }))
 }
 
@@ -199,6 +248,8 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
         once: String::new(),
+        attempt_video_id: comment.range_video_id.map(|id| id.to_string()).unwrap_or_default(),
+        drawings: None,
     }
 }
 
@@ -320,7 +371,7 @@ pub struct CompareQuery {
 pub async fn compare(
     ctx: PageCtx,
     // Everyone logged in sees every exercise and its thread.
-    _user: CurrentUser,
+    user: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<Id>,
     query: web::Query<CompareQuery>,
@@ -331,6 +382,6 @@ pub async fn compare(
         .as_deref()
         .and_then(|o| o.parse::<f64>().ok())
         .filter(|o| o.is_finite() && o.abs() <= 3600.0);
-    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, id, offset)).await?;
+    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset)).await?;
     render(&page)
 }

@@ -74,6 +74,42 @@ pub struct CommentView {
     /// The attached video's own page (where clips are cut).
     pub video_url: Option<String>,
     pub compare_offset: Option<f64>,
+    /// The attempt video a pinned range is of (`None`: the demonstration).
+    pub range_video: Option<String>,
+    /// The comment's own playable attempt: its replies pin and draw on it.
+    pub attempt_video: Option<String>,
+    pub studio: StudioView,
+}
+
+/// What the studio left on a comment: its drawings, for the player to
+/// replay (JSON in a data attribute) and in words for pages without
+/// JavaScript.
+#[derive(Default)]
+pub struct StudioView {
+    pub drawing_count: usize,
+    /// `[{"start", "end", "shapes"}, ...]`, the checked, stored shapes.
+    pub drawings_json: String,
+    /// "3 drawings", shown with the comment; `None` when there are none.
+    pub summary: Option<String>,
+    /// The first drawing's moment, and as a clock.
+    pub first_at: Option<f64>,
+    pub first_label: String,
+}
+
+impl StudioView {
+    pub fn new(rows: &[super::studio::DrawingRow]) -> StudioView {
+        if rows.is_empty() {
+            return StudioView::default();
+        }
+        let drawings: Vec<super::studio::Drawing> = rows.iter().map(|r| r.to_drawing()).collect();
+        StudioView {
+            drawing_count: rows.len(),
+            drawings_json: serde_json::to_string(&drawings).unwrap_or_else(|_| "[]".to_owned()),
+            summary: Some(super::studio::describe(rows.len())),
+            first_at: drawings.first().map(|d| d.start),
+            first_label: drawings.first().map(|d| clock(d.start)).unwrap_or_default(),
+        }
+    }
 }
 
 /// A pinned time range of the demonstration: shown as a chip that seeks
@@ -145,9 +181,15 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
             .compare_offset
             .zip(comment.parent_id)
             .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+        attempt_video: match &attachment {
+            Some(Attachment::Video(video)) if !video.sources.is_empty() => Some(video.id.clone()),
+            _ => None,
+        },
         attachment,
         can_change: crate::accounts::permissions::can_change_comment(user, comment.author_id),
         compare_offset: comment.compare_offset,
+        range_video: comment.range_video_id.map(|id| id.to_string()),
+        studio: StudioView::new(media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default()),
     }
 }
 
@@ -201,6 +243,7 @@ pub struct ComparePage {
     pub attempt_author: String,
     pub offset: f64,
     pub parent_id: String,
+    pub speeds: Vec<(String, String, bool)>,
 }
 
 impl EditCommentPage {
@@ -243,13 +286,14 @@ impl ComparePage {
     /// The attempt of comment `id` beside the demonstration, at `offset`
     /// seconds (else the comment's own, else none); 404 when the comment
     /// carries nothing to compare.
-    pub fn load(conn: &mut DbConn, ctx: PageCtx, id: Id, offset: Option<f64>) -> QueryResult<Self> {
+    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id, offset: Option<f64>) -> QueryResult<Self> {
         let comment = super::queries::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         let (exercise, demonstration, _) = crate::exercises::queries::find_for_page(conn, comment.exercise_id)?;
         let media = super::queries::load_media(conn, [&comment])?;
         let attempt = attachment(&media, &exercise, &comment).ok_or(diesel::result::Error::NotFound)?;
         let author = crate::accounts::queries::display_name_of(conn, comment.author_id)?;
         Ok(ComparePage {
+            speeds: crate::exercises::pages::speed_choices(user.preferences.playback_speed),
             ctx,
             demonstration: VideoView::new(&demonstration, None),
             attempt,

@@ -33,6 +33,8 @@ pub struct Comment {
     pub clip_id: Option<Id>,
     pub parent_id: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The attempt the range is of; `None`: the demonstration.
+    pub range_video_id: Option<Id>,
 }
 
 impl Comment {
@@ -175,6 +177,8 @@ pub fn thread(conn: &mut DbConn, exercise_id: Id, start: Start) -> QueryResult<S
 pub struct Media {
     pub assets: HashMap<Id, Asset>,
     pub clips: HashMap<Id, Clip>,
+    /// The studio's drawings of each comment, in order.
+    pub drawings: HashMap<Id, Vec<super::studio::DrawingRow>>,
 }
 
 pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
@@ -207,7 +211,17 @@ pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a 
             .map(|asset| (asset.id, asset))
             .collect()
     };
-    Ok(Media { assets, clips })
+    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
+    let drawings = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        super::studio::of_comments(conn, &ids)?
+    };
+    Ok(Media {
+        assets,
+        clips,
+        drawings,
+    })
 }
 
 /// Where a clip of this video belongs: the comments that carry the video as
@@ -250,6 +264,10 @@ pub struct Draft {
     pub range: Option<(f64, f64)>,
     pub parent: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The attempt the range is of (`None`: the demonstration).
+    pub range_video: Option<Id>,
+    /// The video drawn on and the drawings; `None`: keep the comment's.
+    pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -283,8 +301,12 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::parent_id.eq(draft.parent),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
+                comments_videocomment::range_video_id.eq(draft.range_video),
             ))
             .execute(c)?;
+        if let Some((video, drawings)) = &draft.drawings {
+            super::studio::replace(c, id, *video, drawings)?;
+        }
         bump_metric(c, author, Counter::Comments, 1)?;
         // The notice belongs to the comment: both are stored, or neither.
         super::notify::queue(c, id)?;
@@ -304,9 +326,13 @@ pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: 
                 comments_videocomment::range_end.eq(draft.range.map(|r| r.1)),
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
+                comments_videocomment::range_video_id.eq(draft.range_video),
                 comments_videocomment::updated_at.eq(Ts::now()),
             ))
             .execute(c)?;
+        if let Some((video, drawings)) = &draft.drawings {
+            super::studio::replace(c, comment.id, *video, drawings)?;
+        }
         Ok(())
     })
 }

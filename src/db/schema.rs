@@ -171,6 +171,24 @@ diesel::table! {
         clip_id -> Nullable<Uuid>,
         parent_id -> Nullable<Uuid>,
         compare_offset -> Nullable<Double>,
+        range_video_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Double, Integer};
+    use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
+
+    comments_drawing (id) {
+        id -> Uuid,
+        comment_id -> Uuid,
+        video_id -> Uuid,
+        position -> Integer,
+        start_time -> Double,
+        end_time -> Double,
+        shapes -> Jsonb,
+        size_bytes -> Integer,
+        created_at -> UtcTime,
     }
 }
 
@@ -267,6 +285,7 @@ diesel::joinable!(exercises_exercise -> auth_user (created_by_id));
 diesel::joinable!(exercises_exercise -> core_videoasset (video_asset_id));
 diesel::joinable!(comments_videocomment -> auth_user (author_id));
 diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
+diesel::joinable!(comments_drawing -> comments_videocomment (comment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
@@ -281,6 +300,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     core_videoclip,
     exercises_exercise,
     comments_videocomment,
+    comments_drawing,
     jobs_job,
     staff_auditentry,
 );

@@ -469,6 +469,33 @@ pub enum StaffError {
 
 pub type StaffResult<T> = Result<T, StaffError>;
 
+/// The bulk "delete" of a model whose objects are deleted one by one with
+/// [`StaffModel::delete`]. An object already gone (a reply whose parent was
+/// in the same selection, a drawing of a deleted comment) is passed over.
+pub fn bulk_delete(
+    model: &dyn StaffModel,
+    conn: &mut DbConn,
+    action: &str,
+    ids: &[String],
+    actor: &CurrentUser,
+) -> StaffResult<BulkOutcome> {
+    if action != "delete" {
+        return Err(StaffError::Refused(format!("Unknown action “{action}”.")));
+    }
+    let mut outcome = BulkOutcome::default();
+    for id in ids {
+        match model.delete(conn, id, actor) {
+            Ok(mut entry) => {
+                entry.action = "bulk_delete".into();
+                outcome.entries.push(entry);
+            }
+            Err(StaffError::NotFound) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(outcome)
+}
+
 /// One model on the staff pages.
 pub trait StaffModel: Sync {
     /// In URLs and audit entries: `users`, `videos`, ...

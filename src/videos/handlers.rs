@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::forms::{parse_youtube, ClipForm, FieldErrors, TitleForm, YoutubeForm};
-use super::pages::{clippable, ClipPage, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView};
+use super::pages::{clippable, ClipPage, ClipView, NewVideoPage, VideoForms, VideoListPage, VideoPage, VideoView};
 use super::queries::{self, Asset, Clip, NewClip};
 use super::upload::{self, Stored, UploadError};
 use super::{clip_hash, Access, Status};
@@ -543,6 +543,8 @@ pub async fn create_clip(
     form: web::Form<ClipForm>,
 ) -> AppResult<HttpResponse> {
     let (asset, _) = viewable(&state, &user, path.into_inner()).await?;
+    // The player's "Clip this" asks for JSON: it attaches the clip to a reply.
+    let json = wants_json(&req);
     let form = form.into_inner();
     let range = clippable(&asset)
         .map_err(|message| {
@@ -553,6 +555,12 @@ pub async fn create_clip(
         .and_then(|duration| form.parse(duration));
     let range = match range {
         Ok(range) => range,
+        Err(errors) if json => {
+            let messages: Vec<&str> = errors.0.iter().map(|(_, m)| m.as_str()).collect();
+            return Ok(HttpResponse::UnprocessableEntity()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({ "ok": false, "errors": messages })));
+        }
         Err(errors) => {
             let forms = VideoForms {
                 clip: form,
@@ -581,6 +589,19 @@ pub async fn create_clip(
         original_video_id: asset.id,
     };
     let (clip, created) = db::run(&state.pool, move |c| queries::insert_or_get_clip(c, &new)).await?;
+    if json {
+        let view = ClipView::new(&clip);
+        return Ok(json_no_store(serde_json::json!({
+            "ok": true,
+            "id": view.id,
+            "created": created,
+            "label": format!("Clip {}–{}", view.start, view.end),
+            "status": view.status.as_str(),
+            "status_label": view.status_label,
+            "status_url": view.status_url,
+            "media_url": view.media_url,
+        })));
+    }
     flash(
         &req,
         Level::Success,

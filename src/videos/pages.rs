@@ -162,6 +162,17 @@ impl VideoView {
     }
 }
 
+impl VideoView {
+    /// Whether clips can be cut from it now (the player's "Clip this"):
+    /// the rule of `handlers::clippable`, which checks it again.
+    pub fn clippable(&self) -> bool {
+        self.status == Status::Ready
+            && self.is_valid
+            && self.embed_url.is_none()
+            && self.duration_sec.is_some_and(|d| d > 0)
+    }
+}
+
 /// A clip as the pages show it.
 pub struct ClipView {
     pub id: String,
@@ -178,6 +189,8 @@ pub struct ClipView {
     pub end: String,
     pub length: String,
     pub size: Option<String>,
+    /// The clip's one playable file, for the player's controls.
+    pub sources: Vec<Source>,
 }
 
 impl ClipView {
@@ -198,6 +211,11 @@ impl ClipView {
             end: clock(clip.end_time),
             length: clock(clip.duration),
             size: clip.size_bytes.map(human_size),
+            sources: vec![Source {
+                url: format!("/clips/{id}/media"),
+                mime: "video/mp4".to_owned(),
+                label: "clip".to_owned(),
+            }],
             id,
         }
     }
@@ -241,6 +259,8 @@ pub struct VideoPage {
     pub attempts: Vec<AttemptLink>,
     pub is_staff: bool,
     pub tools_missing: bool,
+    /// The player's speed choices, the viewer's default selected.
+    pub speeds: Vec<(String, String, bool)>,
 }
 
 /// An attempt (a comment) that carries a video: the way back to it from
@@ -349,6 +369,7 @@ impl VideoPage {
             _ => None,
         };
         Ok(VideoPage {
+            speeds: crate::exercises::pages::speed_choices(user.preferences.playback_speed),
             title_form: forms.title.unwrap_or_else(|| asset.display_title()),
             video: VideoView::new(&asset, uploader),
             clips: clips.iter().map(ClipView::new).collect(),

@@ -62,6 +62,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/timezone.js"),
     },
     Asset {
+        name: "js/video.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/video.js"),
+    },
+    Asset {
+        name: "js/studio.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/studio.js"),
+    },
+    Asset {
         name: "js/staff.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/staff.js"),

@@ -1,23 +1,70 @@
-// The exercise page: the demonstration player, the range chips of the
-// thread (each seeks the demonstration and loops its range), and the
-// comment form's range, filled from the viewer's own A and B.
+// The exercise page: the demonstration player, the full player (and the
+// review studio) on every attempt of the thread, the range chips (each
+// seeks its video, the demonstration or an attempt, and loops its range),
+// the comment form's range filled from the viewer's own A and B, and clips
+// that are still being cut, shown once ready.
 import { mountPlayer } from "./player.js";
+import { mountStudio } from "./studio.js";
+
+const reduceMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 const root = document.querySelector("[data-player]");
 const player = root && mountPlayer(root);
 if (player) {
   document.querySelectorAll("[data-js-only]").forEach((el) => { el.hidden = false; });
-  const from = document.querySelector("[data-range-input=a]");
-  const to = document.querySelector("[data-range-input=b]");
-  player.onMarks((a, b) => {
-    if (from) { from.value = a === null ? "" : a.toFixed(2); }
-    if (to) { to.value = b === null ? "" : b.toFixed(2); }
-  });
-  document.querySelectorAll("[data-range-start]").forEach((chip) => {
-    chip.addEventListener("click", () => {
-      player.loop(parseFloat(chip.getAttribute("data-range-start")), parseFloat(chip.getAttribute("data-range-end")));
-      const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-      player.video.scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "center" });
-    });
-  });
+  player.fillMarks(document.querySelector("[data-range-input=a]"), document.querySelector("[data-range-input=b]"));
 }
+
+// Each attempt: the same player, and the studio on it.
+const attempts = new Map();
+document.querySelectorAll("[data-attempt-player]").forEach((box) => {
+  const attempt = mountPlayer(box);
+  if (!attempt) { return; }
+  const entry = box.closest(".thread-entry");
+  // The studio belongs to the entry's own attempt, not to a reply's clip.
+  const own = entry && box.closest("article") === entry.querySelector("article");
+  if (own && box.hasAttribute("data-video-id")) {
+    mountStudio(attempt, entry);
+    attempts.set(entry, attempt);
+  }
+});
+
+document.querySelectorAll("[data-range-start]").forEach((chip) => {
+  chip.addEventListener("click", () => {
+    const start = parseFloat(chip.getAttribute("data-range-start"));
+    const end = parseFloat(chip.getAttribute("data-range-end"));
+    const on = chip.getAttribute("data-range-video");
+    const target = on ? attempts.get(chip.closest(".thread-entry")) : player;
+    if (!target) { return; }
+    target.loop(start, end);
+    target.video.scrollIntoView({ behavior: reduceMotion() ? "auto" : "smooth", block: "center" });
+  });
+});
+
+// A clip still being cut: its notice turns into the clip once it is ready.
+document.querySelectorAll("[data-clip-pending]").forEach((notice) => {
+  const label = notice.querySelector("[data-clip-label]");
+  let delay = 1000;
+  const poll = async () => {
+    try {
+      const response = await fetch(notice.getAttribute("data-status-url"), { headers: { "Accept": "application/json" } });
+      const body = await response.json();
+      if (label && body.label) { label.textContent = body.label; }
+      if (body.settled) {
+        if (body.status === "ready") {
+          const video = document.createElement("video");
+          video.className = "video-player";
+          video.controls = true;
+          video.preload = "metadata";
+          video.playsInline = true;
+          video.src = notice.getAttribute("data-media-url");
+          notice.replaceWith(video);
+        }
+        return;
+      }
+    } catch (ignored) { /* try again */ }
+    delay = Math.min(delay * 1.5, 10000);
+    setTimeout(poll, delay);
+  };
+  setTimeout(poll, delay);
+});

@@ -5,6 +5,7 @@
 //                                       // and the controls of partials/player_controls.html
 //   player.loop(2, 4);                  // seek to 2 s and loop 2–4 s
 //   player.onMarks((a, b) => ...);      // A or B set by the viewer
+//   player.fillMarks(fromInput, toInput); // a form's range follows A and B
 //
 // Speed (0.1× to 2×), quality (the <source>s), frame steps by the video's
 // own frame rate (data-frame-rate, from ffprobe), an A–B loop that stops at B
@@ -240,6 +241,13 @@ export function mountPlayer(root) {
     },
     /** Called with (A, B) whenever the viewer sets or clears them. */
     onMarks(listener) { markListeners.push(listener); },
+    /** Keeps a form's two time fields (either may be missing) at A and B. */
+    fillMarks(from, to) {
+      markListeners.push((a, b) => {
+        if (from) { from.value = a === null ? "" : a.toFixed(2); }
+        if (to) { to.value = b === null ? "" : b.toFixed(2); }
+      });
+    },
     get marks() { return { a: loopA, b: loopB, looping }; },
   };
   players.push(player);

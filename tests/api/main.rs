@@ -24,6 +24,7 @@ mod slow_upload;
 mod spans;
 mod staff;
 mod staff_tools;
+mod studio;
 mod uploads;
 mod videos;
 mod web;

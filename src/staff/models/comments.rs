@@ -230,32 +230,46 @@ impl StaffModel for Comments {
                 comments_videocomment::created_at,
             ))
             .load(conn)?;
-        Ok(vec![Related {
-            title: "Replies".into(),
-            model: "comments",
-            columns: vec!["Text", "Author", "Written"],
-            total: rows.len() as i64,
-            rows: rows
-                .into_iter()
-                .map(|(cid, text, author, at)| Row {
-                    id: cid.to_string(),
-                    cells: vec![
-                        Cell::text(excerpt(text.as_deref().unwrap_or("(video only)"), 80)),
-                        Cell::text(author),
-                        Cell::when(Some(at)),
-                    ],
-                })
-                .collect(),
-            list_query: String::new(),
-        }])
+        Ok(vec![
+            Related {
+                title: "Replies".into(),
+                model: "comments",
+                columns: vec!["Text", "Author", "Written"],
+                total: rows.len() as i64,
+                rows: rows
+                    .into_iter()
+                    .map(|(cid, text, author, at)| Row {
+                        id: cid.to_string(),
+                        cells: vec![
+                            Cell::text(excerpt(text.as_deref().unwrap_or("(video only)"), 80)),
+                            Cell::text(author),
+                            Cell::when(Some(at)),
+                        ],
+                    })
+                    .collect(),
+                list_query: String::new(),
+            },
+            super::drawings::of_comment(conn, id)?,
+        ])
     }
 
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let c = find(conn, id)?;
         let replies = queries::reply_count(conn, c.id)?;
+        // Its drawings and its replies' drawings go with it.
+        let drawings: i64 = crate::db::schema::comments_drawing::table
+            .inner_join(comments_videocomment::table)
+            .filter(
+                comments_videocomment::id
+                    .eq(c.id)
+                    .or(comments_videocomment::parent_id.eq(c.id)),
+            )
+            .count()
+            .get_result(conn)?;
         Ok(vec![
             format!("The comment “{}”.", repr(&c)),
             format!("{replies} repl(ies) to it (their authors' counts go down)."),
+            format!("{drawings} drawing(s) on it and its replies."),
             "Videos and clips it carries stay.".into(),
         ])
     }
@@ -278,21 +292,6 @@ impl StaffModel for Comments {
         actor: &CurrentUser,
         _input: &Input,
     ) -> StaffResult<BulkOutcome> {
-        if action != "delete" {
-            return Err(StaffError::Refused(format!("Unknown action “{action}”.")));
-        }
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            match self.delete(conn, id, actor) {
-                Ok(mut entry) => {
-                    entry.action = "bulk_delete".into();
-                    outcome.entries.push(entry);
-                }
-                // A reply whose parent was in the same selection is gone already.
-                Err(StaffError::NotFound) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(outcome)
+        bulk_delete(self, conn, action, ids, actor)
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod clips;
 pub mod comments;
+pub mod drawings;
 pub mod exercises;
 pub mod invitations;
 pub mod jobs;
@@ -22,6 +23,7 @@ pub const ALL: &[&dyn StaffModel] = &[
     &clips::Clips,
     &exercises::Exercises,
     &comments::Comments,
+    &drawings::Drawings,
     &jobs::Jobs,
 ];
 

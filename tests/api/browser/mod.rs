@@ -24,5 +24,6 @@ mod harness;
 mod once;
 mod player;
 mod story;
+mod studio;
 
 pub use harness::*;

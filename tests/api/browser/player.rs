@@ -134,6 +134,7 @@ async fn the_player_steps_frames_and_loops_to_the_frame() {
             range: Some((2.0, 5.0)),
             parent: None,
             compare_offset: None,
+            ..Default::default()
         },
     )
     .expect("comment");
