@@ -308,7 +308,7 @@ async fn the_whole_story_in_a_browser() {
     // The student gets the email and sees the clip.
     let reply_link = browser.emailed_link("stu@example.com", "/exercises/").await;
     student.goto(&reply_link).await;
-    student.wait_for_text("Keep the wrist loose here", 10).await;
+    student.wait_for_text("Keep the wrist loose here", 30).await;
     student
         .wait_until(
             "the clip to be cut and shown",
