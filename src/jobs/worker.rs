@@ -38,6 +38,9 @@ pub struct JobContext {
     pub public_url: String,
     /// Signs the links in emails.
     pub secret: crate::config::SecretKey,
+    /// Resumable uploads' bytes, and how long one lives unused.
+    pub tus_dir: std::path::PathBuf,
+    pub upload_expiry: Duration,
 }
 
 impl JobContext {
@@ -146,6 +149,8 @@ impl Worker {
                     .ok(),
                 public_url: settings.public_url.clone(),
                 secret: settings.secret_key.clone(),
+                tus_dir: crate::videos::tus::tus_dir(settings),
+                upload_expiry: settings.upload_expiry,
             }),
             name: name.into(),
             lease: DEFAULT_LEASE,
@@ -234,6 +239,19 @@ impl Worker {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "removed expired sessions"),
             Err(error) => tracing::warn!(error = %format!("{error:#}"), "removing expired sessions failed"),
+        }
+        let (tus_dir, expiry) = (self.ctx.tus_dir.clone(), self.ctx.upload_expiry);
+        let pool = self.ctx.pool.clone();
+        let purged = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            crate::videos::tus::purge_expired(&mut conn, &tus_dir, expiry)
+        })
+        .await;
+        match purged {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "removed abandoned resumable uploads"),
+            Ok(Err(error)) => tracing::warn!(error = %format!("{error:#}"), "removing abandoned uploads failed"),
+            Err(error) => tracing::warn!(%error, "removing abandoned uploads failed"),
         }
     }
 

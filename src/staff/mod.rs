@@ -13,6 +13,7 @@ pub mod log;
 pub mod model;
 pub mod models;
 pub mod pages;
+pub mod settings;
 
 use actix_web::web;
 

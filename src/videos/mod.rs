@@ -6,6 +6,8 @@ pub mod handlers;
 pub mod pages;
 pub mod processing;
 pub mod queries;
+pub mod quota;
+pub mod tus;
 pub mod upload;
 
 use actix_web::web;
@@ -13,6 +15,7 @@ use actix_web::web;
 use crate::web::auth::CurrentUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    tus::routes(cfg);
     cfg.route("/videos", web::get().to(handlers::list))
         .route("/videos", web::post().to(handlers::upload))
         .route("/videos/new", web::get().to(handlers::new_form))

@@ -17,6 +17,7 @@ mod sessions;
 mod slow_upload;
 mod staff;
 mod staff_tools;
+mod tus;
 mod uploads;
 mod videos;
 mod web;
