@@ -156,11 +156,27 @@ pub async fn upload(
     if let Err(error) = measured {
         return upload_refused(ctx, &state, &user, error, json);
     }
+    // The storage quota: refused before the body when the announced size
+    // does not fit, and cut as the bytes arrive past what is left.
+    let (env_quota, owner) = (settings.default_quota_bytes, user.id);
+    let usage = db::run(&state.pool, move |c| super::quota::usage(c, owner, env_quota)).await?;
+    let room_left = usage.quota.map(|quota| quota.saturating_sub(usage.used()));
+    let over_quota = |needed: u64| UploadError::OverQuota {
+        needed,
+        used: usage.used(),
+        quota: usage.quota.unwrap_or(0),
+    };
+    if let Some(left) = room_left {
+        if incoming > left.saturating_add(FORM_OVERHEAD) {
+            return upload_refused(ctx, &state, &user, over_quota(incoming), json);
+        }
+    }
+    let quota_limited = room_left.is_some_and(|left| left < limit);
     let tools = Tools::from_settings(settings);
     let receiving = upload::Receiving {
         tmp_dir: &tmp_dir,
         node: &state.node_id,
-        limit,
+        limit: room_left.map_or(limit, |left| left.min(limit)),
         pace: upload::Pace {
             window: settings.upload_rate_window,
             min_bytes: settings.upload_min_bytes,
@@ -174,6 +190,9 @@ pub async fn upload(
     .await;
     let (received, filename) = match received {
         Ok(done) => done,
+        Err(UploadError::TooLarge) if quota_limited => {
+            return upload_refused(ctx, &state, &user, over_quota(incoming), json)
+        }
         Err(error) => return upload_refused(ctx, &state, &user, error, json),
     };
     let (size, store_user) = (received.size, user.clone());

@@ -56,14 +56,45 @@ pub fn default_quota(conn: &mut DbConn, env_default: u64) -> QueryResult<Option<
 
 /// The quota that applies to `user_id` in bytes, `None` for none.
 pub fn quota_of(conn: &mut DbConn, user_id: i32, env_default: u64) -> QueryResult<Option<u64>> {
-    let own: Option<Option<i64>> = accounts_profile::table
-        .filter(accounts_profile::user_id.eq(user_id))
-        .select(accounts_profile::storage_quota_mb)
-        .first(conn)
-        .optional()?;
-    match own.flatten() {
+    match own_quota_mb(conn, user_id)? {
         Some(mb) => Ok(Some((mb.max(0) as u64).saturating_mul(MIB))),
         None => default_quota(conn, env_default),
+    }
+}
+
+/// The user's own quota in MiB (`None`: the default applies).
+pub fn own_quota_mb(conn: &mut DbConn, user_id: i32) -> QueryResult<Option<i64>> {
+    Ok(accounts_profile::table
+        .filter(accounts_profile::user_id.eq(user_id))
+        .select(accounts_profile::storage_quota_mb)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Sets (or clears) the user's own quota; `false` when they have no profile.
+pub fn set_own_quota_mb(conn: &mut DbConn, user_id: i32, mb: Option<i64>) -> QueryResult<bool> {
+    diesel::update(accounts_profile::table.filter(accounts_profile::user_id.eq(user_id)))
+        .set(accounts_profile::storage_quota_mb.eq(mb))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// The most a quota field takes: a pebibyte.
+const MAX_QUOTA_MB: i64 = 1 << 30;
+
+/// A quota typed into a staff form: empty for none (or the default), or a
+/// whole number of MiB.
+pub fn parse_quota_mb(raw: &str) -> Result<Option<i64>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<i64>() {
+        Ok(mb) if (0..=MAX_QUOTA_MB).contains(&mb) => Ok(Some(mb)),
+        _ => Err(format!(
+            "Give a whole number of MiB from 0 to {MAX_QUOTA_MB}, or leave it empty."
+        )),
     }
 }
 

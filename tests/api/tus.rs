@@ -393,3 +393,77 @@ async fn an_upload_over_the_quota_is_refused_at_creation() {
         "their own quota applies"
     );
 }
+
+/// The plain form (no JavaScript) keeps the quota too: an announced body
+/// that does not fit is refused before it is read; the page says why.
+#[actix_web::test]
+async fn the_plain_form_refuses_an_upload_over_the_quota() {
+    let app = crate::helpers::spawn_app_with(&[("PRACTIKA_STORAGE_QUOTA_MB", "1")]).await;
+    let (_, client) = app.user_client("formfiller", "student").await;
+    let mut bytes = sample_bytes(Sample::Small);
+    bytes.resize(3 * 1024 * 1024, 0);
+    let response = app.upload_with(&client, bytes, "big.mp4").await;
+    assert_eq!(response.status().as_u16(), 413);
+    let html = scraper::Html::parse_document(&response.text().await.expect("body"));
+    let errors: String = html
+        .select(&scraper::Selector::parse("#upload-errors li").expect("selector"))
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(errors.contains("storage quota"), "{errors}");
+    assert_eq!(app.count("core_videoasset"), 0);
+    assert!(app.upload_tmp_files().is_empty());
+}
+
+/// Staff give one user a quota of their own on the user's page, audited;
+/// the videos page shows the user what is used of it.
+#[actix_web::test]
+async fn staff_set_a_users_quota_and_the_videos_page_shows_it() {
+    let app = crate::helpers::spawn_app().await;
+    let (student, client) = app.user_client("quoted", "student").await;
+    let page = app.page_with(&client, "/videos").await;
+    assert!(page.select_text(".storage-meter").concat().contains("used"));
+    assert!(!page.has("meter#storage-used"), "no quota: no meter");
+
+    app.create_staff("keeper", crate::helpers::GOOD_PASSWORD);
+    let response = app.login("keeper", crate::helpers::GOOD_PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let form = app.page(&format!("/staff/users/{student}")).await;
+    assert_eq!(form.attr("#f-storage_quota_mb", "value").as_deref(), Some(""));
+    let fields = |quota: &'static str| {
+        [
+            ("email", "quoted@example.com"),
+            ("role", "student"),
+            ("is_active__shown", "1"),
+            ("is_active", "on"),
+            ("storage_quota_mb", quota),
+        ]
+    };
+    let bad = app.post_form(&format!("/staff/users/{student}"), &fields("lots")).await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let saved = app.post_form(&format!("/staff/users/{student}"), &fields("50")).await;
+    assert_eq!(
+        saved.status().as_u16(),
+        303,
+        "{}",
+        saved.text().await.unwrap_or_default()
+    );
+    use practika::db::schema::staff_auditentry;
+    let changes: Vec<practika::db::Json> = staff_auditentry::table
+        .filter(staff_auditentry::object_type.eq("users"))
+        .select(staff_auditentry::changes)
+        .load(&mut *app.conn())
+        .expect("audit");
+    assert!(
+        changes.iter().any(|c| c.0.to_string().contains("storage_quota_mb")),
+        "{changes:?}"
+    );
+    let page = app.page_with(&client, "/videos").await;
+    assert!(page.has("meter#storage-used"));
+    assert!(
+        page.select_text("label[for=storage-used]")
+            .concat()
+            .contains("of 50 MiB"),
+        "{:?}",
+        page.select_text(".storage-meter")
+    );
+}
