@@ -66,6 +66,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/dropzone.js"),
     },
+    Asset {
+        name: "js/recorder.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/recorder.js"),
+    },
     // tus-js-client, vendored from npm (static/vendor/tus-js-client/README.md).
     Asset {
         name: "vendor/tus-js-client/tus.min.js",

@@ -5,12 +5,9 @@
 // same box through `attachFile`.
 import { supported, startUpload } from "./uploader.js";
 
-const boxes = new Map();
-
 /** Uploads `file` through the form's attach box; `onChosen(id)` when it is chosen. */
 export function attachFile(box, file, onChosen) {
-  const attach = boxes.get(box);
-  if (attach) { attach(file, onChosen); }
+  if (box.practikaAttach) { box.practikaAttach(file, onChosen); }
 }
 
 document.querySelectorAll("[data-attach-upload]").forEach(function (box) {
@@ -72,7 +69,7 @@ document.querySelectorAll("[data-attach-upload]").forEach(function (box) {
     });
   }
 
-  boxes.set(box, send);
+  box.practikaAttach = send;
   input.addEventListener("change", function () {
     const file = input.files && input.files[0];
     if (file) { send(file); }

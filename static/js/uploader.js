@@ -53,9 +53,11 @@ export function startUpload(file, { csrf, onProgress, onResume, onDone, onError 
     onError(error) {
       if (finished) { return; }
       finished = true;
+      // Read before the abort below resets the request.
+      const messages = messagesOf(error);
       // A refused file (not a video, over the quota) must not resume later.
       upload.abort(true).catch(() => {});
-      if (onError) { onError(messagesOf(error)); }
+      if (onError) { onError(messages); }
     },
     onSuccess() {
       const done = (id) => {

@@ -22,6 +22,7 @@
 mod checks;
 mod harness;
 mod player;
+mod recording;
 mod story;
 
 pub use harness::*;
