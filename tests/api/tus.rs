@@ -467,3 +467,45 @@ async fn staff_set_a_users_quota_and_the_videos_page_shows_it() {
         page.select_text(".storage-meter")
     );
 }
+
+/// The site's default quota, set by staff on /staff/settings (audited),
+/// applies to everyone without a quota of their own.
+#[actix_web::test]
+async fn staff_set_the_default_quota_on_the_settings_page() {
+    let app = crate::helpers::spawn_app().await;
+    let (tus, _) = Tus::new(&app, "everyone").await;
+    assert_eq!(
+        tus.create(3 * 1024 * 1024, "a.mp4").await.status().as_u16(),
+        201,
+        "no quota yet"
+    );
+    app.create_staff("setter", crate::helpers::GOOD_PASSWORD);
+    assert_eq!(
+        app.login("setter", crate::helpers::GOOD_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let page = app.page("/staff/settings").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.attr("#default_storage_quota_mb", "value").as_deref(), Some(""));
+    let bad = app
+        .post_form("/staff/settings", &[("default_storage_quota_mb", "-3")])
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let saved = app
+        .post_form("/staff/settings", &[("default_storage_quota_mb", "4")])
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    assert_eq!(
+        app.page("/staff/settings")
+            .await
+            .attr("#default_storage_quota_mb", "value")
+            .as_deref(),
+        Some("4")
+    );
+    assert_eq!(app.count("staff_auditentry"), 1, "the change is audited");
+    let over = tus.create(2 * 1024 * 1024, "b.mp4").await;
+    assert_eq!(over.status().as_u16(), 413, "3 MiB promised + 2 MiB is over 4 MiB");
+}
