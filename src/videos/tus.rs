@@ -187,8 +187,8 @@ fn number_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, Box<HttpR
 /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
 pub fn parse_metadata(raw: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let mut pairs = serde_json::Map::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if pairs.len() >= METADATA_PAIRS {
+    for (index, pair) in raw.split(',').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        if index >= METADATA_PAIRS {
             return Err(format!("Upload-Metadata has more than {METADATA_PAIRS} pairs."));
         }
         let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
@@ -205,7 +205,9 @@ pub fn parse_metadata(raw: &str) -> Result<serde_json::Map<String, serde_json::V
             .chars()
             .filter(|c| !c.is_control())
             .collect();
-        pairs.insert(key.to_owned(), serde_json::Value::String(text));
+        if pairs.insert(key.to_owned(), serde_json::Value::String(text)).is_some() {
+            return Err(format!("Upload-Metadata names {key} twice."));
+        }
     }
     Ok(pairs)
 }
@@ -846,6 +848,9 @@ mod tests {
         assert_eq!(parsed.get("filetype").and_then(|v| v.as_str()), Some("video/mp4"));
         assert_eq!(parsed.get("empty").and_then(|v| v.as_str()), Some(""));
         assert!(parse_metadata("filename !!!").is_err());
-        assert!(parse_metadata(&"k dg==,".repeat(17)).is_err());
+        let many: Vec<String> = (0..17).map(|n| format!("k{n} dg==")).collect();
+        assert!(parse_metadata(&many.join(",")).is_err(), "too many pairs");
+        assert!(parse_metadata(&many[..16].join(",")).is_ok());
+        assert!(parse_metadata("k dg==,k dg==").is_err(), "a key twice");
     }
 }
