@@ -324,37 +324,41 @@ async fn upload_tus(
     let url = format!("{base}{path}");
     let mut offset = 0;
     for cut in [Some(total / 3), Some(total / 3 * 2), None] {
-        let length = cut.unwrap_or(total) - offset;
-        let response = http
-            .patch(&url)
-            .header("Tus-Resumable", "1.0.0")
-            .header("X-CSRF-Token", token)
-            .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Content-Length", (total - offset).to_string())
-            .body(reqwest::Body::wrap_stream(body_from(first.clone(), total, offset, cut)))
-            .send()
-            .await;
-        match (cut, response) {
-            (Some(_), Err(_)) => {}
-            (None, Ok(done)) if done.status().as_u16() == 204 => {
-                let video = done
-                    .headers()
-                    .get("practika-video")
-                    .and_then(|v| v.to_str().ok())
-                    .context("the video's id")?;
-                return Ok(format!("/videos/{video}"));
-            }
-            (_, Ok(other)) => bail!(
-                "PATCH answered {} {}",
-                other.status(),
-                other.text().await.unwrap_or_default()
-            ),
-            (None, Err(error)) => return Err(error.into()),
-        }
-        // Where the server stands (the bytes before the cut, synced).
-        let mut tries = 0;
         loop {
+            let response = http
+                .patch(&url)
+                .header("Tus-Resumable", "1.0.0")
+                .header("X-CSRF-Token", token)
+                .header("Upload-Offset", offset.to_string())
+                .header("Content-Type", "application/offset+octet-stream")
+                .header("Content-Length", (total - offset).to_string())
+                .body(reqwest::Body::wrap_stream(body_from(first.clone(), total, offset, cut)))
+                .send()
+                .await;
+            let was_cut = match (cut, response) {
+                (Some(at), Err(_)) => {
+                    println!("cut after {} MiB sent", at / MIB);
+                    true
+                }
+                (None, Ok(done)) if done.status().as_u16() == 204 => {
+                    let video = done
+                        .headers()
+                        .get("practika-video")
+                        .and_then(|v| v.to_str().ok())
+                        .context("the video's id")?;
+                    return Ok(format!("/videos/{video}"));
+                }
+                // The cut request is still being wound up on the server (as
+                // tus-js-client does: wait, ask again, resume).
+                (_, Ok(busy)) if busy.status().as_u16() == 423 => false,
+                (_, Ok(other)) => bail!(
+                    "PATCH answered {} {}",
+                    other.status(),
+                    other.text().await.unwrap_or_default()
+                ),
+                (None, Err(error)) => return Err(error.into()),
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
             let head = http.head(&url).header("Tus-Resumable", "1.0.0").send().await?;
             let now: u64 = head
                 .headers()
@@ -362,17 +366,11 @@ async fn upload_tus(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())
                 .context("Upload-Offset")?;
-            if now > offset || tries > 50 {
-                println!(
-                    "cut after {} MiB sent; the server kept {} MiB",
-                    (offset + length) / MIB,
-                    now / MIB
-                );
-                offset = now;
+            println!("the server has {} MiB; resuming from there", now / MIB);
+            offset = now;
+            if was_cut {
                 break;
             }
-            tries += 1;
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     bail!("the upload did not finish")
