@@ -4,7 +4,13 @@
 //! ```text
 //! cargo run --release --example upload_bench            # 1 GiB
 //! cargo run --release --example upload_bench -- 256     # 256 MiB
+//! cargo run --release --example upload_bench -- 1024 tus # resumable, cut twice
 //! ```
+//!
+//! With `tus` the upload goes through the resumable endpoints instead: the
+//! client drops the connection at one third and at two thirds, asks the
+//! server where it stands (`HEAD`), and resumes from there; the throughput
+//! counts the whole time, the cuts and resumes included.
 //!
 //! The server runs as a child process (this same program, started again
 //! with `UPLOAD_BENCH_SERVER=1`) on SQLite in a temporary folder, so that its
@@ -40,10 +46,15 @@ fn main() -> anyhow::Result<()> {
         Some(arg) => arg.parse().with_context(|| format!("the size in MiB, not {arg:?}"))?,
         None => 1024,
     };
+    let tus = match std::env::args().nth(2).as_deref() {
+        None => false,
+        Some("tus") => true,
+        Some(other) => bail!("the second argument is `tus` or nothing, not {other:?}"),
+    };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(client(mib))
+        .block_on(client(mib, tus))
 }
 
 /// The server: migrations are done by the parent; this serves until killed.
@@ -84,7 +95,7 @@ fn small_mp4(dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     Ok(std::fs::read(path)?)
 }
 
-async fn client(mib: u64) -> anyhow::Result<()> {
+async fn client(mib: u64, tus: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("data");
     let database_url = format!("sqlite://{}", data_dir.join("practika.db").display());
@@ -125,7 +136,7 @@ async fn client(mib: u64) -> anyhow::Result<()> {
         .stderr(Stdio::inherit())
         .spawn()?;
     let pid = child.id();
-    let result = run(&mut child, pid, mib, total, &head, padding, box_size, &data_dir).await;
+    let result = run(&mut child, pid, mib, total, &head, padding, box_size, &data_dir, tus).await;
     let _ = child.kill();
     let _ = child.wait();
     result
@@ -141,6 +152,7 @@ async fn run(
     padding: u64,
     box_size: u32,
     data_dir: &std::path::Path,
+    tus: bool,
 ) -> anyhow::Result<()> {
     let stdout = child.stdout.take().context("server stdout")?;
     let mut line = String::new();
@@ -180,40 +192,46 @@ async fn run(
 
     // The body: the MP4, then one `free` box of zeros, in 1 MiB chunks of
     // one shared buffer (the client allocates nothing per chunk).
-    let zeros = Bytes::from(vec![0u8; MIB as usize]);
     let mut first = head.to_vec();
     first.extend_from_slice(&box_size.to_be_bytes());
     first.extend_from_slice(b"free");
-    let chunks = (padding / MIB, padding % MIB);
-    let body = stream::iter(
-        std::iter::once(Bytes::from(first))
-            .chain((0..chunks.0).map(move |_| zeros.clone()))
-            .chain(std::iter::once(Bytes::from(vec![0u8; chunks.1 as usize])))
-            .map(Ok::<_, std::io::Error>),
-    );
-    let part =
-        reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), total).file_name("bench.mp4");
-    let form = reqwest::multipart::Form::new().part("file", part);
-
+    let first = Bytes::from(first);
+    let _ = padding;
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!("Uploading {mib} MiB ({total} bytes) to a {profile} server on SQLite, over loopback...");
+    let how = if tus {
+        "resumable (tus), cut twice,"
+    } else {
+        "multipart"
+    };
+    println!("Uploading {mib} MiB ({total} bytes) {how} to a {profile} server on SQLite, over loopback...");
     let started = Instant::now();
-    let response = http
-        .post(format!("{base}/videos?csrf_token={token}"))
-        .multipart(form)
-        .send()
-        .await?;
+    let location = if tus {
+        upload_tus(&http, &base, &token, first, total).await?
+    } else {
+        let part = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::wrap_stream(body_from(first, total, 0, None)),
+            total,
+        )
+        .file_name("bench.mp4");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let response = http
+            .post(format!("{base}/videos?csrf_token={token}"))
+            .multipart(form)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if status != 303 || !location.starts_with("/videos/") {
+            bail!("upload failed: {status} {}", response.text().await.unwrap_or_default());
+        }
+        location
+    };
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if status != 303 || !location.starts_with("/videos/") {
-        bail!("upload failed: {status} {}", response.text().await.unwrap_or_default());
-    }
     let peak = status_kib(pid, "VmHWM:")?;
     let rss = status_kib(pid, "VmRSS:")?;
     let stored: u64 = std::fs::read_dir(data_dir.join("media/originals"))?
@@ -226,6 +244,9 @@ async fn run(
     }
     let secs = elapsed.as_secs_f64().max(Duration::from_millis(1).as_secs_f64());
     println!("upload + SHA-256 + disk write + type check + ffprobe + store: {secs:.2} s");
+    if tus {
+        println!("(two connections cut, two HEADs and resumes included)");
+    }
     println!("throughput            {:.0} MiB/s", total as f64 / MIB as f64 / secs);
     println!(
         "server RSS idle       {:.1} MiB (peak before upload {:.1} MiB)",
@@ -239,4 +260,118 @@ async fn run(
     );
     println!("stored                {stored} bytes at {location}");
     Ok(())
+}
+
+/// The bytes of the upload from `offset` to `total` (the MP4 head, then
+/// zeros); with `cut_at`, the stream fails there, as a dropped connection.
+fn body_from(
+    first: Bytes,
+    total: u64,
+    offset: u64,
+    cut_at: Option<u64>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let zeros = Bytes::from(vec![0u8; MIB as usize]);
+    let end = cut_at.unwrap_or(total).min(total);
+    let mut at = offset;
+    stream::iter(std::iter::from_fn(move || {
+        if at >= end {
+            if cut_at.is_some_and(|cut| cut < total) && at == end {
+                at += 1;
+                return Some(Err(std::io::Error::other("connection cut on purpose")));
+            }
+            return None;
+        }
+        let chunk = if at < first.len() as u64 {
+            first.slice(at as usize..first.len().min((at + (end - at)) as usize))
+        } else {
+            zeros.slice(..(MIB.min(end - at)) as usize)
+        };
+        at += chunk.len() as u64;
+        Some(Ok(chunk))
+    }))
+}
+
+/// The resumable upload, cut at one and two thirds and resumed from the
+/// offset the server reports each time; the video's location.
+async fn upload_tus(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    first: Bytes,
+    total: u64,
+) -> anyhow::Result<String> {
+    let created = http
+        .post(format!("{base}/uploads"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("X-CSRF-Token", token)
+        .header("Upload-Length", total.to_string())
+        .header("Upload-Metadata", "filename YmVuY2gubXA0")
+        .send()
+        .await?;
+    if created.status().as_u16() != 201 {
+        bail!(
+            "creation failed: {} {}",
+            created.status(),
+            created.text().await.unwrap_or_default()
+        );
+    }
+    let path = created
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("Location")?
+        .to_owned();
+    let url = format!("{base}{path}");
+    let mut offset = 0;
+    for cut in [Some(total / 3), Some(total / 3 * 2), None] {
+        loop {
+            let response = http
+                .patch(&url)
+                .header("Tus-Resumable", "1.0.0")
+                .header("X-CSRF-Token", token)
+                .header("Upload-Offset", offset.to_string())
+                .header("Content-Type", "application/offset+octet-stream")
+                .header("Content-Length", (total - offset).to_string())
+                .body(reqwest::Body::wrap_stream(body_from(first.clone(), total, offset, cut)))
+                .send()
+                .await;
+            let was_cut = match (cut, response) {
+                (Some(at), Err(_)) => {
+                    println!("cut after {} MiB sent", at / MIB);
+                    true
+                }
+                (None, Ok(done)) if done.status().as_u16() == 204 => {
+                    let video = done
+                        .headers()
+                        .get("practika-video")
+                        .and_then(|v| v.to_str().ok())
+                        .context("the video's id")?;
+                    return Ok(format!("/videos/{video}"));
+                }
+                // The cut request is still being wound up on the server (as
+                // tus-js-client does: wait, ask again, resume).
+                (_, Ok(busy)) if busy.status().as_u16() == 423 => false,
+                (_, Ok(other)) => bail!(
+                    "PATCH answered {} {}",
+                    other.status(),
+                    other.text().await.unwrap_or_default()
+                ),
+                (None, Err(error)) => return Err(error.into()),
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let head = http.head(&url).header("Tus-Resumable", "1.0.0").send().await?;
+            let now: u64 = head
+                .headers()
+                .get("upload-offset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .context("Upload-Offset")?;
+            println!("the server has {} MiB; resuming from there", now / MIB);
+            offset = now;
+            if was_cut {
+                break;
+            }
+        }
+    }
+    bail!("the upload did not finish")
 }

@@ -18,6 +18,8 @@
 //! | `PRACTIKA_UPLOAD_RATE_WINDOW_SECS` | `30` | the window the minimum rate is measured over |
 //! | `PRACTIKA_DISK_RESERVE_MB` | `512` | free space an upload must leave on the data disk (less: 507) |
 //! | `PRACTIKA_DISK_WARN_MB` | `5120` | the staff dashboard warns when less is free |
+//! | `PRACTIKA_UPLOAD_EXPIRE_HOURS` | `24` | a resumable upload not continued this long is removed (its bytes and row) |
+//! | `PRACTIKA_STORAGE_QUOTA_MB` | `0` (none) | the storage quota of a user without one of their own, until an admin sets it on `/staff/settings` |
 //! | `PRACTIKA_NODE_ID` | `<host name>-<port>` | names this node's temporary upload files (letters, digits, `-`) |
 //! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work (queries, password hashing) |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
@@ -62,6 +64,10 @@ pub struct Settings {
     /// the dashboard says so.
     pub disk_reserve_bytes: u64,
     pub disk_warn_bytes: u64,
+    /// A resumable upload not continued this long expires (`videos::tus`).
+    pub upload_expiry: Duration,
+    /// The default storage quota in bytes before an admin sets one (0: none).
+    pub default_quota_bytes: u64,
     /// `None`: derived from the host name and the port once bound.
     pub node_id: Option<String>,
     /// `None`: actix-web's own default.
@@ -164,6 +170,8 @@ impl Settings {
         let upload_rate_window = Duration::from_secs(number("PRACTIKA_UPLOAD_RATE_WINDOW_SECS", 30, 1)?);
         let disk_reserve_bytes = number("PRACTIKA_DISK_RESERVE_MB", 512, 0)? * 1024 * 1024;
         let disk_warn_bytes = number("PRACTIKA_DISK_WARN_MB", 5120, 0)? * 1024 * 1024;
+        let upload_expiry = Duration::from_secs(number("PRACTIKA_UPLOAD_EXPIRE_HOURS", 24, 1)? * 3600);
+        let default_quota_bytes = number("PRACTIKA_STORAGE_QUOTA_MB", 0, 0)?.saturating_mul(1024 * 1024);
         let blocking_threads = match var("PRACTIKA_BLOCKING_THREADS") {
             None => None,
             Some(_) => Some(number("PRACTIKA_BLOCKING_THREADS", 0, 1)? as usize),
@@ -207,6 +215,8 @@ impl Settings {
             upload_rate_window,
             disk_reserve_bytes,
             disk_warn_bytes,
+            upload_expiry,
+            default_quota_bytes,
             node_id,
             blocking_threads,
             production,

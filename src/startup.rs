@@ -32,6 +32,8 @@ pub struct AppState {
     pub uploads: Arc<UploadSlots>,
     /// This node's id, in the names of its temporary upload files.
     pub node_id: String,
+    /// The running SHA-256 of resumable uploads this process receives.
+    pub tus_hashes: crate::videos::tus::Hashes,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             pool,
             setup: SetupGate::default(),
             mailer,
+            tus_hashes: Default::default(),
         })
     }
 }

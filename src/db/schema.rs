@@ -63,6 +63,9 @@ diesel::table! {
         preferences -> Jsonb,
         user_id -> Integer,
         role_id -> Nullable<BigInt>,
+        /// Added by Practika (2026-12-01-400002): this user's storage quota
+        /// in MiB; NULL: the site's default.
+        storage_quota_mb -> Nullable<BigInt>,
     }
 }
 
@@ -274,7 +277,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
+
+    /// Resumable (tus) uploads in progress (Practika's own, see `crate::videos::tus`).
+    videos_upload (id) {
+        id -> Uuid,
+        owner_id -> Integer,
+        node_id -> Varchar,
+        upload_length -> BigInt,
+        upload_offset -> BigInt,
+        filename -> Varchar,
+        metadata -> Jsonb,
+        video_id -> Nullable<Uuid>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        expires_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Text, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// Site-wide settings staff change (Practika's own, see `crate::staff::settings`).
+    staff_sitesetting (name) {
+        name -> Varchar,
+        value -> Text,
+        updated_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
+diesel::joinable!(videos_upload -> auth_user (owner_id));
 diesel::joinable!(accounts_session -> auth_user (user_id));
 diesel::joinable!(staff_auditentry -> auth_user (actor_id));
 diesel::joinable!(core_videoasset -> auth_user (uploaded_by_id));
@@ -296,6 +332,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts_usermetrics,
     accounts_session,
     accounts_formsubmission,
+    videos_upload,
+    staff_sitesetting,
     core_videoasset,
     core_videoclip,
     exercises_exercise,

@@ -39,6 +39,9 @@ pub struct JobContext {
     pub public_url: String,
     /// Signs the links in emails.
     pub secret: crate::config::SecretKey,
+    /// Resumable uploads' bytes, and how long one lives unused.
+    pub tus_dir: std::path::PathBuf,
+    pub upload_expiry: Duration,
 }
 
 impl JobContext {
@@ -52,6 +55,8 @@ impl JobContext {
                 .ok(),
             public_url: settings.public_url.clone(),
             secret: settings.secret_key.clone(),
+            tus_dir: settings.upload_tmp_dir().join("tus"),
+            upload_expiry: settings.upload_expiry,
         }
     }
 

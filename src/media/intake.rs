@@ -52,15 +52,19 @@ pub fn is_storage_full(error: &io::Error) -> bool {
 }
 
 /// The open file and the hash so far; it travels to the pool and back.
+/// A resumed upload whose earlier bytes were hashed by another process has
+/// no hash: it is computed from the file once complete ([`hash_file`]).
 struct Writer {
     file: std::fs::File,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     size: u64,
 }
 
 impl Writer {
     fn write(&mut self, batch: &[u8]) -> io::Result<()> {
-        self.hasher.update(batch);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(batch);
+        }
         self.file.write_all(batch)?;
         self.size += batch.len() as u64;
         Ok(())
@@ -77,7 +81,9 @@ enum Slot {
 
 /// An upload being received.
 pub struct Intake {
-    part: PartFile,
+    /// A new upload's temporary file, removed unless finished; `None` when
+    /// appending to a resumable upload's file, which outlives the request.
+    part: Option<PartFile>,
     slot: Slot,
     pending: BytesMut,
     head: Vec<u8>,
@@ -116,10 +122,10 @@ impl Intake {
             })
             .await??;
         Ok(Intake {
-            part: PartFile::new(path),
+            part: Some(PartFile::new(path)),
             slot: Slot::Idle(Box::new(Writer {
                 file,
-                hasher: Sha256::new(),
+                hasher: Some(Sha256::new()),
                 size: 0,
             })),
             pending: BytesMut::with_capacity(BATCH),
@@ -130,8 +136,54 @@ impl Intake {
         })
     }
 
+    /// Appends to a resumable upload's `file`, already opened, locked and
+    /// cut back to `offset` by the caller, taking at most `limit` more
+    /// bytes. `head` is the file's first bytes (up to [`SNIFF_LEN`]) for the
+    /// type check; `hasher` the hash of the bytes before `offset`, if this
+    /// process still has it.
+    pub fn append(file: std::fs::File, offset: u64, limit: u64, head: Vec<u8>, hasher: Option<Sha256>) -> Intake {
+        let container = (head.len() >= SNIFF_LEN).then(|| sniff::sniff(&head)).flatten();
+        Intake {
+            part: None,
+            slot: Slot::Idle(Box::new(Writer {
+                file,
+                hasher,
+                size: offset,
+            })),
+            pending: BytesMut::with_capacity(BATCH),
+            head,
+            container,
+            received: 0,
+            limit,
+        }
+    }
+
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// The container, once the first bytes are in.
+    pub fn container(&self) -> Option<Container> {
+        self.container
+    }
+
+    /// Writes what is gathered and syncs the file: everything received so
+    /// far is on disk. Returns the file's length and the hash so far (a
+    /// copy: the intake goes on). Used by resumable uploads to record their
+    /// offset, which must never be ahead of the disk.
+    pub async fn sync(&mut self) -> Result<(u64, Option<Sha256>), IntakeError> {
+        let mut writer = self.writer().await?;
+        let rest = self.pending.split().freeze();
+        let (writer, size, hasher) = io_pool::uploads()?
+            .run(move || {
+                writer.write(&rest)?;
+                writer.file.sync_data()?;
+                let (size, hasher) = (writer.size, writer.hasher.clone());
+                Ok::<_, io::Error>((writer, size, hasher))
+            })
+            .await??;
+        self.slot = Slot::Idle(writer);
+        Ok((size, hasher))
     }
 
     /// Adds the next chunk. Fails (and the caller should stop reading) when
@@ -186,6 +238,10 @@ impl Intake {
 
     /// All bytes arrived: writes the rest and syncs the file to disk.
     pub async fn finish(mut self) -> Result<Received, IntakeError> {
+        let part = self
+            .part
+            .take()
+            .ok_or_else(|| IntakeError::Io(io::Error::other("a resumable upload is finished with sync")))?;
         if self.received == 0 {
             return Err(IntakeError::Empty);
         }
@@ -200,16 +256,44 @@ impl Intake {
                 writer.write(&rest)?;
                 // On disk before a row points at it.
                 writer.file.sync_all()?;
-                Ok::<_, io::Error>((hex::encode(writer.hasher.finalize()), writer.size))
+                let hasher = writer.hasher.unwrap_or_default();
+                Ok::<_, io::Error>((hex::encode(hasher.finalize()), writer.size))
             })
             .await??;
         Ok(Received {
-            part: self.part,
+            part,
             sha256,
             size,
             container,
         })
     }
+}
+
+/// The SHA-256 (hex) of a file, read in large blocks (blocking: run it on
+/// the upload pool). For a resumed upload whose hash was not kept.
+pub fn hash_file(path: &Path) -> io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The first [`SNIFF_LEN`] bytes of a file (fewer if it is shorter).
+pub fn read_head(file: &mut std::fs::File) -> io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    file.seek(SeekFrom::Start(0))?;
+    Read::by_ref(file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    file.seek(SeekFrom::End(0))?;
+    Ok(head)
 }
 
 #[cfg(test)]

@@ -235,11 +235,56 @@ pub async fn run(tools: &Tools, path: &Path, shown_as: &str) -> Result<Probe, Pr
     .map(Into::into)
     .chain([tools::file_url(path)])
     .collect::<Vec<_>>();
+    let mut probe = match tools::run(&tools.ffprobe, &args, PROBE_LIMIT, &[(path, shown_as)]).await {
+        Ok(output) => parse(&output.stdout).map_err(ProbeError::Unreadable)?,
+        Err(ToolError::Failed { stderr, .. }) => return Err(ProbeError::Unreadable(readable(&stderr))),
+        Err(other) => return Err(ProbeError::Tool(other)),
+    };
+    if probe.duration.is_none() && probe.video.is_some() {
+        // A browser's MediaRecorder writes WebM without a duration in its
+        // header: the end of its last packet says how long it is.
+        probe.duration = last_packet_end(tools, path, shown_as).await?;
+    }
+    Ok(probe)
+}
+
+/// The end time of the video's last packet, reading packets only (no
+/// decoding): about disk speed.
+async fn last_packet_end(tools: &Tools, path: &Path, shown_as: &str) -> Result<Option<f64>, ProbeError> {
+    let args = [
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file,pipe",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts_time,duration_time",
+        "-of",
+        "csv=p=0",
+    ]
+    .into_iter()
+    .map(Into::into)
+    .chain([tools::file_url(path)])
+    .collect::<Vec<_>>();
     match tools::run(&tools.ffprobe, &args, PROBE_LIMIT, &[(path, shown_as)]).await {
-        Ok(output) => parse(&output.stdout).map_err(ProbeError::Unreadable),
+        Ok(output) => Ok(packets_end(&String::from_utf8_lossy(&output.stdout))),
         Err(ToolError::Failed { stderr, .. }) => Err(ProbeError::Unreadable(readable(&stderr))),
         Err(other) => Err(ProbeError::Tool(other)),
     }
+}
+
+/// The latest `pts + duration` of ffprobe's `pts_time,duration_time` lines.
+fn packets_end(csv: &str) -> Option<f64> {
+    csv.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(',').map(|f| f.trim().parse::<f64>().ok());
+            let pts = fields.next().flatten()?;
+            Some(pts + fields.next().flatten().unwrap_or(0.0))
+        })
+        .filter(|end| end.is_finite())
+        .reduce(f64::max)
+        .filter(|end| *end > 0.0)
 }
 
 /// Time allowed for a decode check: it reads every packet but decodes
@@ -317,6 +362,13 @@ fn readable(stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_packet_gives_a_recordings_length() {
+        assert_eq!(packets_end("0.000000,0.033000\n2.967000,0.033000\n1.5,\n"), Some(3.0));
+        assert_eq!(packets_end("N/A,N/A\n"), None);
+        assert_eq!(packets_end(""), None);
+    }
 
     const GOOD: &str = r#"{"streams":[
         {"codec_type":"video","codec_name":"h264","width":1920,"height":1080,

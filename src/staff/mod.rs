@@ -13,6 +13,7 @@ pub mod log;
 pub mod model;
 pub mod models;
 pub mod pages;
+pub mod settings;
 
 use actix_web::web;
 
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/invitations", web::post().to(handlers::invite))
         // Before `/staff/{model}`: the log is not a model.
         .route("/staff/audit", get().to(log::audit_log))
+        .route("/staff/settings", get().to(settings::show))
+        .route("/staff/settings", web::post().to(settings::save))
         .route("/staff/{model}", get().to(handlers::list))
         .route("/staff/{model}/bulk", web::post().to(handlers::bulk))
         // Before `/staff/{model}/{id}`: "add" is not an id.

@@ -68,14 +68,16 @@ pub async fn list(
     let page = crate::web::paging::page(query.page.as_deref());
     let everyone = is_staff(&user);
     let user_id = user.id;
-    let mut rows = db::run(&state.pool, move |c| {
-        queries::list(
+    let env_quota = state.settings.default_quota_bytes;
+    let (mut rows, usage) = db::run(&state.pool, move |c| -> diesel::QueryResult<_> {
+        let rows = queries::list(
             c,
             user_id,
             everyone,
             crate::web::paging::offset(page, PER_PAGE),
             PER_PAGE + 1,
-        )
+        )?;
+        Ok((rows, super::quota::usage(c, user_id, env_quota)?))
     })
     .await?;
     let has_next = rows.len() as i64 > PER_PAGE;
@@ -89,6 +91,8 @@ pub async fn list(
         page,
         has_next,
         tools_missing: tools_missing(&state, &user).await,
+        storage: super::pages::StorageView::new(&usage),
+        max_upload_bytes: state.settings.max_upload_bytes,
         ctx,
     })
 }
@@ -157,11 +161,27 @@ pub async fn upload(
     if let Err(error) = measured {
         return upload_refused(ctx, &state, &user, error, json);
     }
+    // The storage quota: refused before the body when the announced size
+    // does not fit, and cut as the bytes arrive past what is left.
+    let (env_quota, owner) = (settings.default_quota_bytes, user.id);
+    let usage = db::run(&state.pool, move |c| super::quota::usage(c, owner, env_quota)).await?;
+    let room_left = usage.quota.map(|quota| quota.saturating_sub(usage.used()));
+    let over_quota = |needed: u64| UploadError::OverQuota {
+        needed,
+        used: usage.used(),
+        quota: usage.quota.unwrap_or(0),
+    };
+    if let Some(left) = room_left {
+        if incoming > left.saturating_add(FORM_OVERHEAD) {
+            return upload_refused(ctx, &state, &user, over_quota(incoming), json);
+        }
+    }
+    let quota_limited = room_left.is_some_and(|left| left < limit);
     let tools = Tools::from_settings(settings);
     let receiving = upload::Receiving {
         tmp_dir: &tmp_dir,
         node: &state.node_id,
-        limit,
+        limit: room_left.map_or(limit, |left| left.min(limit)),
         pace: upload::Pace {
             window: settings.upload_rate_window,
             min_bytes: settings.upload_min_bytes,
@@ -175,6 +195,9 @@ pub async fn upload(
     .await;
     let (received, filename) = match received {
         Ok(done) => done,
+        Err(UploadError::TooLarge) if quota_limited => {
+            return upload_refused(ctx, &state, &user, over_quota(incoming), json)
+        }
         Err(error) => return upload_refused(ctx, &state, &user, error, json),
     };
     let (size, store_user) = (received.size, user.clone());
@@ -197,7 +220,7 @@ pub async fn upload(
         }
     };
     let stored = db::run(&state.pool, move |c| {
-        upload::store(c, &storage, staged, &filename, &store_user)
+        upload::store(c, &storage, staged, &filename, &store_user, None)
     })
     .await?;
     let (asset, message) = match stored {
@@ -232,22 +255,29 @@ pub async fn upload(
 /// How long a refused upload is told to wait before trying again.
 const BUSY_RETRY_AFTER_SECS: u64 = 30;
 
-/// An upload that was not accepted: nothing was kept (the temporary file
-/// is gone by now), and the form (or the script's JSON) says why.
-fn upload_refused(
-    ctx: PageCtx,
-    state: &AppState,
-    user: &CurrentUser,
+/// Why an upload was refused, for its owner: the status, the messages, and
+/// how long to wait before trying again (when that helps). Shared by the
+/// form and the resumable (tus) endpoints.
+pub(super) fn refusal(
+    settings: &crate::config::Settings,
     error: UploadError,
-    json: bool,
-) -> AppResult<HttpResponse> {
-    let settings = &state.settings;
+) -> AppResult<(StatusCode, Vec<String>, Option<u64>)> {
     let limit_mb = settings.max_upload_bytes / 1024 / 1024;
     let mut retry_after = None;
     let (status, messages) = match error {
         UploadError::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             vec![format!("The file is larger than the upload limit of {limit_mb} MiB.")],
+        ),
+        UploadError::OverQuota { needed, used, quota } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![format!(
+                "This video ({}) does not fit in your storage quota: {} of {} used. \
+                 Delete videos you no longer need, or ask staff for more room.",
+                mib(needed),
+                mib(used),
+                mib(quota)
+            )],
         ),
         UploadError::NotAVideo => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -260,7 +290,7 @@ fn upload_refused(
         ),
         UploadError::Empty => (StatusCode::UNPROCESSABLE_ENTITY, vec!["The file is empty.".to_owned()]),
         UploadError::Interrupted(reason) => {
-            tracing::info!(user_id = user.id, %reason, "upload interrupted");
+            tracing::info!(%reason, "upload interrupted");
             (
                 StatusCode::BAD_REQUEST,
                 vec!["The upload was interrupted before the whole file arrived. Please try again.".to_owned()],
@@ -300,6 +330,29 @@ fn upload_refused(
         }
         UploadError::Unexpected(error) => return Err(AppError::Unexpected(error)),
     };
+    Ok((status, messages, retry_after))
+}
+
+/// Bytes in MiB (GiB from 10 GiB), as the settings give them.
+pub fn mib(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= 10 * 1024 * MIB {
+        format!("{:.1} GiB", bytes as f64 / (1024 * MIB) as f64)
+    } else {
+        format!("{} MiB", bytes.div_ceil(MIB))
+    }
+}
+
+/// An upload that was not accepted: nothing was kept (the temporary file
+/// is gone by now), and the form (or the script's JSON) says why.
+fn upload_refused(
+    ctx: PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    error: UploadError,
+    json: bool,
+) -> AppResult<HttpResponse> {
+    let (status, messages, retry_after) = refusal(&state.settings, error)?;
     tracing::info!(user_id = user.id, status = status.as_u16(), reason = %messages.join(" "), "upload refused");
     let mut response = if json {
         let mut response = HttpResponse::build(status);

@@ -13,6 +13,22 @@ pub const CUT_CLIP: &str = "cut_clip";
 pub const REVALIDATE_VIDEO: &str = "revalidate_video";
 
 pub fn register_jobs(registry: &mut Registry) {
+    // Resumable uploads nobody touched for PRACTIKA_UPLOAD_EXPIRE_HOURS:
+    // their rows and partial files go.
+    registry.chore(crate::jobs::Chore {
+        name: "remove abandoned resumable uploads",
+        every: std::time::Duration::from_secs(3600),
+        run: |ctx| {
+            Box::pin(async move {
+                let (pool, dir, expiry) = (ctx.pool.clone(), ctx.tus_dir.clone(), ctx.upload_expiry);
+                tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                    let mut conn = pool.get()?;
+                    super::tus::purge_expired(&mut conn, &dir, expiry)
+                })
+                .await?
+            })
+        },
+    });
     registry
         .register(
             JobKind::new(PROCESS_VIDEO, |ctx, job| {

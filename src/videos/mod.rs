@@ -7,11 +7,14 @@ pub mod jobs;
 pub mod pages;
 pub mod processing;
 pub mod queries;
+pub mod quota;
+pub mod tus;
 pub mod upload;
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    tus::routes(cfg);
     cfg.route("/videos", web::get().to(handlers::list))
         .route("/videos", web::post().to(handlers::upload))
         .route("/videos/new", web::get().to(handlers::new_form))

@@ -230,6 +230,29 @@ pub struct VideoListPage {
     pub page: i64,
     pub has_next: bool,
     pub tools_missing: bool,
+    /// The viewer's own storage, for the meter.
+    pub storage: StorageView,
+    pub max_upload_bytes: u64,
+}
+
+/// Used and quota, as the videos page shows them.
+pub struct StorageView {
+    pub used: String,
+    pub quota: Option<String>,
+    pub percent: u64,
+    pub full: bool,
+}
+
+impl StorageView {
+    pub fn new(usage: &super::quota::Usage) -> StorageView {
+        use super::handlers::mib;
+        StorageView {
+            used: mib(usage.used()),
+            quota: usage.quota.map(mib),
+            percent: usage.percent(),
+            full: usage.quota.is_some_and(|q| usage.used() >= q),
+        }
+    }
 }
 
 #[derive(Template)]

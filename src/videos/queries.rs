@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::jobs as kinds;
 use super::{Access, Status, TYPE_UPLOAD, TYPE_YOUTUBE};
-use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
+use crate::db::schema::{
+    auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise, videos_upload,
+};
 use crate::db::{DbConn, Id, Json, Ts};
 use crate::jobs::queue;
 
@@ -612,4 +614,121 @@ pub fn set_clip_ready(conn: &mut DbConn, id: Id, size_bytes: u64) -> QueryResult
         ))
         .execute(conn)
         .map(drop)
+}
+
+// ---------------------------------------------------------------- resumable uploads
+
+/// A resumable (tus) upload: how much has arrived, of how much.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = videos_upload)]
+pub struct Resumable {
+    pub id: Id,
+    pub owner_id: i32,
+    pub node_id: String,
+    pub upload_length: i64,
+    pub upload_offset: i64,
+    pub filename: String,
+    pub metadata: Json,
+    pub video_id: Option<Id>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub expires_at: Ts,
+}
+
+impl Resumable {
+    pub fn is_complete(&self) -> bool {
+        self.upload_offset >= self.upload_length
+    }
+}
+
+pub fn insert_resumable(conn: &mut DbConn, new: &Resumable) -> QueryResult<()> {
+    diesel::insert_into(videos_upload::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find_resumable(conn: &mut DbConn, id: Id) -> QueryResult<Option<Resumable>> {
+    videos_upload::table
+        .find(id)
+        .select(Resumable::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records that the bytes up to `to` are on disk, if the offset is still
+/// `from` (a terminated upload, or another request that got there first,
+/// changes nothing). Each write pushes the expiry back.
+pub fn advance_resumable(conn: &mut DbConn, id: Id, from: i64, to: i64, expires_at: Ts) -> QueryResult<bool> {
+    let now = Ts::now();
+    diesel::update(
+        videos_upload::table
+            .filter(videos_upload::id.eq(id))
+            .filter(videos_upload::upload_offset.eq(from)),
+    )
+    .set((
+        videos_upload::upload_offset.eq(to),
+        videos_upload::updated_at.eq(now),
+        videos_upload::expires_at.eq(expires_at),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The video a finished upload became.
+pub fn link_resumable(conn: &mut DbConn, id: Id, video: Id) -> QueryResult<()> {
+    diesel::update(videos_upload::table.find(id))
+        .set(videos_upload::video_id.eq(Some(video)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_resumable(conn: &mut DbConn, id: Id) -> QueryResult<bool> {
+    diesel::delete(videos_upload::table.find(id))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Up to `limit` uploads whose expiry has passed, oldest first.
+pub fn expired_resumables(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<Id>> {
+    videos_upload::table
+        .filter(videos_upload::expires_at.lt(now))
+        .order(videos_upload::expires_at.asc())
+        .select(videos_upload::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Whether an upload row exists (the sweep of orphaned files asks).
+pub fn resumable_exists(conn: &mut DbConn, id: Id) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(videos_upload::table.find(id))).get_result(conn)
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+}
+
+/// The bytes a user's stored videos take (their rows' sizes, from the
+/// uploader index: right whoever wrote the rows) plus the declared lengths
+/// of their unfinished, unexpired resumable uploads (promised space).
+pub fn storage_used(conn: &mut DbConn, owner: i32, now: Ts) -> QueryResult<(i64, i64)> {
+    let stored: Total = diesel::sql_query(
+        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS total \
+         FROM core_videoasset WHERE uploaded_by_id = $1",
+    )
+    .bind::<diesel::sql_types::Integer, _>(owner)
+    .get_result(conn)?;
+    let pending: Option<i64> = videos_upload::table
+        .filter(videos_upload::owner_id.eq(owner))
+        .filter(videos_upload::video_id.is_null())
+        .filter(videos_upload::expires_at.ge(now))
+        .select(
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(upload_length) AS BIGINT)",
+            ),
+        )
+        .first(conn)?;
+    Ok((stored.total, pending.unwrap_or(0)))
 }

@@ -50,6 +50,9 @@ pub enum UploadError {
     /// No room on the disk for it (or for it and the reserve).
     #[error("the storage is full")]
     StorageFull,
+    /// It would take the user past their storage quota (bytes).
+    #[error("over the storage quota")]
+    OverQuota { needed: u64, used: u64, quota: u64 },
     /// Too many uploads in progress (the user's, or this node's).
     #[error("too many uploads at once")]
     Busy(Busy),
@@ -183,14 +186,14 @@ pub struct Pace {
 }
 
 /// Holds a stream of the body to its [`Pace`].
-struct PaceGuard {
+pub(crate) struct PaceGuard {
     pace: Pace,
     window_end: Instant,
     in_window: u64,
 }
 
 impl PaceGuard {
-    fn new(pace: Pace) -> PaceGuard {
+    pub(crate) fn new(pace: Pace) -> PaceGuard {
         PaceGuard {
             pace,
             window_end: Instant::now() + pace.window,
@@ -199,7 +202,7 @@ impl PaceGuard {
     }
 
     /// The next item of `stream`, waited for no longer than the pace allows.
-    async fn next<S: Stream + Unpin>(&mut self, stream: &mut S) -> Result<Option<S::Item>, UploadError> {
+    pub(crate) async fn next<S: Stream + Unpin>(&mut self, stream: &mut S) -> Result<Option<S::Item>, UploadError> {
         loop {
             let now = Instant::now();
             if now >= self.window_end {
@@ -216,7 +219,7 @@ impl PaceGuard {
         }
     }
 
-    fn count(&mut self, bytes: usize) {
+    pub(crate) fn count(&mut self, bytes: usize) {
         self.in_window += bytes as u64;
     }
 }
@@ -362,6 +365,7 @@ pub fn store(
     upload: Staged,
     orig_filename: &str,
     user: &CurrentUser,
+    resumable: Option<Id>,
 ) -> anyhow::Result<Stored> {
     let Staged {
         id,
@@ -373,57 +377,67 @@ pub fn store(
         container,
     } = upload;
     let (stored, placed) = db::write_transaction(conn, |c| -> anyhow::Result<_> {
-        if let DbConn::Pg(_) = c {
-            // Two uploads of the same bytes at once: one after the other.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind::<Text, _>(&sha256)
-                .execute(c)?;
-        }
-        let copies = queries::find_by_checksum(c, &sha256)?;
-        for copy in &copies {
-            let access = queries::access_of(c, copy)?;
-            if permissions::can_view_video(user, access.uploaded_by_id, access.attached) && file_exists(storage, copy) {
-                return Ok((Stored::Existing(copy.clone()), None));
+        let place = || -> anyhow::Result<(Stored, Option<PartFile>)> {
+            if let DbConn::Pg(_) = c {
+                // Two uploads of the same bytes at once: one after the other.
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind::<Text, _>(&sha256)
+                    .execute(c)?;
             }
-        }
-        if let Some(copy) = copies.iter().find(|copy| file_exists(storage, copy)) {
-            let mut new = NewAsset::upload(
+            let copies = queries::find_by_checksum(c, &sha256)?;
+            for copy in &copies {
+                let access = queries::access_of(c, copy)?;
+                if permissions::can_view_video(user, access.uploaded_by_id, access.attached)
+                    && file_exists(storage, copy)
+                {
+                    return Ok((Stored::Existing(copy.clone()), None));
+                }
+            }
+            if let Some(copy) = copies.iter().find(|copy| file_exists(storage, copy)) {
+                let mut new = NewAsset::upload(
+                    id,
+                    orig_filename,
+                    copy.storage_path.clone().unwrap_or_default(),
+                    &copy.mime_type,
+                    size,
+                    &sha256,
+                    user.id,
+                );
+                if copy.status() == Status::Ready {
+                    new.processing_status = Status::Ready.as_str().to_owned();
+                    new.duration_sec = copy.duration_sec;
+                    new.width = copy.width;
+                    new.height = copy.height;
+                    new.frame_rate = copy.frame_rate;
+                    new.poster_path = copy.poster_path.clone();
+                    new.renditions = copy.renditions.clone();
+                    new.processed_at = Some(Ts::now());
+                    new.last_validated = copy.last_validated;
+                }
+                return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
+            }
+            // Same folder: an atomic rename.
+            part.persist(&target)?;
+            // Until the transaction commits, the file is temporary again:
+            // removed if anything below (or the commit) fails.
+            let placed = PartFile::new(target);
+            let new = NewAsset::upload(
                 id,
                 orig_filename,
-                copy.storage_path.clone().unwrap_or_default(),
-                &copy.mime_type,
+                relative,
+                container.mime_type(),
                 size,
                 &sha256,
                 user.id,
             );
-            if copy.status() == Status::Ready {
-                new.processing_status = Status::Ready.as_str().to_owned();
-                new.duration_sec = copy.duration_sec;
-                new.width = copy.width;
-                new.height = copy.height;
-                new.frame_rate = copy.frame_rate;
-                new.poster_path = copy.poster_path.clone();
-                new.renditions = copy.renditions.clone();
-                new.processed_at = Some(Ts::now());
-                new.last_validated = copy.last_validated;
-            }
-            return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
+            Ok((Stored::New(queries::insert_asset(c, &new)?), Some(placed)))
+        };
+        let (stored, placed) = place()?;
+        if let (Some(upload), Stored::New(asset) | Stored::Existing(asset)) = (resumable, &stored) {
+            // The upload's row points at its video in the same transaction.
+            queries::link_resumable(c, upload, asset.id)?;
         }
-        // Same folder: an atomic rename.
-        part.persist(&target)?;
-        // Until the transaction commits, the file is temporary again:
-        // removed if anything below (or the commit) fails.
-        let placed = PartFile::new(target);
-        let new = NewAsset::upload(
-            id,
-            orig_filename,
-            relative,
-            container.mime_type(),
-            size,
-            &sha256,
-            user.id,
-        );
-        Ok((Stored::New(queries::insert_asset(c, &new)?), Some(placed)))
+        Ok((stored, placed))
     })?;
     if let Some(placed) = placed {
         placed.keep();

@@ -72,6 +72,27 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/studio.js"),
     },
     Asset {
+        name: "js/uploader.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/uploader.js"),
+    },
+    Asset {
+        name: "js/dropzone.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/dropzone.js"),
+    },
+    Asset {
+        name: "js/recorder.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/recorder.js"),
+    },
+    // tus-js-client, vendored from npm (static/vendor/tus-js-client/README.md).
+    Asset {
+        name: "vendor/tus-js-client/tus.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/vendor/tus-js-client/tus.min.js"),
+    },
+    Asset {
         name: "js/staff.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/staff.js"),

@@ -2,14 +2,18 @@
 // review studio) on every attempt of the thread, the range chips (each
 // seeks its video, the demonstration or an attempt, and loops its range),
 // the comment form's range filled from the viewer's own A and B, and clips
-// that are still being cut, shown once ready.
+// that are still being cut, shown once ready; the recorder, which
+// practises against the demonstration player.
 import { mountPlayer } from "./player.js";
 import { mountStudio } from "./studio.js";
+import "./attach.js";
+import { mountRecorder } from "./recorder.js";
 
 const reduceMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 const root = document.querySelector("[data-player]");
 const player = root && mountPlayer(root);
+mountRecorder(document.querySelector("[data-recorder]"), player);
 if (player) {
   document.querySelectorAll("[data-js-only]").forEach((el) => { el.hidden = false; });
   player.fillMarks(document.querySelector("[data-range-input=a]"), document.querySelector("[data-range-input=b]"));

@@ -1,18 +1,13 @@
 /* Practika videos: upload progress and processing status.
  * Enhances pages that work without it: the upload form posts normally and
- * the status box has a reload link. No inline script or style (CSP). */
+ * the status box has a reload link. No inline script or style (CSP).
+ * An ES module; uploads go through uploader.js (tus, resumable). */
+import { supported, startUpload, formatBytes } from './uploader.js';
+
 (function () {
   'use strict';
 
   function $(id) { return document.getElementById(id); }
-
-  function formatBytes(bytes) {
-    var units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-    var value = bytes;
-    var unit = 0;
-    while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-    return (unit === 0 ? String(value) : value.toFixed(1)) + ' ' + units[unit];
-  }
 
   function formatDuration(seconds) {
     if (!isFinite(seconds) || seconds < 0) { return ''; }
@@ -23,9 +18,9 @@
     return Math.floor(minutes / 60) + ' h ' + (minutes % 60) + ' min';
   }
 
-  /* ---------- Upload with progress ---------- */
+  /* ---------- Upload with progress (resumable, through tus) ---------- */
   function setupUpload(form) {
-    if (!window.XMLHttpRequest || !window.FormData) { return; }
+    if (!supported()) { return; }
     var input = $('file');
     var progress = $('upload-progress');
     var bar = $('upload-bar');
@@ -38,7 +33,8 @@
     var announced = -1;
     var maxBytes = Number(form.getAttribute('data-max-bytes')) || 0;
     var maxMb = form.getAttribute('data-max-mb') || '';
-    var xhr = null;
+    var csrf = form.getAttribute('data-csrf') || '';
+    var running = null;
 
     function showMessage(lines) {
       message.textContent = '';
@@ -51,21 +47,26 @@
     }
 
     function finish() {
-      xhr = null;
+      running = null;
       submit.disabled = false;
       input.disabled = false;
       cancel.hidden = true;
     }
 
     cancel.addEventListener('click', function () {
-      if (xhr) { xhr.abort(); }
+      if (!running) { return; }
+      running.cancel();
+      progress.hidden = true;
+      showMessage(['Upload cancelled. Nothing was kept.']);
+      finish();
+      input.focus();
     });
 
     form.addEventListener('submit', function (event) {
       var file = input.files && input.files[0];
       if (!file) { return; } /* the browser's own "required" message */
       event.preventDefault();
-      if (xhr) { return; }
+      if (running) { return; }
       if (maxBytes && file.size > maxBytes) {
         showMessage(['This file is ' + formatBytes(file.size) + ', larger than the upload limit of ' + maxMb + ' MiB. Nothing was uploaded.']);
         input.setAttribute('aria-invalid', 'true');
@@ -74,72 +75,10 @@
       }
       input.removeAttribute('aria-invalid');
       showMessage([]);
-
-      var data = new FormData(form);
-      var started = Date.now();
-      var lastTime = started;
+      var lastTime = Date.now();
       var lastLoaded = 0;
       var speed = 0;
-      xhr = new XMLHttpRequest();
-      xhr.open('POST', form.action);
-      xhr.setRequestHeader('Accept', 'application/json');
-      xhr.responseType = 'json';
-
-      xhr.upload.addEventListener('progress', function (e) {
-        if (!e.lengthComputable) { return; }
-        var now = Date.now();
-        var pct = Math.min(100, Math.floor(e.loaded * 100 / e.total));
-        bar.value = pct;
-        bar.textContent = pct + '%';
-        percent.textContent = pct + '%';
-        /* Screen readers hear every tenth, not every event. */
-        if (announce && Math.floor(pct / 10) !== announced) {
-          announced = Math.floor(pct / 10);
-          announce.textContent = 'Uploaded ' + pct + '%';
-        }
-        if (now - lastTime >= 500) {
-          var current = (e.loaded - lastLoaded) * 1000 / (now - lastTime);
-          speed = speed ? speed * 0.7 + current * 0.3 : current;
-          lastTime = now;
-          lastLoaded = e.loaded;
-        }
-        var text = formatBytes(e.loaded) + ' of ' + formatBytes(e.total);
-        if (speed > 0) {
-          text += ' · ' + formatBytes(speed) + '/s · ' + formatDuration((e.total - e.loaded) / speed) + ' left';
-        }
-        detail.textContent = text;
-      });
-      xhr.upload.addEventListener('load', function () {
-        percent.textContent = '100%';
-        detail.textContent = 'Checking the video…';
-        if (announce) { announce.textContent = 'Upload complete. Checking the video.'; }
-      });
-
-      xhr.addEventListener('load', function () {
-        var body = xhr.response || {};
-        if (xhr.status >= 200 && xhr.status < 300 && body.ok && body.location) {
-          detail.textContent = 'Done. Opening the video…';
-          window.location.assign(body.location);
-          return;
-        }
-        progress.hidden = true;
-        var errors = body.errors && body.errors.length ? body.errors
-          : ['The upload failed (error ' + xhr.status + '). Nothing was kept; please try again.'];
-        showMessage(errors.concat(['Nothing was kept.']));
-        finish();
-      });
-      xhr.addEventListener('error', function () {
-        progress.hidden = true;
-        showMessage(['The connection was lost during the upload, or the server refused the file. Nothing was kept; please try again.']);
-        finish();
-      });
-      xhr.addEventListener('abort', function () {
-        progress.hidden = true;
-        showMessage(['Upload cancelled. Nothing was kept.']);
-        finish();
-        input.focus();
-      });
-
+      var resumedAt = '';
       bar.value = 0;
       announced = -1;
       percent.textContent = '0%';
@@ -147,10 +86,48 @@
       progress.hidden = false;
       cancel.hidden = false;
       submit.disabled = true;
-      xhr.send(data);
-      /* After send: a disabled input would leave the file out of the form. */
       input.disabled = true;
       cancel.focus();
+      running = startUpload(file, {
+        csrf: csrf,
+        onResume: function (pct) {
+          resumedAt = 'Resuming at ' + pct + ' % · ';
+          detail.textContent = 'Resuming at ' + pct + ' %';
+          if (announce) { announce.textContent = 'Resuming the earlier upload at ' + pct + ' percent.'; }
+        },
+        onProgress: function (loaded, total) {
+          var now = Date.now();
+          var pct = total ? Math.min(100, Math.floor(loaded * 100 / total)) : 0;
+          bar.value = pct;
+          bar.textContent = pct + '%';
+          percent.textContent = pct + '%';
+          /* Screen readers hear every tenth, not every event. */
+          if (announce && Math.floor(pct / 10) !== announced) {
+            announced = Math.floor(pct / 10);
+            announce.textContent = 'Uploaded ' + pct + '%';
+          }
+          if (now - lastTime >= 500) {
+            var current = (loaded - lastLoaded) * 1000 / (now - lastTime);
+            speed = speed ? speed * 0.7 + current * 0.3 : current;
+            lastTime = now;
+            lastLoaded = loaded;
+          }
+          var text = resumedAt + formatBytes(loaded) + ' of ' + formatBytes(total);
+          if (speed > 0) {
+            text += ' · ' + formatBytes(speed) + '/s · ' + formatDuration((total - loaded) / speed) + ' left';
+          }
+          detail.textContent = loaded >= total ? 'Checking the video…' : text;
+        },
+        onDone: function (result) {
+          detail.textContent = 'Done. Opening the video…';
+          window.location.assign(result.location);
+        },
+        onError: function (messages) {
+          progress.hidden = true;
+          showMessage(messages.concat(['Nothing was kept.']));
+          finish();
+        }
+      });
     });
   }
 

@@ -25,6 +25,7 @@ mod spans;
 mod staff;
 mod staff_tools;
 mod studio;
+mod tus;
 mod uploads;
 mod videos;
 mod web;

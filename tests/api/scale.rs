@@ -287,7 +287,9 @@ async fn staff_pages_cost_a_fixed_number_of_statements() {
     for path in changes {
         let n = statements(&app, &staff, &path).await;
         println!("{path}: {n} statements");
-        assert!(n <= 12, "{path}: {n} statements");
+        // A user's page also shows their storage quota and what they use.
+        let budget = if path.starts_with("/staff/users/") { 15 } else { 12 };
+        assert!(n <= budget, "{path}: {n} statements, budget {budget}");
     }
 }
 

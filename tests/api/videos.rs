@@ -48,8 +48,12 @@ async fn a_good_upload_becomes_ready_with_a_poster_and_both_renditions() {
         .is_some_and(|a| a.starts_with("/videos?csrf_token=")));
     assert!(form.has("label[for=file]") && form.has("input#file[type=file][required]"));
     assert!(form.has("progress#upload-bar") && form.has("button#upload-cancel[hidden]"));
-    let script = form.attr("script[src]", "src").expect("the upload script");
+    let script = form.attr("script[type=module][src]", "src").expect("the upload script");
     assert!(script.starts_with("/static/js/videos.js?v="), "{script}");
+    let tus = form
+        .attr("script[src^='/static/vendor/']", "src")
+        .expect("tus-js-client");
+    assert!(tus.starts_with("/static/vendor/tus-js-client/tus.min.js?v="), "{tus}");
     let js = app.get_with(&client, &script).await;
     assert!(header(&js, "content-type").starts_with("text/javascript"));
     assert!(form

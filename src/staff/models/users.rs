@@ -255,6 +255,8 @@ impl StaffModel for Users {
                 .filter(|(_, n)| *n == current_role || may_grant_role(actor, n))
                 .map(|(_, n)| (n.clone(), n)),
         );
+        let own_quota = crate::videos::quota::own_quota_mb(conn, user.id)?;
+        let (stored, _) = crate::videos::queries::storage_used(conn, user.id, Ts::now())?;
         let staff_hint = if !may_grant_staff(actor) {
             "Only superusers can grant or remove staff rights."
         } else if actor.id == user.id {
@@ -287,6 +289,14 @@ impl StaffModel for Users {
                 Field::new("is_staff", "Staff", InputKind::Checkbox, user.is_staff.to_string())
                     .readonly(!may_grant_staff(actor))
                     .hint(staff_hint),
+                Field::new(
+                    "storage_quota_mb",
+                    "Storage quota (MiB)",
+                    InputKind::Number,
+                    own_quota.map(|mb| mb.to_string()).unwrap_or_default(),
+                )
+                .readonly(locked)
+                .hint("Empty: the site's default quota (Staff → Settings). Uploads past it are refused."),
             ],
             facts: vec![
                 ("Username", user.username.clone()),
@@ -315,6 +325,7 @@ impl StaffModel for Users {
                 ("Exercises created", metrics.exercises_created.to_string()),
                 ("Comments made", metrics.comments_made.to_string()),
                 ("Video time (s)", metrics.total_video_time.to_string()),
+                ("Storage used", crate::videos::handlers::mib(stored.max(0) as u64)),
             ],
         })
     }
@@ -379,10 +390,30 @@ impl StaffModel for Users {
                 errors.add("is_staff", "You cannot remove your own staff rights.");
             }
         }
+        let old_quota = crate::videos::quota::own_quota_mb(conn, user.id)?;
+        // A form without the field (an older page) leaves the quota alone.
+        let quota = match input
+            .get("storage_quota_mb")
+            .map_or(Ok(old_quota), crate::videos::quota::parse_quota_mb)
+        {
+            Ok(quota) => quota,
+            Err(message) => {
+                errors.add("storage_quota_mb", message);
+                old_quota
+            }
+        };
         if !errors.is_empty() {
             return Err(StaffError::Invalid(errors));
         }
         let mut entry = Entry::new("change", "users", user.id, user_repr(&user.username));
+        if quota != old_quota {
+            if !crate::videos::quota::set_own_quota_mb(conn, user.id, quota)? {
+                // A user the Django app made without a profile gets one.
+                set_role(conn, user.id, role_id)?;
+                crate::videos::quota::set_own_quota_mb(conn, user.id, quota)?;
+            }
+            entry = entry.change("storage_quota_mb", old_quota, quota);
+        }
         if first != user.first_name {
             entry = entry.change("first_name", user.first_name.clone(), first.clone());
         }

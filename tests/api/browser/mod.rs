@@ -23,6 +23,7 @@ mod checks;
 mod harness;
 mod once;
 mod player;
+mod recording;
 mod story;
 mod studio;
 

@@ -1,0 +1,97 @@
+// The one way Practika's pages send a video: the tus protocol (resumable
+// uploads) through the vendored tus-js-client (static/vendor/, loaded as a
+// classic script before this module). A cut connection is retried from the
+// last byte the server kept; the same file chosen again after a reload
+// resumes where it stopped ("resuming at 63 %"). Without tus-js-client the
+// pages keep their plain forms.
+
+const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000];
+
+export function supported() {
+  return Boolean(window.tus && window.tus.isSupported);
+}
+
+function messagesOf(error) {
+  const response = error && error.originalResponse;
+  if (response) {
+    try {
+      const body = JSON.parse(response.getBody() || "{}");
+      if (body.errors && body.errors.length) { return body.errors; }
+    } catch (ignored) { /* not JSON: the generic message below */ }
+    const status = response.getStatus();
+    if (status === 403) { return ["Your session has ended or the page is stale. Reload the page, then try again."]; }
+    return ["The upload failed (error " + status + "). Please try again."];
+  }
+  return ["The connection to Practika was lost and did not come back. Choose the file again to resume where it stopped."];
+}
+
+/**
+ * Uploads `file`. Callbacks: onProgress(sent, total), onResume(percent)
+ * when it continues an earlier upload of the same file, onDone({ id,
+ * location }) once the server has made it a video, onError(messages).
+ * Returns { cancel() }: stops and removes what was sent.
+ */
+export function startUpload(file, { csrf, onProgress, onResume, onDone, onError }) {
+  let videoId = null;
+  let finished = false;
+  const upload = new window.tus.Upload(file, {
+    endpoint: "/uploads",
+    retryDelays: RETRY_DELAYS,
+    headers: { "X-CSRF-Token": csrf },
+    metadata: { filename: file.name || "recording", filetype: file.type || "" },
+    removeFingerprintOnSuccess: true,
+    onAfterResponse(request, response) {
+      const video = response.getHeader("Practika-Video");
+      if (video) { videoId = video; }
+      if (request.getMethod() === "HEAD" && response.getStatus() === 200) {
+        const offset = Number(response.getHeader("Upload-Offset"));
+        const length = Number(response.getHeader("Upload-Length")) || file.size;
+        if (offset > 0 && onResume) { onResume(Math.floor(offset * 100 / length)); }
+      }
+    },
+    onProgress(sent, total) { if (onProgress) { onProgress(sent, total); } },
+    onError(error) {
+      if (finished) { return; }
+      finished = true;
+      // Read before the abort below resets the request.
+      const messages = messagesOf(error);
+      // A refused file (not a video, over the quota) must not resume later.
+      upload.abort(true).catch(() => {});
+      if (onError) { onError(messages); }
+    },
+    onSuccess() {
+      const done = (id) => {
+        finished = true;
+        if (onDone) { onDone({ id, location: "/videos/" + id }); }
+      };
+      if (videoId) { done(videoId); return; }
+      // Finished before a reload (or the answer was lost): ask the server.
+      fetch(upload.url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
+        .then((response) => response.json().then((body) => ({ response, body })))
+        .then(({ response, body }) => {
+          if (response.ok && body.video) { done(body.video); return; }
+          finished = true;
+          if (onError) { onError((body && body.errors) || ["The upload finished, but the video could not be found. Please try again."]); }
+        })
+        .catch(() => { if (onError) { onError(["The upload finished, but Practika did not answer. Reload the page to see your videos."]); } });
+    },
+  });
+  upload.findPreviousUploads().then((previous) => {
+    if (previous.length) { upload.resumeFromPreviousUpload(previous[0]); }
+    upload.start();
+  }).catch(() => upload.start());
+  return {
+    cancel() {
+      finished = true;
+      return upload.abort(true).catch(() => {});
+    },
+  };
+}
+
+export function formatBytes(bytes) {
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
+  return (unit === 0 ? String(value) : value.toFixed(1)) + " " + units[unit];
+}
