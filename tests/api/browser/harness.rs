@@ -778,6 +778,10 @@ impl Tab {
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(&file, png);
         }
+        // The page's HTML beside it: what a screenshot scrolled elsewhere hides.
+        if let Ok(html) = self.client.source().await {
+            let _ = std::fs::write(file.with_extension("html"), html);
+        }
         file.display().to_string()
     }
 }
