@@ -501,6 +501,7 @@ fn plan(
                 attempt,
             ));
         }
+        let mut clip_hashes: HashSet<String> = HashSet::new();
         let exercise_index: HashMap<Id, usize> = plan.exercises.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
         let reply_count = options.comments as usize - tops.len().min(options.comments as usize);
         for _ in 0..reply_count {
@@ -545,7 +546,7 @@ fn plan(
                     original_video_id: source.id,
                 };
                 // A clip is cut once per range: the same range again is the same clip.
-                if plan.clips.iter().rev().take(50).all(|c| c.clip_hash != clip.clip_hash) {
+                if clip_hashes.insert(clip.clip_hash.clone()) {
                     clip_id = Some(clip.id);
                     video_asset_id = source.id;
                     plan.clips.push(clip);
