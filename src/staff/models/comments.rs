@@ -15,6 +15,23 @@ use crate::web::auth::CurrentUser;
 
 pub struct Comments;
 
+/// A comment as another object's related row: id, text, author, written.
+pub(crate) type CommentRow = (Id, Option<String>, String, Ts);
+
+/// Related rows of comments (a comment's replies, an exercise's thread).
+pub(crate) fn comment_rows(rows: Vec<CommentRow>) -> Vec<Row> {
+    rows.into_iter()
+        .map(|(id, text, author, at)| Row {
+            id: id.to_string(),
+            cells: vec![
+                Cell::text(excerpt(text.as_deref().unwrap_or("(video only)"), 80)),
+                Cell::text(author),
+                Cell::when(Some(at)),
+            ],
+        })
+        .collect()
+}
+
 const TEXT_MAX: usize = 10_000;
 
 const COLUMNS: &[ListColumn] = &[
@@ -219,7 +236,7 @@ impl StaffModel for Comments {
         let Ok(id) = id.parse::<Id>() else {
             return Ok(Vec::new());
         };
-        let rows: Vec<(Id, Option<String>, String, Ts)> = comments_videocomment::table
+        let rows: Vec<CommentRow> = comments_videocomment::table
             .filter(comments_videocomment::parent_id.eq(id))
             .inner_join(auth_user::table)
             .order(comments_videocomment::created_at.asc())
@@ -236,17 +253,7 @@ impl StaffModel for Comments {
                 model: "comments",
                 columns: vec!["Text", "Author", "Written"],
                 total: rows.len() as i64,
-                rows: rows
-                    .into_iter()
-                    .map(|(cid, text, author, at)| Row {
-                        id: cid.to_string(),
-                        cells: vec![
-                            Cell::text(excerpt(text.as_deref().unwrap_or("(video only)"), 80)),
-                            Cell::text(author),
-                            Cell::when(Some(at)),
-                        ],
-                    })
-                    .collect(),
+                rows: comment_rows(rows),
                 list_query: String::new(),
             },
             super::drawings::of_comment(conn, id)?,

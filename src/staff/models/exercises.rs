@@ -242,7 +242,7 @@ impl StaffModel for Exercises {
         };
         let comments = comments_videocomment::table.filter(comments_videocomment::exercise_id.eq(id));
         let total: i64 = comments.count().get_result(conn)?;
-        let rows: Vec<(Id, Option<String>, String, Ts)> = comments
+        let rows: Vec<super::comments::CommentRow> = comments
             .inner_join(auth_user::table)
             .order(comments_videocomment::created_at.desc())
             .limit(RELATED_LIMIT)
@@ -258,17 +258,7 @@ impl StaffModel for Exercises {
             model: "comments",
             columns: vec!["Text", "Author", "Written"],
             total,
-            rows: rows
-                .into_iter()
-                .map(|(cid, text, author, at)| Row {
-                    id: cid.to_string(),
-                    cells: vec![
-                        Cell::text(excerpt(text.as_deref().unwrap_or("(video only)"), 80)),
-                        Cell::text(author),
-                        Cell::when(Some(at)),
-                    ],
-                })
-                .collect(),
+            rows: super::comments::comment_rows(rows),
             list_query: format!("exercise={id}"),
         }])
     }
