@@ -380,32 +380,66 @@ macro_rules! allowed_source {
 /// The most clips a "choose a clip" list offers.
 pub const CLIP_CHOICES: i64 = 100;
 
+/// The newest [`CLIP_CHOICES`] clips whose source video passes `$filter`,
+/// each with its source and the source's uploader.
+macro_rules! newest_clips {
+    ($filter:expr) => {
+        core_videoclip::table
+            .inner_join(crate::db::schema::core_videoasset::table)
+            .left_join(
+                auth_user::table.on(crate::db::schema::core_videoasset::uploaded_by_id.eq(auth_user::id.nullable())),
+            )
+            .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(auth_user::id)))
+            .filter($filter)
+            .order((core_videoclip::created_at.desc(), core_videoclip::id.desc()))
+            .limit(CLIP_CHOICES)
+            .select((
+                Clip::as_select(),
+                Asset::as_select(),
+                (
+                    auth_user::username,
+                    auth_user::first_name,
+                    auth_user::last_name,
+                    accounts_profile::preferences.nullable(),
+                )
+                    .nullable(),
+            ))
+    };
+}
+
+type ClipRow = (Clip, Asset, Option<NameParts>);
+
+/// The newest clips cut from videos in this exercise's thread: the
+/// thread's comments by exercise, then the clips by source video.
+pub fn thread_clips_query(
+    exercise_id: Id,
+) -> impl LoadQuery<'static, DbConn, ClipRow> + QueryFragment<MultiBackend> + QueryId {
+    newest_clips!(core_videoclip::original_video_id.eq_any(
+        comments_videocomment::table
+            .filter(comments_videocomment::exercise_id.eq(exercise_id))
+            .select(comments_videocomment::video_asset_id),
+    ))
+}
+
+/// The newest clips cut from the user's own videos (by uploader).
+pub fn own_clips_query(
+    user_id: i32,
+) -> impl LoadQuery<'static, DbConn, ClipRow> + QueryFragment<MultiBackend> + QueryId {
+    newest_clips!(crate::db::schema::core_videoasset::uploaded_by_id.eq(user_id))
+}
+
 /// Clips a comment may attach: those cut from videos in this exercise's
 /// thread (a coach answering with part of an attempt) and from the user's
 /// own videos. Newest first, the newest [`CLIP_CHOICES`], each with where
-/// it comes from ("<uploader>'s <video title>"), in one statement.
+/// it comes from ("<uploader>'s <video title>").
+///
+/// Two statements, one per source, each walking its own index and
+/// stopping at [`CLIP_CHOICES`]; one statement with `OR` between the
+/// sources could use neither index and read every clip in the database.
 pub fn clip_choices_described(conn: &mut DbConn, exercise_id: Id, user_id: i32) -> QueryResult<Vec<(Clip, String)>> {
-    use crate::db::schema::core_videoasset;
-    let rows: Vec<(Clip, Asset, Option<NameParts>)> = core_videoclip::table
-        .inner_join(core_videoasset::table)
-        .left_join(auth_user::table.on(core_videoasset::uploaded_by_id.eq(auth_user::id.nullable())))
-        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(auth_user::id)))
-        .filter(allowed_source!(exercise_id, user_id))
-        .order((core_videoclip::created_at.desc(), core_videoclip::id.desc()))
-        .limit(CLIP_CHOICES)
-        .select((
-            Clip::as_select(),
-            Asset::as_select(),
-            (
-                auth_user::username,
-                auth_user::first_name,
-                auth_user::last_name,
-                accounts_profile::preferences.nullable(),
-            )
-                .nullable(),
-        ))
-        .load(conn)?;
-    Ok(rows
+    let in_thread = thread_clips_query(exercise_id).load(conn)?;
+    let own = own_clips_query(user_id).load(conn)?;
+    Ok(newest_of_both(in_thread, own)
         .into_iter()
         .map(|(clip, source, uploader)| {
             let title = source.display_title();
@@ -416,6 +450,16 @@ pub fn clip_choices_described(conn: &mut DbConn, exercise_id: Id, user_id: i32) 
             (clip, described)
         })
         .collect())
+}
+
+/// Two newest-first lists merged newest first, each clip once, at most
+/// [`CLIP_CHOICES`].
+fn newest_of_both(a: Vec<ClipRow>, b: Vec<ClipRow>) -> Vec<ClipRow> {
+    let mut all: Vec<_> = a.into_iter().chain(b).collect();
+    all.sort_by_key(|row| std::cmp::Reverse((row.0.created_at, row.0.id)));
+    all.dedup_by_key(|row| row.0.id);
+    all.truncate(CLIP_CHOICES as usize);
+    all
 }
 
 /// Whether this one clip may be attached here (its source video is in this

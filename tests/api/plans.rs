@@ -156,6 +156,11 @@ fn library_thread_and_staff_lists_use_indexes_at_seed_demo_scale() {
     );
     checker.check("thread (by cursor)", plan(&mut conn, thread_page_query(busy, deep)));
 
+    // The exercise form's clip choices: the thread's clips, the user's own.
+    use practika::comments::queries::{own_clips_query, thread_clips_query};
+    checker.check("clip choices (thread)", plan(&mut conn, thread_clips_query(busy)));
+    checker.check("clip choices (own)", plan(&mut conn, own_clips_query(coach)));
+
     // Staff lists, as they open and sorted by each indexed column.
     use practika::staff::models::{comments, exercises, videos};
     for sort in [None, Some("created"), Some("title"), Some("size")] {
