@@ -440,6 +440,34 @@ async fn comment_counts_follow_rows_written_by_anyone() {
         .execute(&mut *app.conn())
         .expect("delete");
     assert_eq!(count(a.id), 1);
+    // Many rows in one statement, over two exercises (a batch import, or
+    // seed-demo): counted per statement on PostgreSQL, per row on SQLite.
+    let batch: Vec<Id> = (0..5).map(|_| Id::new()).collect();
+    let rows: Vec<_> = batch
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let on = if n < 3 { &a } else { &b };
+            (
+                c::id.eq(*id),
+                c::text.eq(Some("batch")),
+                c::created_at.eq(now),
+                c::updated_at.eq(now),
+                c::author_id.eq(coach),
+                c::exercise_id.eq(on.id),
+                c::video_asset_id.eq(on.video_asset_id),
+            )
+        })
+        .collect();
+    practika::for_each_backend!(&mut *app.conn(), |conn| diesel::insert_into(c::table)
+        .values(&rows)
+        .execute(conn))
+    .expect("batch insert");
+    assert_eq!((count(a.id), count(b.id)), (4, 3));
+    diesel::delete(c::table.filter(c::text.eq("batch")))
+        .execute(&mut *app.conn())
+        .expect("batch delete");
+    assert_eq!((count(a.id), count(b.id)), (1, 1));
     let student = {
         app.create_user("reader", GOOD_PASSWORD, "student");
         logged_in(&app, "reader").await
