@@ -456,3 +456,89 @@ fn pending_on_a_fresh_database_changes_nothing() {
     };
     assert_eq!(count(&mut conn, history), 0);
 }
+
+/// Requests take their turn at the database in the order they came: with
+/// every connection busy, the ones that wait are served first come, first
+/// served (r2d2's own wait let late arrivals overtake, and under a burst
+/// some requests starved past any timeout).
+#[actix_web::test]
+async fn requests_wait_for_a_connection_in_arrival_order() {
+    use std::sync::{mpsc, Arc, Mutex};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let test_db = TestDb::create(dir.path());
+    let pool = db::Pool::new(&test_db.url);
+    let size = pool.size() as usize;
+    // Hold every connection until told to let go.
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut releases = Vec::new();
+    let mut holders = Vec::new();
+    for _ in 0..size {
+        let (release, wait) = mpsc::channel::<()>();
+        releases.push(release);
+        let busy = busy.clone();
+        let pool = pool.clone();
+        holders.push(actix_web::rt::spawn(async move {
+            db::run(&pool, move |conn| {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                wait.recv().ok();
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+        }));
+    }
+    while busy.load(std::sync::atomic::Ordering::SeqCst) < size {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Ten more arrive, one after the other, and wait.
+    let served = Arc::new(Mutex::new(Vec::new()));
+    let mut waiters = Vec::new();
+    for n in 0..10 {
+        let pool = pool.clone();
+        let served = served.clone();
+        waiters.push(actix_web::rt::spawn(async move {
+            db::run(&pool, move |conn| {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                served.lock().unwrap().push(n);
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+        }));
+        // Let it reach the queue before the next one arrives.
+        actix_web::rt::task::yield_now().await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // One connection frees up; while the ten go through it one by one,
+    // ten late arrivals keep coming. None may overtake the ten.
+    let mut releases = releases.into_iter();
+    releases.next().expect("a holder").send(()).expect("release");
+    for n in 10..20 {
+        let pool = pool.clone();
+        let served = served.clone();
+        waiters.push(actix_web::rt::spawn(async move {
+            db::run(&pool, move |conn| {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                served.lock().unwrap().push(n);
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await
+        }));
+        actix_web::rt::task::yield_now().await;
+    }
+    for waiter in waiters {
+        waiter.await.expect("task").expect("served");
+    }
+    for release in releases {
+        release.send(()).expect("release");
+    }
+    for holder in holders {
+        holder.await.expect("task").expect("held");
+    }
+    let served = served.lock().unwrap().clone();
+    assert_eq!(served.len(), 20);
+    assert_eq!(
+        served[..10],
+        (0..10).collect::<Vec<_>>(),
+        "served in the order {served:?}"
+    );
+}
