@@ -499,7 +499,7 @@ async fn requests_wait_for_a_connection_in_arrival_order() {
         waiters.push(actix_web::rt::spawn(async move {
             db::run(&pool, move |conn| {
                 diesel::sql_query("SELECT 1").execute(conn)?;
-                served.lock().unwrap().push(n);
+                served.lock().expect("lock").push(n);
                 Ok::<_, diesel::result::Error>(())
             })
             .await
@@ -518,7 +518,7 @@ async fn requests_wait_for_a_connection_in_arrival_order() {
         waiters.push(actix_web::rt::spawn(async move {
             db::run(&pool, move |conn| {
                 diesel::sql_query("SELECT 1").execute(conn)?;
-                served.lock().unwrap().push(n);
+                served.lock().expect("lock").push(n);
                 Ok::<_, diesel::result::Error>(())
             })
             .await
@@ -534,7 +534,7 @@ async fn requests_wait_for_a_connection_in_arrival_order() {
     for holder in holders {
         holder.await.expect("task").expect("held");
     }
-    let served = served.lock().unwrap().clone();
+    let served = served.lock().expect("lock").clone();
     assert_eq!(served.len(), 20);
     assert_eq!(
         served[..10],
