@@ -160,6 +160,24 @@ pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Ve
 /// How many coaches the library's filter lists.
 pub const TOP_COACHES: i64 = 12;
 
+/// The coaches with the most exercises and the chosen one, with their name
+/// parts (public so that tests can `EXPLAIN` it): the counts come from
+/// `exercises_coachcount`, kept by triggers, through its index; the users
+/// by primary key.
+pub fn top_coaches_query(
+    chosen: Option<i32>,
+) -> diesel::query_builder::BoxedSqlQuery<'static, MultiBackend, diesel::query_builder::SqlQuery> {
+    diesel::sql_query(format!(
+        "SELECT u.id, u.username, u.first_name, u.last_name, p.preferences \
+         FROM auth_user AS u LEFT JOIN accounts_profile AS p ON p.user_id = u.id \
+         WHERE u.id IN (SELECT user_id FROM (SELECT user_id FROM exercises_coachcount WHERE exercises > 0 \
+                                            ORDER BY exercises DESC, user_id LIMIT {TOP_COACHES}) AS top \
+                        UNION ALL SELECT $1)"
+    ))
+    .into_boxed()
+    .bind::<diesel::sql_types::Integer, _>(chosen.unwrap_or(-1))
+}
+
 #[derive(QueryableByName)]
 struct CoachRow {
     #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -178,15 +196,7 @@ struct CoachRow {
 /// exercises, and the one chosen (whoever it is), in one statement. Every
 /// other coach is a click away on their cards.
 pub fn top_coaches(conn: &mut DbConn, chosen: Option<i32>) -> QueryResult<Vec<(i32, String)>> {
-    let rows: Vec<CoachRow> = diesel::sql_query(format!(
-        "SELECT u.id, u.username, u.first_name, u.last_name, p.preferences \
-         FROM auth_user AS u LEFT JOIN accounts_profile AS p ON p.user_id = u.id \
-         WHERE u.id IN (SELECT created_by_id FROM exercises_exercise GROUP BY created_by_id \
-                        ORDER BY count(*) DESC, created_by_id LIMIT {TOP_COACHES}) \
-            OR u.id = $1"
-    ))
-    .bind::<diesel::sql_types::Integer, _>(chosen.unwrap_or(-1))
-    .load(conn)?;
+    let rows: Vec<CoachRow> = top_coaches_query(chosen).load(conn)?;
     let mut named: Vec<(i32, String)> = rows
         .into_iter()
         .map(|r| {

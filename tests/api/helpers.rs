@@ -248,6 +248,16 @@ impl Page {
             .and_then(|e| e.value().attr(attr))
             .map(str::to_owned)
     }
+
+    /// The attribute on every element that matches (and has it).
+    pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let selector = Selector::parse(css).expect("valid selector");
+        self.html
+            .select(&selector)
+            .filter_map(|e| e.value().attr(attr))
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 pub fn location(response: &reqwest::Response) -> String {

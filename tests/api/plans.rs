@@ -156,6 +156,12 @@ fn library_thread_and_staff_lists_use_indexes_at_seed_demo_scale() {
     );
     checker.check("thread (by cursor)", plan(&mut conn, thread_page_query(busy, deep)));
 
+    // The library's coach filter.
+    checker.check(
+        "top coaches",
+        plan(&mut conn, practika::exercises::queries::top_coaches_query(Some(coach))),
+    );
+
     // The exercise form's clip choices: the thread's clips, the user's own.
     use practika::comments::queries::{own_clips_query, thread_clips_query};
     checker.check("clip choices (thread)", plan(&mut conn, thread_clips_query(busy)));

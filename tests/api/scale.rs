@@ -521,3 +521,63 @@ async fn an_old_clip_can_still_be_attached() {
     .expect("attempt");
     assert!(comments::clip_allowed(&mut app.conn(), foreign, e.id, coach).expect("allowed"));
 }
+
+/// The library's coach filter lists the twelve coaches with the most
+/// exercises (and the chosen one), from counts that triggers keep exact
+/// whoever writes the exercises: Practika, or the Django app's own
+/// inserts, updates and deletes.
+#[actix_web::test]
+async fn the_coach_filter_lists_the_coaches_with_the_most_exercises() {
+    let app = counting_app().await;
+    let coaches: Vec<i32> = (0..14)
+        .map(|i| quick_user(&app, &format!("coach{i:02}"), "coach"))
+        .collect();
+    let mut n = 0;
+    for (i, coach) in coaches.iter().enumerate() {
+        for _ in 0..=i {
+            exercise(&app, *coach, n);
+            n += 1;
+        }
+    }
+    app.create_user("reader", GOOD_PASSWORD, "student");
+    let student = logged_in(&app, "reader").await;
+    let listed = |page: &crate::helpers::Page| -> Vec<String> {
+        let mut values = page.attrs("#coach option", "value");
+        values.retain(|v| !v.is_empty());
+        values.sort();
+        values
+    };
+    let ids = |of: &[i32]| -> Vec<String> {
+        let mut v: Vec<String> = of.iter().map(|id| id.to_string()).collect();
+        v.sort();
+        v
+    };
+    let page = app.page_with(&student, "/exercises").await;
+    assert_eq!(listed(&page), ids(&coaches[2..]), "the twelve with the most");
+    let page = app
+        .page_with(&student, &format!("/exercises?coach={}", coaches[0]))
+        .await;
+    let mut with_chosen = coaches[2..].to_vec();
+    with_chosen.push(coaches[0]);
+    assert_eq!(listed(&page), ids(&with_chosen), "and the chosen one");
+
+    // Behind Practika's back, as the Django app writes: the busiest coach's
+    // exercises move to the first coach, then the next busiest's go.
+    use practika::db::schema::exercises_exercise as e;
+    diesel::update(e::table.filter(e::created_by_id.eq(coaches[13])))
+        .set(e::created_by_id.eq(coaches[0]))
+        .execute(&mut *app.conn())
+        .expect("move");
+    diesel::delete(e::table.filter(e::created_by_id.eq(coaches[12])))
+        .execute(&mut *app.conn())
+        .expect("delete");
+    // Django's save() writes every column, the owner unchanged.
+    diesel::update(e::table.filter(e::created_by_id.eq(coaches[1])))
+        .set(e::created_by_id.eq(coaches[1]))
+        .execute(&mut *app.conn())
+        .expect("save");
+    let page = app.page_with(&student, "/exercises").await;
+    let mut now_top = vec![coaches[0], coaches[1]];
+    now_top.extend_from_slice(&coaches[2..12]);
+    assert_eq!(listed(&page), ids(&now_top), "counts followed the rows");
+}
