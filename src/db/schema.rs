@@ -141,6 +141,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Exercises per creator, kept by triggers (the library's coach filter
+    /// and its totals).
+    exercises_coachcount (user_id) {
+        user_id -> Integer,
+        exercises -> Integer,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::{Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::{UtcTime, Uuid};
 
@@ -337,6 +346,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     core_videoasset,
     core_videoclip,
     exercises_exercise,
+    exercises_coachcount,
     comments_videocomment,
     comments_drawing,
     jobs_job,

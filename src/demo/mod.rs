@@ -609,10 +609,17 @@ const BATCH_PARAMS: usize = 30_000;
 
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {{
+        let started = Instant::now();
         let per_batch = (BATCH_PARAMS / $columns).max(1);
         for chunk in $rows.chunks(per_batch) {
             $crate::for_each_backend!(&mut *$conn, |c| diesel::insert_into($table).values(chunk).execute(c))?;
         }
+        tracing::info!(
+            table = stringify!($table),
+            rows = $rows.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "seeded"
+        );
     }};
 }
 

@@ -89,9 +89,26 @@ pub fn library_count_query(
     filtered!(exercises_exercise::table.into_boxed(), backend, filter).count()
 }
 
-/// How many exercises match.
+/// How many exercises match. Without words, from the per-coach counts
+/// that triggers keep (`exercises_coachcount`): one row for a coach, a sum
+/// over the coaches for all, instead of counting every exercise on each
+/// request. With words, by counting the matches.
 pub fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
-    library_count_query(conn.backend(), filter).get_result(conn)
+    use crate::db::schema::exercises_coachcount as counts;
+    let searching = filter.search.as_deref().and_then(search::Query::parse).is_some();
+    match (searching, filter.coach) {
+        (true, _) => library_count_query(conn.backend(), filter).get_result(conn),
+        (false, Some(coach)) => Ok(counts::table
+            .find(coach)
+            .select(counts::exercises)
+            .first::<i32>(conn)
+            .optional()?
+            .map_or(0, i64::from)),
+        (false, None) => Ok(counts::table
+            .select(diesel::dsl::sum(counts::exercises))
+            .first::<Option<i64>>(conn)?
+            .unwrap_or(0)),
+    }
 }
 
 /// The exercise, the creator's name parts, and the video's poster, YouTube

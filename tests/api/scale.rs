@@ -552,14 +552,21 @@ async fn the_coach_filter_lists_the_coaches_with_the_most_exercises() {
         v.sort();
         v
     };
+    let lead = |page: &crate::helpers::Page| page.select_text("p.lead").join(" ");
     let page = app.page_with(&student, "/exercises").await;
     assert_eq!(listed(&page), ids(&coaches[2..]), "the twelve with the most");
+    assert_eq!(lead(&page), "105 exercises.");
     let page = app
         .page_with(&student, &format!("/exercises?coach={}", coaches[0]))
         .await;
     let mut with_chosen = coaches[2..].to_vec();
     with_chosen.push(coaches[0]);
     assert_eq!(listed(&page), ids(&with_chosen), "and the chosen one");
+    assert_eq!(lead(&page), "1 exercise matches.");
+    let page = app
+        .page_with(&student, &format!("/exercises?coach={}", coaches[13]))
+        .await;
+    assert_eq!(lead(&page), "14 exercises match.");
 
     // Behind Practika's back, as the Django app writes: the busiest coach's
     // exercises move to the first coach, then the next busiest's go.
@@ -580,4 +587,13 @@ async fn the_coach_filter_lists_the_coaches_with_the_most_exercises() {
     let mut now_top = vec![coaches[0], coaches[1]];
     now_top.extend_from_slice(&coaches[2..12]);
     assert_eq!(listed(&page), ids(&now_top), "counts followed the rows");
+    assert_eq!(lead(&page), "92 exercises.", "105 less the 13 deleted");
+    let page = app
+        .page_with(&student, &format!("/exercises?coach={}", coaches[0]))
+        .await;
+    assert_eq!(lead(&page), "15 exercises match.", "1 and the 14 moved");
+    let page = app
+        .page_with(&student, &format!("/exercises?coach={}", coaches[13]))
+        .await;
+    assert_eq!(lead(&page), "0 exercises match.");
 }
