@@ -212,13 +212,8 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let exercise = editable(&state, &user, id.into_inner()).await?;
-    let form = ExerciseForm::from_draft(&Draft {
-        name: exercise.name.clone(),
-        description: exercise.description.clone(),
-        video_asset_id: exercise.video_asset_id,
-    });
-    let page = form_page(ctx, &state, &user, Some(exercise), form, FieldErrors::default()).await?;
+    let (id, mb) = (id.into_inner(), max_upload_mb(&state));
+    let page = db::run(&state.pool, move |c| ExerciseFormPage::load_edit(c, ctx, &user, id, mb)).await?;
     render(&page)
 }
 

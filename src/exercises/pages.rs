@@ -11,6 +11,7 @@ use crate::accounts::permissions;
 use crate::comments;
 use crate::comments::pages::{Attachment, CommentForm, EntryView, VideoOption};
 use crate::db::{DbConn, Id, Ts};
+use crate::error::{AppError, AppResult};
 use crate::videos::forms::YoutubeId;
 use crate::videos::pages::{clock, VideoView};
 use crate::web::auth::CurrentUser;
@@ -215,6 +216,35 @@ impl ExerciseFormPage {
             videos: video_options(conn, user.id)?,
             max_upload_mb,
         })
+    }
+
+    /// The edit form of an exercise, filled from it: 404 if there is none,
+    /// 403 if this user may only see it.
+    pub fn load_edit(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        id: Id,
+        max_upload_mb: u64,
+    ) -> AppResult<Self> {
+        let exercise = queries::find(conn, id)?.ok_or(AppError::NotFound)?;
+        if !permissions::can_edit_exercise(user, exercise.created_by_id) {
+            return Err(AppError::Forbidden);
+        }
+        let form = ExerciseForm::from_draft(&queries::Draft {
+            name: exercise.name.clone(),
+            description: exercise.description.clone(),
+            video_asset_id: exercise.video_asset_id,
+        });
+        Ok(Self::load(
+            conn,
+            ctx,
+            user,
+            Some(exercise),
+            form,
+            FieldErrors::default(),
+            max_upload_mb,
+        )?)
     }
 }
 
