@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::studio::{self, Drawing};
+use super::voice::{self, Event};
 use crate::accounts::forms::FieldErrors;
 use crate::db::Id;
 use crate::videos::forms::parse_seconds;
@@ -42,6 +43,23 @@ pub struct CommentForm {
     /// form): the comment keeps the drawings it has.
     #[serde(default)]
     pub drawings: Option<String>,
+    /// A voice-over recorded on the attempt and uploaded (its id), with the
+    /// timeline of player actions as JSON (`comments::voice`) and an
+    /// optional transcript.
+    #[serde(default)]
+    pub voiceover_id: String,
+    #[serde(default)]
+    pub voiceover_timeline: String,
+    #[serde(default)]
+    pub transcript: String,
+}
+
+/// A voice-over as the form gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceDraft {
+    pub id: Id,
+    pub timeline: Vec<Event>,
+    pub transcript: Option<String>,
 }
 
 /// What the form says, checked for shape.
@@ -56,6 +74,7 @@ pub struct Parsed {
     pub attempt: Option<Id>,
     /// `None`: keep the comment's drawings as they are.
     pub drawings: Option<Vec<Drawing>>,
+    pub voiceover: Option<VoiceDraft>,
 }
 
 fn optional_id(value: &str, field: &'static str, message: &'static str, errors: &mut FieldErrors) -> Option<Id> {
@@ -109,8 +128,15 @@ impl CommentForm {
                 "Drawings belong on an attempt: draw on the attempt's player.",
             );
         }
+        let voiceover = self.voiceover(attempt.is_some(), &mut errors);
         let has_drawings = drawings.as_ref().is_some_and(|d| !d.is_empty());
-        if text.is_empty() && video.is_none() && clip.is_none() && !has_drawings && errors.is_empty() {
+        if text.is_empty()
+            && video.is_none()
+            && clip.is_none()
+            && !has_drawings
+            && voiceover.is_none()
+            && errors.is_empty()
+        {
             errors.add("text", "Write something, or attach a video or a clip.");
         }
         let range = match (self.range_start.trim(), self.range_end.trim()) {
@@ -156,9 +182,54 @@ impl CommentForm {
                 compare_offset,
                 attempt,
                 drawings,
+                voiceover,
             })
         } else {
             Err(errors)
+        }
+    }
+
+    /// The voice-over fields: an id, its timeline, a transcript; none of
+    /// them without the id, and only on an attempt.
+    fn voiceover(&self, on_attempt: bool, errors: &mut FieldErrors) -> Option<VoiceDraft> {
+        let transcript = self.transcript.trim();
+        if transcript.chars().count() > voice::MAX_TRANSCRIPT {
+            errors.add(
+                "transcript",
+                format!("A transcript has at most {} characters.", voice::MAX_TRANSCRIPT),
+            );
+        }
+        let id = optional_id(
+            &self.voiceover_id,
+            "voiceover_id",
+            "The voice-over could not be found: record it again.",
+            errors,
+        );
+        let Some(id) = id else {
+            if self.voiceover_id.trim().is_empty()
+                && (!transcript.is_empty() || !self.voiceover_timeline.trim().is_empty())
+            {
+                errors.add("transcript", "A transcript goes with a voice-over: record one first.");
+            }
+            return None;
+        };
+        if !on_attempt {
+            errors.add(
+                "voiceover_id",
+                "A voice-over belongs on an attempt: record it on the attempt's player.",
+            );
+            return None;
+        }
+        match voice::parse_timeline(&self.voiceover_timeline) {
+            Ok(timeline) => Some(VoiceDraft {
+                id,
+                timeline,
+                transcript: (!transcript.is_empty()).then(|| transcript.to_owned()),
+            }),
+            Err(message) => {
+                errors.add("voiceover_id", message);
+                None
+            }
         }
     }
 }

@@ -79,6 +79,38 @@ pub struct CommentView {
     /// The comment's own playable attempt: its replies pin and draw on it.
     pub attempt_video: Option<String>,
     pub studio: StudioView,
+    pub voice: Option<VoiceView>,
+}
+
+/// A reply's voice-over: a plain `<audio>` once processed, the timeline
+/// for "Play voice-over" to replay on the attempt, the transcript.
+pub struct VoiceView {
+    pub id: String,
+    pub ready: bool,
+    pub audio_url: String,
+    pub status_label: String,
+    /// `[{"t_ms", "action", "value"}, ...]`, the checked, stored timeline.
+    pub timeline_json: String,
+    pub transcript: Option<String>,
+}
+
+impl VoiceView {
+    pub fn new(row: &super::voice::VoiceoverRow) -> VoiceView {
+        let status = row.status();
+        VoiceView {
+            id: row.id.to_string(),
+            ready: status == super::voice::Status::Ready && row.audio_path.is_some(),
+            audio_url: row.audio_url(),
+            status_label: match (status, &row.processing_error) {
+                (super::voice::Status::Invalid | super::voice::Status::Failed, Some(error)) => {
+                    format!("{} ({error})", status.label())
+                }
+                _ => status.label().to_owned(),
+            },
+            timeline_json: serde_json::to_string(&row.events()).unwrap_or_else(|_| "[]".to_owned()),
+            transcript: row.transcript.clone(),
+        }
+    }
 }
 
 /// What the studio left on a comment: its drawings, for the player to
@@ -97,15 +129,24 @@ pub struct StudioView {
 }
 
 impl StudioView {
-    pub fn new(rows: &[super::studio::DrawingRow]) -> StudioView {
+    /// The drawings, and the voice-over when there is one: the summary
+    /// says "a voice-over of 0:42 and 3 drawings".
+    pub fn new(rows: &[super::studio::DrawingRow], voice: Option<&super::voice::VoiceoverRow>) -> StudioView {
         if rows.is_empty() {
-            return StudioView::default();
+            return StudioView {
+                summary: voice.map(|v| v.describe()),
+                ..StudioView::default()
+            };
         }
         let drawings: Vec<super::studio::Drawing> = rows.iter().map(|r| r.to_drawing()).collect();
+        let drawn = super::studio::describe(rows.len());
         StudioView {
             drawing_count: rows.len(),
             drawings_json: serde_json::to_string(&drawings).unwrap_or_else(|_| "[]".to_owned()),
-            summary: Some(super::studio::describe(rows.len())),
+            summary: Some(match voice {
+                Some(voice) => format!("{} and {drawn}", voice.describe()),
+                None => drawn,
+            }),
             first_at: drawings.first().map(|d| d.start),
             first_label: drawings.first().map(|d| clock(d.start)).unwrap_or_default(),
         }
@@ -189,7 +230,11 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
         can_change: crate::accounts::permissions::can_change_comment(user, comment.author_id),
         compare_offset: comment.compare_offset,
         range_video: comment.range_video_id.map(|id| id.to_string()),
-        studio: StudioView::new(media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default()),
+        studio: StudioView::new(
+            media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default(),
+            media.voiceovers.get(&comment.id),
+        ),
+        voice: media.voiceovers.get(&comment.id).map(VoiceView::new),
     }
 }
 
@@ -231,6 +276,9 @@ pub struct DeleteCommentPage {
     pub exercise: Exercise,
     pub excerpt: String,
     pub replies: i64,
+    /// On it and its replies: they go with it.
+    pub voiceovers: i64,
+    pub drawings: i64,
 }
 
 #[derive(Template)]

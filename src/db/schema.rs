@@ -196,6 +196,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
+
+    comments_voiceover (id) {
+        id -> Uuid,
+        owner_id -> Integer,
+        comment_id -> Nullable<Uuid>,
+        video_id -> Nullable<Uuid>,
+        original_path -> Varchar,
+        original_mime -> Varchar,
+        original_size -> BigInt,
+        audio_path -> Nullable<Varchar>,
+        audio_size -> Nullable<BigInt>,
+        duration_ms -> Nullable<Integer>,
+        timeline -> Jsonb,
+        transcript -> Nullable<Text>,
+        status -> Varchar,
+        processing_error -> Nullable<Text>,
+        created_at -> UtcTime,
+        processed_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::{BigInt, Varchar};
     use crate::db::types::sql::UtcTime;
 
@@ -294,6 +318,7 @@ diesel::table! {
         created_at -> UtcTime,
         updated_at -> UtcTime,
         expires_at -> UtcTime,
+        voiceover_id -> Nullable<Uuid>,
     }
 }
 
@@ -322,6 +347,8 @@ diesel::joinable!(exercises_exercise -> core_videoasset (video_asset_id));
 diesel::joinable!(comments_videocomment -> auth_user (author_id));
 diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
 diesel::joinable!(comments_drawing -> comments_videocomment (comment_id));
+diesel::joinable!(comments_voiceover -> comments_videocomment (comment_id));
+diesel::joinable!(comments_voiceover -> auth_user (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
@@ -339,6 +366,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exercises_exercise,
     comments_videocomment,
     comments_drawing,
+    comments_voiceover,
     jobs_job,
     staff_auditentry,
 );
