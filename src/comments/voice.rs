@@ -38,7 +38,7 @@ pub const MAX_AUDIO_BYTES: u64 = 64 * 1024 * 1024;
 /// Player actions in one timeline.
 pub const MAX_EVENTS: usize = 2000;
 /// Bytes of the timeline field as it arrives.
-pub const MAX_TIMELINE_BYTES: usize = 64 * 1024;
+pub const MAX_TIMELINE_BYTES: usize = 128 * 1024;
 /// Characters of a transcript.
 pub const MAX_TRANSCRIPT: usize = 5_000;
 /// A recording not posted with a reply within this many hours is removed.
@@ -636,7 +636,7 @@ mod tests {
         }
         let huge = format!(
             "[{}]",
-            vec![r#"{"t_ms":1,"action":"seek","value":1.123456789}"#; 1500].join(",")
+            vec![r#"{"t_ms":1,"action":"seek","value":1.123456789}"#; 3000].join(",")
         );
         assert!(parse_timeline(&huge).expect_err("too large").contains("too large"));
     }

@@ -11,17 +11,17 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, TestApp};
 use crate::media_fixtures::{sample_bytes, Sample};
 
-struct Thread {
-    coach: reqwest::Client,
-    student: reqwest::Client,
-    exercise: Id,
-    attempt: Id,
-    comment: Id,
+pub(crate) struct Thread {
+    pub coach: reqwest::Client,
+    pub student: reqwest::Client,
+    pub exercise: Id,
+    pub attempt: Id,
+    pub comment: Id,
 }
 
 /// A coach's exercise (on a YouTube demonstration) and a student's attempt,
 /// processed, posted on its thread.
-async fn thread(app: &TestApp) -> Thread {
+pub(crate) async fn thread(app: &TestApp) -> Thread {
     let (coach_id, coach) = app.user_client("cora", "coach").await;
     let (_, student) = app.user_client("stu", "student").await;
     let demo =
@@ -75,7 +75,7 @@ fn location_id(location: &str, prefix: &str) -> Id {
 
 /// What a coach typically leaves on one frame: a line along the spine, an
 /// arrow, an angle at the elbow, a label, a freehand stroke of 60 points.
-fn typical_drawing(start: f64) -> Value {
+pub(crate) fn typical_drawing(start: f64) -> Value {
     let stroke: Vec<Value> = (0..60)
         .map(|i| json!([0.2 + f64::from(i) * 0.01, 0.5 + (f64::from(i) / 6.0).sin() * 0.1]))
         .collect();
@@ -97,7 +97,12 @@ fn counts(app: &TestApp) -> (i64, i64) {
     (app.count("comments_videocomment"), app.count("comments_drawing"))
 }
 
-async fn reply(app: &TestApp, client: &reqwest::Client, t: &Thread, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn reply(
+    app: &TestApp,
+    client: &reqwest::Client,
+    t: &Thread,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let mut form = vec![("parent_id", t.comment.to_string())];
     form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
