@@ -49,7 +49,7 @@ export function mountVoiceRecorder({ player, form, toolRow, before, say, csrf, d
   button.className = "btn btn-secondary";
   button.setAttribute("aria-pressed", "false");
   button.setAttribute("data-record-voiceover", "");
-  button.textContent = "🎙 Record voice-over";
+  button.textContent = "Record voice-over";
   toolRow.insertBefore(button, before || null);
 
   let recording = null; // { recorder, stream, chunks, startedAt, events, timer }
@@ -81,7 +81,7 @@ export function mountVoiceRecorder({ player, form, toolRow, before, say, csrf, d
   function tick() {
     if (!recording) { return; }
     const ms = now();
-    say("Recording " + clock(ms / 1000) + " — play, pause, seek, change the speed and draw as you talk; press Stop when done.");
+    say("Recording " + clock(ms / 1000) + " — play, pause, seek, change the speed and draw as you talk; press Stop recording when done.");
     if (ms >= MAX_MS) { stop(); }
   }
 
@@ -115,7 +115,7 @@ export function mountVoiceRecorder({ player, form, toolRow, before, say, csrf, d
     video.addEventListener("ratechange", onRate);
     recorder.start(1000);
     recording.timer = setInterval(tick, 500);
-    button.textContent = "■ Stop voice-over";
+    button.textContent = "Stop recording";
     button.setAttribute("aria-pressed", "true");
     tick();
   }
@@ -130,7 +130,7 @@ export function mountVoiceRecorder({ player, form, toolRow, before, say, csrf, d
     recording.duration = now();
     if (recording.recorder.state !== "inactive") { recording.recorder.stop(); }
     recording.stream.getTracks().forEach((track) => track.stop());
-    button.textContent = "🎙 Record voice-over";
+    button.textContent = "Record voice-over";
     button.setAttribute("aria-pressed", "false");
   }
 
