@@ -163,6 +163,7 @@ async fn draft_for(
         range: parsed.range,
         parent,
         compare_offset: parsed.compare_offset,
+        compare_view: parsed.compare_view,
         range_video: attempt.map(|a| a.0).filter(|_| parsed.range.is_some()),
         drawings: match (parsed.drawings, attempt) {
             (Some(drawings), Some((video, _))) => Some((video, drawings)),
@@ -268,6 +269,8 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         range_end: seconds(comment.range_end),
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
+        compare_mirror: comment.compare_mirror.clone().unwrap_or_default(),
+        compare_overlay: comment.compare_overlay.map(|o| o.to_string()).unwrap_or_default(),
         once: String::new(),
         attempt_video_id: comment.range_video_id.map(|id| id.to_string()).unwrap_or_default(),
         drawings: None,
@@ -393,6 +396,8 @@ pub async fn delete(
 #[derive(Deserialize)]
 pub struct CompareQuery {
     offset: Option<String>,
+    mirror: Option<String>,
+    overlay: Option<String>,
 }
 
 /// The attempt next to the demonstration, with one set of controls and an
@@ -412,7 +417,16 @@ pub async fn compare(
         .as_deref()
         .and_then(|o| o.parse::<f64>().ok())
         .filter(|o| o.is_finite() && o.abs() <= 3600.0);
-    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset)).await?;
+    // A reply's link reopens the comparison as it was kept; a link that
+    // names neither opens it as the comment keeps it.
+    let view = match (&query.mirror, &query.overlay) {
+        (None, None) => None,
+        (mirror, overlay) => super::forms::CompareView::parse(
+            mirror.as_deref().unwrap_or_default(),
+            overlay.as_deref().unwrap_or_default(),
+        ),
+    };
+    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset, view)).await?;
     render(&page)
 }
 

@@ -74,6 +74,8 @@ pub struct CommentView {
     /// The attached video's own page (where clips are cut).
     pub video_url: Option<String>,
     pub compare_offset: Option<f64>,
+    /// How the kept comparison looked, in words (", the attempt mirrored").
+    pub compare_view: String,
     /// The attempt video a pinned range is of (`None`: the demonstration).
     pub range_video: Option<String>,
     /// The comment's own playable attempt: its replies pin and draw on it.
@@ -197,6 +199,7 @@ pub fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Opti
 pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
     let comment = &authored.comment;
     let attachment = attachment(media, exercise, comment);
+    let view = super::forms::CompareView::of(comment.compare_mirror.as_deref(), comment.compare_overlay);
     let playable = match &attachment {
         Some(Attachment::Video(video)) => !video.sources.is_empty(),
         Some(Attachment::Clip { clip, .. }) => clip.ready,
@@ -221,7 +224,8 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
         reopen_url: comment
             .compare_offset
             .zip(comment.parent_id)
-            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}{}", view.query())),
+        compare_view: view.describe(),
         attempt_video: match &attachment {
             Some(Attachment::Video(video)) if !video.sources.is_empty() => Some(video.id.clone()),
             _ => None,
@@ -290,6 +294,8 @@ pub struct ComparePage {
     pub attempt: Attachment,
     pub attempt_author: String,
     pub offset: f64,
+    /// Mirroring and overlay, as the link or the comment keeps them.
+    pub view: super::forms::CompareView,
     pub parent_id: String,
     pub speeds: Vec<(String, String, bool)>,
 }
@@ -334,7 +340,14 @@ impl ComparePage {
     /// The attempt of comment `id` beside the demonstration, at `offset`
     /// seconds (else the comment's own, else none); 404 when the comment
     /// carries nothing to compare.
-    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id, offset: Option<f64>) -> QueryResult<Self> {
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        id: Id,
+        offset: Option<f64>,
+        view: Option<super::forms::CompareView>,
+    ) -> QueryResult<Self> {
         let comment = super::queries::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         let (exercise, demonstration, _) = crate::exercises::queries::find_for_page(conn, comment.exercise_id)?;
         let media = super::queries::load_media(conn, [&comment])?;
@@ -347,6 +360,9 @@ impl ComparePage {
             attempt,
             attempt_author: author,
             offset: offset.or(comment.compare_offset).unwrap_or(0.0),
+            view: view.unwrap_or_else(|| {
+                super::forms::CompareView::of(comment.compare_mirror.as_deref(), comment.compare_overlay)
+            }),
             parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
             exercise,
         })

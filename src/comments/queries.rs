@@ -35,6 +35,9 @@ pub struct Comment {
     pub compare_offset: Option<f64>,
     /// The attempt the range is of; `None`: the demonstration.
     pub range_video_id: Option<Id>,
+    /// The comparison kept with the offset: mirrored videos, overlay opacity.
+    pub compare_mirror: Option<String>,
+    pub compare_overlay: Option<f64>,
 }
 
 impl Comment {
@@ -270,6 +273,8 @@ pub struct Draft {
     pub range: Option<(f64, f64)>,
     pub parent: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The comparison's view kept with the offset.
+    pub compare_view: super::forms::CompareView,
     /// The attempt the range is of (`None`: the demonstration).
     pub range_video: Option<Id>,
     /// The video drawn on and the drawings; `None`: keep the comment's.
@@ -310,6 +315,8 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
                 comments_videocomment::parent_id.eq(draft.parent),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
                 comments_videocomment::range_video_id.eq(draft.range_video),
+                comments_videocomment::compare_mirror.eq(draft.compare_view.mirror.as_str()),
+                comments_videocomment::compare_overlay.eq(draft.compare_view.overlay),
             ))
             .execute(c)?;
         if let Some((video, drawings)) = &draft.drawings {
@@ -350,6 +357,8 @@ pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: 
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
                 comments_videocomment::range_video_id.eq(draft.range_video),
+                comments_videocomment::compare_mirror.eq(draft.compare_view.mirror.as_str()),
+                comments_videocomment::compare_overlay.eq(draft.compare_view.overlay),
                 comments_videocomment::updated_at.eq(Ts::now()),
             ))
             .execute(c)?;

@@ -158,7 +158,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::{Double, Integer, Nullable, Text};
+    use diesel::sql_types::{Double, Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::{UtcTime, Uuid};
 
     comments_videocomment (id) {
@@ -175,6 +175,8 @@ diesel::table! {
         parent_id -> Nullable<Uuid>,
         compare_offset -> Nullable<Double>,
         range_video_id -> Nullable<Uuid>,
+        compare_mirror -> Nullable<Varchar>,
+        compare_overlay -> Nullable<Double>,
     }
 }
 
