@@ -62,6 +62,7 @@ pub fn job_registry() -> crate::jobs::Registry {
     videos::jobs::register_jobs(&mut registry);
     accounts::register_jobs(&mut registry);
     comments::notify::register_jobs(&mut registry);
+    comments::voice::register_jobs(&mut registry);
     registry
 }
 

@@ -43,6 +43,13 @@ pub fn can_view_video(user: &CurrentUser, uploaded_by: Option<i32>, attached: bo
     is_staff(user) || uploaded_by == Some(user.id) || attached
 }
 
+/// Who may hear a voice-over: everyone who can see the comment it is on
+/// (everyone logged in sees every thread), and, before it is posted with a
+/// reply, only its owner and staff.
+pub fn can_hear_voiceover(user: &CurrentUser, owner: i32, on_comment: bool) -> bool {
+    on_comment || owner == user.id || is_staff(user)
+}
+
 /// Renames a video, cuts clips' sources...: its uploader and staff.
 pub fn can_edit_video(user: &CurrentUser, uploaded_by: Option<i32>) -> bool {
     is_staff(user) || uploaded_by == Some(user.id)

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::forms::{CommentForm, Parsed};
 use super::pages::{ComparePage, DeleteCommentPage, EditCommentPage};
 use super::queries::{self, Comment, Draft};
+use super::voice;
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::permissions;
 use crate::accounts::submissions::{self, Once};
@@ -40,7 +41,7 @@ async fn draft_for(
         .map(|c| c.video_asset_id);
     let kept_clip = keep.and_then(|c| c.clip_id);
     let kept_attempt = keep.and_then(|c| c.range_video_id);
-    let (video_ok, clip_ok, parent, duration, attempt) = {
+    let (video_ok, clip_ok, parent, duration, attempt, recording) = {
         let parsed = parsed.clone();
         db::run(&state.pool, move |c| {
             let video_ok = match parsed.video {
@@ -86,7 +87,11 @@ async fn draft_for(
                     }
                 }
             };
-            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt))
+            let recording = match &parsed.voiceover {
+                Some(draft) => voice::find(c, draft.id)?,
+                None => None,
+            };
+            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt, recording))
         })
         .await?
     };
@@ -136,6 +141,18 @@ async fn draft_for(
             errors.add("drawings", "A drawing is placed after the end of the attempt.");
         }
     }
+    if let Some(draft) = &parsed.voiceover {
+        // Only one's own recording, not yet on a reply, and usable.
+        let usable = recording.as_ref().is_some_and(|r| {
+            r.owner_id == user.id && r.comment_id.is_none() && !matches!(r.status(), voice::Status::Invalid)
+        });
+        let drawings = parsed.drawings.as_ref().map_or(0, Vec::len);
+        if !usable {
+            errors.add("voiceover_id", "The voice-over could not be found: record it again.");
+        } else if let Err(message) = voice::check_timeline(&draft.timeline, duration.map(f64::from), drawings) {
+            errors.add("voiceover_id", message);
+        }
+    }
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -146,12 +163,17 @@ async fn draft_for(
         range: parsed.range,
         parent,
         compare_offset: parsed.compare_offset,
+        compare_view: parsed.compare_view,
         range_video: attempt.map(|a| a.0).filter(|_| parsed.range.is_some()),
         drawings: match (parsed.drawings, attempt) {
             (Some(drawings), Some((video, _))) => Some((video, drawings)),
             // No attempt: only "no drawings" passed the form's checks.
             (Some(drawings), None) => drawings.is_empty().then_some((demo, drawings)),
             (None, _) => None,
+        },
+        voiceover: match (parsed.voiceover, attempt) {
+            (Some(draft), Some((video, _))) => Some((video, draft)),
+            _ => None,
         },
     }))
 }
@@ -247,9 +269,12 @@ fn form_of(comment: &Comment, exercise: &Exercise) -> CommentForm {
         range_end: seconds(comment.range_end),
         parent_id: comment.parent_id.map(|id| id.to_string()).unwrap_or_default(),
         compare_offset: seconds(comment.compare_offset),
+        compare_mirror: comment.compare_mirror.clone().unwrap_or_default(),
+        compare_overlay: comment.compare_overlay.map(|o| o.to_string()).unwrap_or_default(),
         once: String::new(),
         attempt_video_id: comment.range_video_id.map(|id| id.to_string()).unwrap_or_default(),
         drawings: None,
+        ..CommentForm::default()
     }
 }
 
@@ -323,7 +348,13 @@ pub async fn delete_confirm(
 ) -> AppResult<HttpResponse> {
     let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
     let comment_id = comment.id;
-    let replies = db::run(&state.pool, move |c| queries::reply_count(c, comment_id)).await?;
+    let (replies, (voiceovers, drawings)) = db::run(&state.pool, move |c| {
+        Ok::<_, diesel::result::Error>((
+            queries::reply_count(c, comment_id)?,
+            queries::studio_counts(c, comment_id)?,
+        ))
+    })
+    .await?;
     let text = comment.text.clone().unwrap_or_default();
     let excerpt = if text.chars().count() > 140 {
         format!("{}…", text.chars().take(140).collect::<String>())
@@ -336,6 +367,8 @@ pub async fn delete_confirm(
         exercise,
         excerpt,
         replies,
+        voiceovers,
+        drawings,
     })
 }
 
@@ -363,6 +396,8 @@ pub async fn delete(
 #[derive(Deserialize)]
 pub struct CompareQuery {
     offset: Option<String>,
+    mirror: Option<String>,
+    overlay: Option<String>,
 }
 
 /// The attempt next to the demonstration, with one set of controls and an
@@ -382,6 +417,38 @@ pub async fn compare(
         .as_deref()
         .and_then(|o| o.parse::<f64>().ok())
         .filter(|o| o.is_finite() && o.abs() <= 3600.0);
-    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset)).await?;
+    // A reply's link reopens the comparison as it was kept; a link that
+    // names neither opens it as the comment keeps it.
+    let view = match (&query.mirror, &query.overlay) {
+        (None, None) => None,
+        (mirror, overlay) => super::forms::CompareView::parse(
+            mirror.as_deref().unwrap_or_default(),
+            overlay.as_deref().unwrap_or_default(),
+        ),
+    };
+    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset, view)).await?;
     render(&page)
+}
+
+/// The processed sound of a voice-over, with ranges: for whoever may see
+/// the comment it is on (its owner alone before it is posted); a 404 for
+/// everyone else and until it is ready.
+pub async fn voiceover_audio(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = db::run(&state.pool, move |c| voice::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !permissions::can_hear_voiceover(&user, row.owner_id, row.comment_id.is_some()) {
+        return Err(AppError::NotFound);
+    }
+    let path = match (row.status(), &row.audio_path) {
+        (voice::Status::Ready, Some(path)) => path.clone(),
+        _ => return Err(AppError::NotFound),
+    };
+    videos::handlers::serve_file(&req, &state, &path, "audio/webm").await
 }

@@ -7,6 +7,7 @@ pub mod notify;
 pub mod pages;
 pub mod queries;
 pub mod studio;
+pub mod voice;
 
 use actix_web::web;
 
@@ -18,5 +19,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/comments/{id}/edit", web::post().to(handlers::update))
         .route("/comments/{id}/delete", get().to(handlers::delete_confirm))
         .route("/comments/{id}/delete", web::post().to(handlers::delete))
-        .route("/comments/{id}/compare", get().to(handlers::compare));
+        .route("/comments/{id}/compare", get().to(handlers::compare))
+        .route("/voiceovers/{id}/audio", get().to(handlers::voiceover_audio));
 }

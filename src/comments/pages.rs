@@ -74,11 +74,45 @@ pub struct CommentView {
     /// The attached video's own page (where clips are cut).
     pub video_url: Option<String>,
     pub compare_offset: Option<f64>,
+    /// How the kept comparison looked, in words (", the attempt mirrored").
+    pub compare_view: String,
     /// The attempt video a pinned range is of (`None`: the demonstration).
     pub range_video: Option<String>,
     /// The comment's own playable attempt: its replies pin and draw on it.
     pub attempt_video: Option<String>,
     pub studio: StudioView,
+    pub voice: Option<VoiceView>,
+}
+
+/// A reply's voice-over: a plain `<audio>` once processed, the timeline
+/// for "Play voice-over" to replay on the attempt, the transcript.
+pub struct VoiceView {
+    pub id: String,
+    pub ready: bool,
+    pub audio_url: String,
+    pub status_label: String,
+    /// `[{"t_ms", "action", "value"}, ...]`, the checked, stored timeline.
+    pub timeline_json: String,
+    pub transcript: Option<String>,
+}
+
+impl VoiceView {
+    pub fn new(row: &super::voice::VoiceoverRow) -> VoiceView {
+        let status = row.status();
+        VoiceView {
+            id: row.id.to_string(),
+            ready: status == super::voice::Status::Ready && row.audio_path.is_some(),
+            audio_url: row.audio_url(),
+            status_label: match (status, &row.processing_error) {
+                (super::voice::Status::Invalid | super::voice::Status::Failed, Some(error)) => {
+                    format!("{} ({error})", status.label())
+                }
+                _ => status.label().to_owned(),
+            },
+            timeline_json: serde_json::to_string(&row.events()).unwrap_or_else(|_| "[]".to_owned()),
+            transcript: row.transcript.clone(),
+        }
+    }
 }
 
 /// What the studio left on a comment: its drawings, for the player to
@@ -97,15 +131,24 @@ pub struct StudioView {
 }
 
 impl StudioView {
-    pub fn new(rows: &[super::studio::DrawingRow]) -> StudioView {
+    /// The drawings, and the voice-over when there is one: the summary
+    /// says "a voice-over of 0:42 and 3 drawings".
+    pub fn new(rows: &[super::studio::DrawingRow], voice: Option<&super::voice::VoiceoverRow>) -> StudioView {
         if rows.is_empty() {
-            return StudioView::default();
+            return StudioView {
+                summary: voice.map(|v| v.describe()),
+                ..StudioView::default()
+            };
         }
         let drawings: Vec<super::studio::Drawing> = rows.iter().map(|r| r.to_drawing()).collect();
+        let drawn = super::studio::describe(rows.len());
         StudioView {
             drawing_count: rows.len(),
             drawings_json: serde_json::to_string(&drawings).unwrap_or_else(|_| "[]".to_owned()),
-            summary: Some(super::studio::describe(rows.len())),
+            summary: Some(match voice {
+                Some(voice) => format!("{} and {drawn}", voice.describe()),
+                None => drawn,
+            }),
             first_at: drawings.first().map(|d| d.start),
             first_label: drawings.first().map(|d| clock(d.start)).unwrap_or_default(),
         }
@@ -156,6 +199,7 @@ pub fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Opti
 pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
     let comment = &authored.comment;
     let attachment = attachment(media, exercise, comment);
+    let view = super::forms::CompareView::of(comment.compare_mirror.as_deref(), comment.compare_overlay);
     let playable = match &attachment {
         Some(Attachment::Video(video)) => !video.sources.is_empty(),
         Some(Attachment::Clip { clip, .. }) => clip.ready,
@@ -180,7 +224,8 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
         reopen_url: comment
             .compare_offset
             .zip(comment.parent_id)
-            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}")),
+            .map(|(offset, parent)| format!("/comments/{parent}/compare?offset={offset}{}", view.query())),
+        compare_view: view.describe(),
         attempt_video: match &attachment {
             Some(Attachment::Video(video)) if !video.sources.is_empty() => Some(video.id.clone()),
             _ => None,
@@ -189,7 +234,11 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
         can_change: crate::accounts::permissions::can_change_comment(user, comment.author_id),
         compare_offset: comment.compare_offset,
         range_video: comment.range_video_id.map(|id| id.to_string()),
-        studio: StudioView::new(media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default()),
+        studio: StudioView::new(
+            media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default(),
+            media.voiceovers.get(&comment.id),
+        ),
+        voice: media.voiceovers.get(&comment.id).map(VoiceView::new),
     }
 }
 
@@ -231,6 +280,9 @@ pub struct DeleteCommentPage {
     pub exercise: Exercise,
     pub excerpt: String,
     pub replies: i64,
+    /// On it and its replies: they go with it.
+    pub voiceovers: i64,
+    pub drawings: i64,
 }
 
 #[derive(Template)]
@@ -242,6 +294,8 @@ pub struct ComparePage {
     pub attempt: Attachment,
     pub attempt_author: String,
     pub offset: f64,
+    /// Mirroring and overlay, as the link or the comment keeps them.
+    pub view: super::forms::CompareView,
     pub parent_id: String,
     pub speeds: Vec<(String, String, bool)>,
 }
@@ -286,7 +340,14 @@ impl ComparePage {
     /// The attempt of comment `id` beside the demonstration, at `offset`
     /// seconds (else the comment's own, else none); 404 when the comment
     /// carries nothing to compare.
-    pub fn load(conn: &mut DbConn, ctx: PageCtx, user: &CurrentUser, id: Id, offset: Option<f64>) -> QueryResult<Self> {
+    pub fn load(
+        conn: &mut DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        id: Id,
+        offset: Option<f64>,
+        view: Option<super::forms::CompareView>,
+    ) -> QueryResult<Self> {
         let comment = super::queries::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         let (exercise, demonstration, _) = crate::exercises::queries::find_for_page(conn, comment.exercise_id)?;
         let media = super::queries::load_media(conn, [&comment])?;
@@ -299,6 +360,9 @@ impl ComparePage {
             attempt,
             attempt_author: author,
             offset: offset.or(comment.compare_offset).unwrap_or(0.0),
+            view: view.unwrap_or_else(|| {
+                super::forms::CompareView::of(comment.compare_mirror.as_deref(), comment.compare_overlay)
+            }),
             parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
             exercise,
         })

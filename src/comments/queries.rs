@@ -35,6 +35,9 @@ pub struct Comment {
     pub compare_offset: Option<f64>,
     /// The attempt the range is of; `None`: the demonstration.
     pub range_video_id: Option<Id>,
+    /// The comparison kept with the offset: mirrored videos, overlay opacity.
+    pub compare_mirror: Option<String>,
+    pub compare_overlay: Option<f64>,
 }
 
 impl Comment {
@@ -179,6 +182,8 @@ pub struct Media {
     pub clips: HashMap<Id, Clip>,
     /// The studio's drawings of each comment, in order.
     pub drawings: HashMap<Id, Vec<super::studio::DrawingRow>>,
+    /// The voice-over of each comment that has one.
+    pub voiceovers: HashMap<Id, super::voice::VoiceoverRow>,
 }
 
 pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
@@ -212,15 +217,19 @@ pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a 
             .collect()
     };
     let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
-    let drawings = if ids.is_empty() {
-        HashMap::new()
+    let (drawings, voiceovers) = if ids.is_empty() {
+        (HashMap::new(), HashMap::new())
     } else {
-        super::studio::of_comments(conn, &ids)?
+        (
+            super::studio::of_comments(conn, &ids)?,
+            super::voice::of_comments(conn, &ids)?,
+        )
     };
     Ok(Media {
         assets,
         clips,
         drawings,
+        voiceovers,
     })
 }
 
@@ -264,10 +273,14 @@ pub struct Draft {
     pub range: Option<(f64, f64)>,
     pub parent: Option<Id>,
     pub compare_offset: Option<f64>,
+    /// The comparison's view kept with the offset.
+    pub compare_view: super::forms::CompareView,
     /// The attempt the range is of (`None`: the demonstration).
     pub range_video: Option<Id>,
     /// The video drawn on and the drawings; `None`: keep the comment's.
     pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
+    /// The attempt a voice-over is on, and the voice-over (new comments only).
+    pub voiceover: Option<(Id, super::forms::VoiceDraft)>,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -302,10 +315,27 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
                 comments_videocomment::parent_id.eq(draft.parent),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
                 comments_videocomment::range_video_id.eq(draft.range_video),
+                comments_videocomment::compare_mirror.eq(draft.compare_view.mirror.as_str()),
+                comments_videocomment::compare_overlay.eq(draft.compare_view.overlay),
             ))
             .execute(c)?;
         if let Some((video, drawings)) = &draft.drawings {
             super::studio::replace(c, id, *video, drawings)?;
+        }
+        if let Some((video, voice)) = &draft.voiceover {
+            let attached = super::voice::attach(
+                c,
+                voice.id,
+                author,
+                id,
+                *video,
+                &voice.timeline,
+                voice.transcript.as_deref(),
+            )?;
+            if !attached {
+                // Posted by another request meanwhile: nothing is stored.
+                return Err(diesel::result::Error::NotFound);
+            }
         }
         bump_metric(c, author, Counter::Comments, 1)?;
         // The notice belongs to the comment: both are stored, or neither.
@@ -327,6 +357,8 @@ pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: 
                 comments_videocomment::clip_id.eq(draft.clip),
                 comments_videocomment::compare_offset.eq(draft.compare_offset),
                 comments_videocomment::range_video_id.eq(draft.range_video),
+                comments_videocomment::compare_mirror.eq(draft.compare_view.mirror.as_str()),
+                comments_videocomment::compare_overlay.eq(draft.compare_view.overlay),
                 comments_videocomment::updated_at.eq(Ts::now()),
             ))
             .execute(c)?;
@@ -354,6 +386,28 @@ pub fn delete(conn: &mut DbConn, comment: &Comment) -> QueryResult<i64> {
         diesel::delete(comments_videocomment::table.find(comment.id)).execute(c)?;
         Ok(replies.len() as i64)
     })
+}
+
+/// The voice-overs and drawings on a comment and its replies (they go
+/// with it).
+pub fn studio_counts(conn: &mut DbConn, id: Id) -> QueryResult<(i64, i64)> {
+    use crate::db::schema::{comments_drawing, comments_voiceover};
+    macro_rules! on_thread_of {
+        ($table:expr) => {
+            $table
+                .inner_join(comments_videocomment::table)
+                .filter(
+                    comments_videocomment::id
+                        .eq(id)
+                        .or(comments_videocomment::parent_id.eq(id)),
+                )
+                .count()
+                .get_result(conn)
+        };
+    }
+    let voiceovers = on_thread_of!(comments_voiceover::table)?;
+    let drawings = on_thread_of!(comments_drawing::table)?;
+    Ok((voiceovers, drawings))
 }
 
 pub fn reply_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {

@@ -167,7 +167,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::{Double, Integer, Nullable, Text};
+    use diesel::sql_types::{Double, Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::{UtcTime, Uuid};
 
     comments_videocomment (id) {
@@ -184,6 +184,8 @@ diesel::table! {
         parent_id -> Nullable<Uuid>,
         compare_offset -> Nullable<Double>,
         range_video_id -> Nullable<Uuid>,
+        compare_mirror -> Nullable<Varchar>,
+        compare_overlay -> Nullable<Double>,
     }
 }
 
@@ -201,6 +203,30 @@ diesel::table! {
         shapes -> Jsonb,
         size_bytes -> Integer,
         created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{Jsonb, UtcTime, Uuid};
+
+    comments_voiceover (id) {
+        id -> Uuid,
+        owner_id -> Integer,
+        comment_id -> Nullable<Uuid>,
+        video_id -> Nullable<Uuid>,
+        original_path -> Varchar,
+        original_mime -> Varchar,
+        original_size -> BigInt,
+        audio_path -> Nullable<Varchar>,
+        audio_size -> Nullable<BigInt>,
+        duration_ms -> Nullable<Integer>,
+        timeline -> Jsonb,
+        transcript -> Nullable<Text>,
+        status -> Varchar,
+        processing_error -> Nullable<Text>,
+        created_at -> UtcTime,
+        processed_at -> Nullable<UtcTime>,
     }
 }
 
@@ -303,6 +329,7 @@ diesel::table! {
         created_at -> UtcTime,
         updated_at -> UtcTime,
         expires_at -> UtcTime,
+        voiceover_id -> Nullable<Uuid>,
     }
 }
 
@@ -331,6 +358,8 @@ diesel::joinable!(exercises_exercise -> core_videoasset (video_asset_id));
 diesel::joinable!(comments_videocomment -> auth_user (author_id));
 diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
 diesel::joinable!(comments_drawing -> comments_videocomment (comment_id));
+diesel::joinable!(comments_voiceover -> comments_videocomment (comment_id));
+diesel::joinable!(comments_voiceover -> auth_user (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
@@ -349,6 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exercises_coachcount,
     comments_videocomment,
     comments_drawing,
+    comments_voiceover,
     jobs_job,
     staff_auditentry,
 );

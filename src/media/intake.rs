@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::io_pool;
-use super::sniff::{self, Container, SNIFF_LEN};
+use super::sniff::{self, Container, Kind, SNIFF_LEN};
 use super::storage::PartFile;
 use crate::db::Id;
 
@@ -25,7 +25,8 @@ const BATCH: usize = 256 * 1024;
 pub enum IntakeError {
     #[error("the upload is larger than the limit")]
     TooLarge,
-    #[error("the file is not a video")]
+    /// Not of the kind expected: not a video (or, for a voice-over, not audio).
+    #[error("the file is not of the accepted type")]
     NotAVideo,
     #[error("the file is empty")]
     Empty,
@@ -88,6 +89,8 @@ pub struct Intake {
     pending: BytesMut,
     head: Vec<u8>,
     container: Option<Container>,
+    /// What the first bytes must be.
+    kind: Kind,
     received: u64,
     limit: u64,
 }
@@ -131,6 +134,7 @@ impl Intake {
             pending: BytesMut::with_capacity(BATCH),
             head: Vec::with_capacity(SNIFF_LEN),
             container: None,
+            kind: Kind::Video,
             received: 0,
             limit,
         })
@@ -140,9 +144,18 @@ impl Intake {
     /// cut back to `offset` by the caller, taking at most `limit` more
     /// bytes. `head` is the file's first bytes (up to [`SNIFF_LEN`]) for the
     /// type check; `hasher` the hash of the bytes before `offset`, if this
-    /// process still has it.
-    pub fn append(file: std::fs::File, offset: u64, limit: u64, head: Vec<u8>, hasher: Option<Sha256>) -> Intake {
-        let container = (head.len() >= SNIFF_LEN).then(|| sniff::sniff(&head)).flatten();
+    /// process still has it. `kind`: a video, or a voice-over's audio.
+    pub fn append(
+        file: std::fs::File,
+        offset: u64,
+        limit: u64,
+        head: Vec<u8>,
+        hasher: Option<Sha256>,
+        kind: Kind,
+    ) -> Intake {
+        let container = (head.len() >= SNIFF_LEN)
+            .then(|| sniff::sniff_as(&head, kind))
+            .flatten();
         Intake {
             part: None,
             slot: Slot::Idle(Box::new(Writer {
@@ -153,6 +166,7 @@ impl Intake {
             pending: BytesMut::with_capacity(BATCH),
             head,
             container,
+            kind,
             received: 0,
             limit,
         }
@@ -198,7 +212,7 @@ impl Intake {
             let take = (SNIFF_LEN - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
             if self.head.len() >= SNIFF_LEN {
-                self.container = Some(sniff::sniff(&self.head).ok_or(IntakeError::NotAVideo)?);
+                self.container = Some(sniff::sniff_as(&self.head, self.kind).ok_or(IntakeError::NotAVideo)?);
             }
         }
         self.pending.extend_from_slice(&chunk);
@@ -247,7 +261,7 @@ impl Intake {
         }
         let container = match self.container {
             Some(container) => container,
-            None => sniff::sniff(&self.head).ok_or(IntakeError::NotAVideo)?,
+            None => sniff::sniff_as(&self.head, self.kind).ok_or(IntakeError::NotAVideo)?,
         };
         let mut writer = self.writer().await?;
         let rest = self.pending.split().freeze();

@@ -210,6 +210,45 @@ pub fn problems(probe: &Probe, sniffed: Option<Container>) -> Vec<String> {
     problems
 }
 
+/// Containers of a voice-over, by ffprobe's demuxer name.
+const AUDIO_CONTAINERS: &[&str] = &["webm", "matroska", "ogg", "mov", "mp4"];
+
+/// The problems that make a probed voice-over unacceptable (empty: it is
+/// sound Practika can use): sound only, in a known codec, with a length of
+/// at most `max_seconds`.
+pub fn audio_problems(probe: &Probe, sniffed: Option<Container>, max_seconds: f64) -> Vec<String> {
+    let mut problems = Vec::new();
+    let names: Vec<&str> = probe.format_name.split(',').collect();
+    if !names.iter().any(|n| AUDIO_CONTAINERS.contains(n)) {
+        problems.push("The recording is not in a format Practika accepts (WebM, Ogg or M4A audio).".to_owned());
+    } else if let Some(container) = sniffed {
+        if !container.matches_format(&probe.format_name) {
+            problems.push("The file's contents do not match its container.".to_owned());
+        }
+    }
+    if probe.video.is_some() {
+        problems.push("The file has a video track: a voice-over is sound only.".to_owned());
+    }
+    match &probe.audio_codec {
+        None => problems.push("The file has no sound.".to_owned()),
+        Some(codec) if !AUDIO_CODECS.contains(&codec.as_str()) => problems.push(format!(
+            "Its sound is encoded as {}; Practika accepts Opus, Vorbis, AAC, MP3 and FLAC sound.",
+            if codec.is_empty() { "an unknown codec" } else { codec }
+        )),
+        Some(_) => {}
+    }
+    match probe.duration {
+        Some(d) if d > 0.0 && d <= max_seconds + 0.5 => {}
+        Some(d) if d > 0.0 => problems.push(format!(
+            "The recording is {} long; a voice-over is at most {} minutes.",
+            crate::videos::pages::clock(d),
+            (max_seconds / 60.0).round()
+        )),
+        _ => problems.push("The recording has no length.".to_owned()),
+    }
+    problems
+}
+
 /// How a probe ended.
 #[derive(Debug)]
 pub enum ProbeError {
@@ -240,24 +279,26 @@ pub async fn run(tools: &Tools, path: &Path, shown_as: &str) -> Result<Probe, Pr
         Err(ToolError::Failed { stderr, .. }) => return Err(ProbeError::Unreadable(readable(&stderr))),
         Err(other) => return Err(ProbeError::Tool(other)),
     };
-    if probe.duration.is_none() && probe.video.is_some() {
+    if probe.duration.is_none() && (probe.video.is_some() || probe.audio_codec.is_some()) {
         // A browser's MediaRecorder writes WebM without a duration in its
-        // header: the end of its last packet says how long it is.
-        probe.duration = last_packet_end(tools, path, shown_as).await?;
+        // header: the end of its last packet says how long it is (the
+        // video's, or the sound's in a voice-over).
+        let stream = if probe.video.is_some() { "v:0" } else { "a:0" };
+        probe.duration = last_packet_end(tools, path, shown_as, stream).await?;
     }
     Ok(probe)
 }
 
-/// The end time of the video's last packet, reading packets only (no
-/// decoding): about disk speed.
-async fn last_packet_end(tools: &Tools, path: &Path, shown_as: &str) -> Result<Option<f64>, ProbeError> {
+/// The end time of the last packet of `stream` (`v:0`, `a:0`), reading
+/// packets only (no decoding): about disk speed.
+async fn last_packet_end(tools: &Tools, path: &Path, shown_as: &str, stream: &str) -> Result<Option<f64>, ProbeError> {
     let args = [
         "-v",
         "error",
         "-protocol_whitelist",
         "file,pipe",
         "-select_streams",
-        "v:0",
+        stream,
         "-show_entries",
         "packet=pts_time,duration_time",
         "-of",
@@ -300,6 +341,27 @@ pub fn decode_limit(duration: Option<f64>) -> Duration {
 /// only the headers: the first 4 KiB of a faststart MP4 pass it, and so
 /// does the first half of one. `Unreadable` carries the reason.
 pub async fn decode_check(tools: &Tools, path: &Path, shown_as: &str, duration: Option<f64>) -> Result<(), ProbeError> {
+    decode(tools, path, shown_as, duration, &["-map", "0:v:0", "-map", "0:a:0?"]).await
+}
+
+/// [`decode_check`] for a sound-only file (a voice-over): its first audio
+/// track decodes to the end.
+pub async fn decode_check_audio(
+    tools: &Tools,
+    path: &Path,
+    shown_as: &str,
+    duration: Option<f64>,
+) -> Result<(), ProbeError> {
+    decode(tools, path, shown_as, duration, &["-map", "0:a:0"]).await
+}
+
+async fn decode(
+    tools: &Tools,
+    path: &Path,
+    shown_as: &str,
+    duration: Option<f64>,
+    maps: &[&str],
+) -> Result<(), ProbeError> {
     let args = [
         "-nostdin",
         "-hide_banner",
@@ -315,11 +377,7 @@ pub async fn decode_check(tools: &Tools, path: &Path, shown_as: &str, duration: 
     .into_iter()
     .map(Into::into)
     .chain([tools::file_url(path)])
-    .chain(
-        ["-map", "0:v:0", "-map", "0:a:0?", "-f", "null", "-"]
-            .into_iter()
-            .map(Into::into),
-    )
+    .chain(maps.iter().copied().chain(["-f", "null", "-"]).map(Into::into))
     .collect::<Vec<_>>();
     match tools::run(&tools.ffmpeg, &args, decode_limit(duration), &[(path, shown_as)]).await {
         // At this log level ffmpeg prints errors only: any is a problem
@@ -405,6 +463,25 @@ mod tests {
         assert_eq!(found, vec!["The file has no video track.".to_owned()]);
         let mismatch = problems(&parse(GOOD.as_bytes())?, Some(Container::WebM));
         assert!(mismatch[0].contains("do not match"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_voice_over_is_sound_only_and_not_too_long() -> Result<(), String> {
+        let opus = r#"{"streams":[{"codec_type":"audio","codec_name":"opus"}],
+            "format":{"format_name":"matroska,webm","duration":"42.0"}}"#;
+        assert!(audio_problems(&parse(opus.as_bytes())?, Some(Container::WebM), 600.0).is_empty());
+        let long = audio_problems(&parse(opus.as_bytes())?, Some(Container::WebM), 30.0);
+        assert!(long[0].contains("at most"), "{long:?}");
+        let video = audio_problems(&parse(GOOD.as_bytes())?, Some(Container::Mp4), 600.0);
+        assert_eq!(
+            video,
+            vec!["The file has a video track: a voice-over is sound only.".to_owned()]
+        );
+        let silent = r#"{"streams":[{"codec_type":"video","codec_name":"h264","width":2,"height":2}],
+            "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"3"}}"#;
+        let found = audio_problems(&parse(silent.as_bytes())?, Some(Container::Mp4), 600.0);
+        assert!(found.iter().any(|p| p.contains("no sound")), "{found:?}");
         Ok(())
     }
 

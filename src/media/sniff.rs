@@ -1,13 +1,26 @@
 //! The type of an upload, decided from its first bytes (never from its name
 //! or the Content-Type the client sent).
 
-/// The containers Practika accepts.
+/// The containers Practika accepts. `Ogg` only for voice-overs
+/// ([`Kind::Audio`]): the video path never sniffs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
     Mp4,
     QuickTime,
     WebM,
     Matroska,
+    Ogg,
+}
+
+/// What an upload is for, and so which containers its first bytes may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// A video: MP4, QuickTime, WebM, Matroska.
+    #[default]
+    Video,
+    /// A voice-over recording: WebM (Opus), Ogg (Opus, Vorbis) or MP4/M4A
+    /// (AAC), as browsers' MediaRecorder writes them.
+    Audio,
 }
 
 /// How many leading bytes [`sniff`] looks at.
@@ -22,6 +35,7 @@ impl Container {
             Container::QuickTime => "video/quicktime",
             Container::WebM => "video/webm",
             Container::Matroska => "video/x-matroska",
+            Container::Ogg => "audio/ogg",
         }
     }
 
@@ -31,6 +45,7 @@ impl Container {
             Container::QuickTime => "mov",
             Container::WebM => "webm",
             Container::Matroska => "mkv",
+            Container::Ogg => "ogg",
         }
     }
 
@@ -41,6 +56,7 @@ impl Container {
         match self {
             Container::Mp4 | Container::QuickTime => names.contains(&"mov") || names.contains(&"mp4"),
             Container::WebM | Container::Matroska => names.contains(&"matroska") || names.contains(&"webm"),
+            Container::Ogg => names.contains(&"ogg"),
         }
     }
 
@@ -94,6 +110,21 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
     None
 }
 
+/// The container of an upload of this kind from its first bytes: a video's
+/// ([`sniff`]), or a voice-over's — WebM, Ogg or MP4 (M4A) only, never
+/// QuickTime or Matroska.
+pub fn sniff_as(head: &[u8], kind: Kind) -> Option<Container> {
+    match kind {
+        Kind::Video => sniff(head),
+        Kind::Audio => {
+            if head.len() >= 5 && &head[..4] == b"OggS" && head[4] == 0 {
+                return Some(Container::Ogg);
+            }
+            sniff(head).filter(|c| matches!(c, Container::Mp4 | Container::WebM))
+        }
+    }
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -125,6 +156,25 @@ mod tests {
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(&EBML_MAGIC), None, "EBML without a video doctype");
         assert_eq!(sniff(b"\0\0\0\x08ftypisom"), None, "an ftyp box too small");
+    }
+
+    #[test]
+    fn voice_overs_are_webm_ogg_or_m4a() {
+        let mut ogg = b"OggS\0\x02".to_vec();
+        ogg.resize(64, 0);
+        assert_eq!(sniff_as(&ogg, Kind::Audio), Some(Container::Ogg));
+        assert_eq!(sniff_as(&ogg, Kind::Video), None, "no Ogg video");
+        let mut m4a = vec![0, 0, 0, 0x1c];
+        m4a.extend_from_slice(b"ftypM4A \0\0\x02\0M4A isom");
+        assert_eq!(sniff_as(&m4a, Kind::Audio), Some(Container::Mp4));
+        let mut webm = EBML_MAGIC.to_vec();
+        webm.extend_from_slice(b"\x9f\x42\x86\x81\x01\x42\x82\x84webm");
+        assert_eq!(sniff_as(&webm, Kind::Audio), Some(Container::WebM));
+        let mut mov = vec![0, 0, 0, 0x14];
+        mov.extend_from_slice(b"ftypqt  \0\0\0\0qt  ");
+        assert_eq!(sniff_as(&mov, Kind::Audio), None);
+        assert_eq!(sniff_as(b"hello, this is text", Kind::Audio), None);
+        assert!(Container::Ogg.matches_format("ogg"));
     }
 
     #[test]

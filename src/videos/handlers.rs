@@ -507,7 +507,12 @@ fn starts_playback(req: &HttpRequest) -> bool {
 
 /// Sends a stored file with range support (206, 416, `If-Range`, ETag),
 /// the type from the database, and no guessing by the browser.
-async fn serve_file(req: &HttpRequest, state: &AppState, relative: &str, mime: &str) -> AppResult<HttpResponse> {
+pub(crate) async fn serve_file(
+    req: &HttpRequest,
+    state: &AppState,
+    relative: &str,
+    mime: &str,
+) -> AppResult<HttpResponse> {
     let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
     // Opening is a blocking call (open + stat): off the async thread.
     let file = actix_web::rt::task::spawn_blocking(move || NamedFile::open(path))

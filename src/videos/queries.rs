@@ -633,6 +633,8 @@ pub struct Resumable {
     pub created_at: Ts,
     pub updated_at: Ts,
     pub expires_at: Ts,
+    /// The voice-over it became (`comments::voice`).
+    pub voiceover_id: Option<Id>,
 }
 
 impl Resumable {

@@ -43,7 +43,7 @@ use super::upload::{self, Stored, UploadError};
 use crate::db::{self, DbConn, Id, Json, Ts};
 use crate::error::{AppError, AppResult};
 use crate::media::intake::{self, Intake, IntakeError, Received};
-use crate::media::sniff::{self, SNIFF_LEN};
+use crate::media::sniff::{self, Kind, SNIFF_LEN};
 use crate::media::{io_pool, PartFile, Storage, Tools};
 use crate::startup::AppState;
 use crate::web::auth::CurrentUser;
@@ -58,6 +58,8 @@ const CHECKPOINT: u64 = 64 * 1024 * 1024;
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// The video a finished upload became, on the last PATCH's answer.
 pub const VIDEO_HEADER: &str = "practika-video";
+/// The voice-over a finished upload became (`purpose: voiceover`).
+pub const VOICEOVER_HEADER: &str = "practika-voiceover";
 /// At most this many metadata pairs, each at most this long once decoded.
 const METADATA_PAIRS: usize = 16;
 const METADATA_VALUE_LEN: usize = 1024;
@@ -282,6 +284,25 @@ pub async fn create(req: HttpRequest, user: CurrentUser, state: web::Data<AppSta
         Ok(metadata) => metadata,
         Err(message) => return Ok(refused_one(StatusCode::BAD_REQUEST, &message)),
     };
+    let voiceover = match metadata.get("purpose").and_then(|p| p.as_str()) {
+        None | Some("") | Some("video") => false,
+        Some(crate::comments::voice::PURPOSE) => true,
+        Some(_) => {
+            return Ok(refused_one(
+                StatusCode::BAD_REQUEST,
+                "Upload-Metadata: purpose is video or voiceover.",
+            ))
+        }
+    };
+    if voiceover && length > crate::comments::voice::MAX_AUDIO_BYTES {
+        return Ok(refused_one(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "A voice-over recording is at most {} MiB.",
+                crate::comments::voice::MAX_AUDIO_BYTES / 1024 / 1024
+            ),
+        ));
+    }
     let name = ["filename", "name"]
         .iter()
         .find_map(|key| metadata.get(*key).and_then(|v| v.as_str()))
@@ -314,6 +335,7 @@ pub async fn create(req: HttpRequest, user: CurrentUser, state: web::Data<AppSta
         created_at: now,
         updated_at: now,
         expires_at: expiry(&state),
+        voiceover_id: None,
     };
     let expires_at = new.expires_at;
     let env_quota = settings.default_quota_bytes;
@@ -517,9 +539,10 @@ pub async fn patch(
             "These bytes go past the upload's declared length.",
         ));
     }
-    if row.video_id.is_some() {
-        return Ok(finished(&row, row.video_id));
+    if row.video_id.is_some() || row.voiceover_id.is_some() {
+        return Ok(finished(&row, row.video_id, row.voiceover_id));
     }
+    let kind = upload_kind(&row);
     let _slot = match state.uploads.take(user.id) {
         Ok(slot) => slot,
         Err(busy) => return upload_refused(&state, UploadError::Busy(busy)),
@@ -533,7 +556,7 @@ pub async fn patch(
     } else {
         state.tus_hashes.take(row.id, offset)
     };
-    let mut intake = Intake::append(file, offset, length - offset, head, hasher);
+    let mut intake = Intake::append(file, offset, length - offset, head, hasher, kind);
     let settings = &state.settings;
     let mut pace = upload::PaceGuard::new(upload::Pace {
         window: settings.upload_rate_window,
@@ -563,7 +586,7 @@ pub async fn patch(
                 IntakeError::NotAVideo => {
                     drop(intake);
                     discard(&state, row.id).await?;
-                    return upload_refused(&state, UploadError::NotAVideo);
+                    return upload_refused(&state, not_of_kind(kind));
                 }
                 other => {
                     stopped = Some(other.into());
@@ -640,14 +663,112 @@ async fn checkpoint(state: &AppState, intake: &mut Intake, id: Id, recorded: u64
     Ok(Some(size))
 }
 
-/// The answer for an upload that became a video (or was already one).
-fn finished(row: &Resumable, video: Option<Id>) -> HttpResponse {
+/// The answer for an upload that became a video or a voice-over (or was
+/// already one).
+fn finished(row: &Resumable, video: Option<Id>, voiceover: Option<Id>) -> HttpResponse {
     let mut response = answer(StatusCode::NO_CONTENT);
     response.insert_header(("Upload-Offset", row.upload_length.to_string()));
     if let Some(video) = video {
         response.insert_header((VIDEO_HEADER, video.to_string()));
     }
+    if let Some(voiceover) = voiceover {
+        response.insert_header((VOICEOVER_HEADER, voiceover.to_string()));
+    }
     response.finish()
+}
+
+/// What an upload must be: a voice-over's sound, or a video.
+fn upload_kind(row: &Resumable) -> Kind {
+    if crate::comments::voice::is_voiceover_upload(&row.metadata.0) {
+        Kind::Audio
+    } else {
+        Kind::Video
+    }
+}
+
+/// The refusal of a file whose first bytes are not of its kind.
+fn not_of_kind(kind: Kind) -> UploadError {
+    match kind {
+        Kind::Video => UploadError::NotAVideo,
+        Kind::Audio => UploadError::Unusable(vec![
+            "This file is not a sound recording: a voice-over is WebM, Ogg or M4A audio.".to_owned(),
+        ]),
+    }
+}
+
+/// A voice-over's last byte is in: its type from the first bytes, then
+/// ffprobe and a decode check (sound only, a length within the limit);
+/// kept under `voiceovers/originals/` with its row and processing job
+/// (`comments::voice`). Anything else is refused (422) and removed.
+async fn complete_voiceover(
+    state: &AppState,
+    user: &CurrentUser,
+    row: &Resumable,
+    file_path: PathBuf,
+    container: Option<crate::media::Container>,
+) -> AppResult<HttpResponse> {
+    use crate::comments::voice;
+    let pool = io_pool::uploads().map_err(|e| AppError::Unexpected(e.into()))?;
+    let reading = file_path.clone();
+    let container = match container {
+        Some(container) => Some(container),
+        None => pool
+            .run(move || -> std::io::Result<Option<crate::media::Container>> {
+                let mut file = std::fs::File::open(&reading)?;
+                let head = intake::read_head(&mut file)?;
+                Ok(sniff::sniff_as(&head[..head.len().min(SNIFF_LEN)], Kind::Audio))
+            })
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?
+            .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("reading a voice-over")))?,
+    };
+    let Some(container) = container else {
+        discard(state, row.id).await?;
+        return upload_refused(state, not_of_kind(Kind::Audio));
+    };
+    // From here the file is removed unless it is kept.
+    let received = PartFile::new(file_path);
+    let tools = Tools::from_settings(&state.settings);
+    let problems = voice::check_recording(&tools, received.path(), container)
+        .await
+        .map_err(AppError::Unexpected)?;
+    if !problems.is_empty() {
+        drop(received);
+        discard(state, row.id).await?;
+        return upload_refused(state, UploadError::Unusable(problems));
+    }
+    let id = Id::new();
+    let relative = voice::original_path(id, container);
+    let (storage, node, moving) = (
+        Storage::new(state.settings.media_dir()),
+        state.node_id.clone(),
+        relative.clone(),
+    );
+    let staged = pool
+        .run(move || -> std::io::Result<(PartFile, PathBuf)> {
+            let (staged, target) = storage.part_for_node(&moving, &node)?;
+            received.persist(staged.path())?;
+            Ok((staged, target))
+        })
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let (staged, target) = match staged {
+        Ok(staged) => staged,
+        Err(error) if intake::is_storage_full(&error) => return upload_refused(state, UploadError::StorageFull),
+        Err(error) => {
+            return Err(AppError::Unexpected(
+                anyhow::Error::new(error).context("staging a voice-over"),
+            ))
+        }
+    };
+    let (owner, upload, size) = (user.id, row.id, row.upload_length as u64);
+    db::run(&state.pool, move |c| {
+        voice::store_recording(c, id, owner, staged, &target, &relative, container, size, upload)
+    })
+    .await?;
+    state.tus_hashes.forget(row.id);
+    tracing::info!(user_id = user.id, voiceover = %id, size = row.upload_length, "voice-over uploaded");
+    Ok(finished(row, None, Some(id)))
 }
 
 /// All bytes are in: the same checks and the same intake as the form's
@@ -662,6 +783,9 @@ async fn complete(
     container: Option<crate::media::Container>,
     hasher: Option<Sha256>,
 ) -> AppResult<HttpResponse> {
+    if upload_kind(row) == Kind::Audio {
+        return complete_voiceover(state, user, row, file_path, container).await;
+    }
     let pool = io_pool::uploads().map_err(|e| AppError::Unexpected(e.into()))?;
     let reading = file_path.clone();
     let checked = pool
@@ -733,7 +857,7 @@ async fn complete(
             asset
         }
     };
-    Ok(finished(row, Some(asset.id)))
+    Ok(finished(row, Some(asset.id), None))
 }
 
 /// `DELETE /uploads/{id}`: the upload ends and its bytes go (a video it
@@ -765,7 +889,8 @@ pub async fn result(user: CurrentUser, state: web::Data<AppState>, path: web::Pa
         Err(refusal) => return Ok(refusal),
     };
     let mut video = row.video_id;
-    if video.is_none() && row.is_complete() {
+    let mut voiceover = row.voiceover_id;
+    if video.is_none() && voiceover.is_none() && row.is_complete() {
         let (file_path, file, _) = match open_part(&state, &row).await? {
             Ok(opened) => opened,
             Err(refusal) => return Ok(refusal),
@@ -775,17 +900,22 @@ pub async fn result(user: CurrentUser, state: web::Data<AppState>, path: web::Pa
         if !response.status().is_success() {
             return Ok(response);
         }
-        video = response
-            .headers()
-            .get(VIDEO_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+        let named = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<Id>().ok())
+        };
+        video = named(VIDEO_HEADER);
+        voiceover = named(VOICEOVER_HEADER);
     }
     Ok(answer(StatusCode::OK).json(serde_json::json!({
         "offset": row.upload_offset,
         "length": row.upload_length,
         "video": video.map(|id| id.to_string()),
         "location": video.map(|id| format!("/videos/{id}")),
+        "voiceover": voiceover.map(|id| id.to_string()),
     })))
 }
 

@@ -72,6 +72,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/studio.js"),
     },
     Asset {
+        name: "js/voiceover.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/voiceover.js"),
+    },
+    Asset {
         name: "js/uploader.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/uploader.js"),

@@ -3,7 +3,9 @@
 // play/pause, seek and frame step drive both, with the attempt shifted by an
 // adjustable offset (seconds it runs ahead). "Sync these frames" takes the
 // offset from the two frames on screen; either video can be mirrored, and
-// the attempt laid over the demonstration with an opacity slider.
+// the attempt laid over the demonstration with an opacity slider. A reply
+// keeps the offset, the mirroring and the overlay (hidden fields of its
+// form), and its link reopens the comparison as it was.
 import { mountPlayer } from "./player.js";
 
 const root = document.querySelector("[data-compare]");
@@ -73,11 +75,22 @@ if (root && controls && demoPlayer && attemptPlayer) {
     });
   });
 
+  const mirrorField = document.querySelector("[data-compare-mirror-field]");
+  const overlayField = document.querySelector("[data-compare-overlay-field]");
+  const keepMirror = () => {
+    if (!mirrorField) { return; }
+    const d = demo.classList.contains("mirrored"), a = attempt.classList.contains("mirrored");
+    mirrorField.value = d && a ? "both" : d ? "demo" : a ? "attempt" : "";
+  };
+  const keepOverlay = () => {
+    if (overlayField) { overlayField.value = root.classList.contains("compare-overlay") ? opacity.value : ""; }
+  };
   controls.querySelectorAll("[data-mirror]").forEach((button) => {
     button.addEventListener("click", () => {
       const video = button.getAttribute("data-mirror") === "demo" ? demo : attempt;
       const on = video.classList.toggle("mirrored");
       button.setAttribute("aria-pressed", on ? "true" : "false");
+      keepMirror();
     });
   });
   // Overlay: the attempt's <video> moves into the demonstration's stage, on
@@ -91,8 +104,11 @@ if (root && controls && demoPlayer && attemptPlayer) {
     (on ? demoStage : attemptStage).appendChild(attempt);
     attempt.classList.toggle("overlaid", on);
     attempt.style.opacity = on ? opacity.value : "";
+    keepOverlay();
   });
-  opacity.addEventListener("input", () => { attempt.style.opacity = opacity.value; });
+  opacity.addEventListener("input", () => { attempt.style.opacity = opacity.value; keepOverlay(); });
+  // Reopened from a reply that kept an overlay: laid over again.
+  if (root.hasAttribute("data-overlay")) { overlay.click(); }
 
   demo.addEventListener("loadedmetadata", () => { seek.max = demo.duration || 100; align(); describe(); });
   play.addEventListener("click", () => {

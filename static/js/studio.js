@@ -8,6 +8,8 @@
 // scales with the video, full screen included. Labels are set with
 // textContent: never markup.
 
+import { mountVoicePlayback, mountVoiceRecorder } from "./voiceover.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = { red: "#e53935", yellow: "#fdd835", green: "#43a047", blue: "#1e88e5", white: "#ffffff" };
 const TOOLS = [
@@ -104,8 +106,9 @@ function drawShape(group, shape, w, h) {
 function readDrawings(scope) {
   const found = [];
   scope.querySelectorAll("[data-drawings]").forEach((article) => {
+    const comment = article.getAttribute("data-comment-id");
     try {
-      JSON.parse(article.getAttribute("data-drawings")).forEach((d) => found.push(d));
+      JSON.parse(article.getAttribute("data-drawings")).forEach((d, index) => found.push({ ...d, comment, index }));
     } catch (ignored) { /* a page from another version: nothing to replay */ }
   });
   return found;
@@ -129,6 +132,8 @@ export function mountStudio(player, entry) {
   const saved = entry ? readDrawings(entry) : [];
   const pending = []; // drawings made here, not yet posted
   let editing = null; // the shapes of the drawing being made
+  let replaying = null; // a voice-over replay: { comment, shown } (its drawings that have appeared)
+  let voice = null; // the voice-over recorder of the reply form
 
   // ---------------------------------------------------------------- overlay
   const overlay = svgEl("svg", { class: "drawing-overlay", viewBox: "0 0 1600 900", preserveAspectRatio: "xMidYMid meet", "aria-hidden": "true" });
@@ -150,7 +155,11 @@ export function mountStudio(player, entry) {
 
   function visible(t) {
     const half = 0.5 / player.frameRate;
-    return saved.concat(pending).filter((d) => t >= d.start - half && t <= d.end + half);
+    // During a voice-over's replay, only its drawings, once they appeared.
+    const shown = replaying
+      ? saved.filter((d) => d.comment === replaying.comment && replaying.shown.has(d.index))
+      : saved.concat(pending);
+    return shown.filter((d) => t >= d.start - half && t <= d.end + half);
   }
   function render() {
     layer.replaceChildren();
@@ -288,11 +297,22 @@ export function mountStudio(player, entry) {
     player.fillMarks(form.querySelector("[data-reply-range=a]"), form.querySelector("[data-reply-range=b]"));
   }
 
+  if (entry) {
+    mountVoicePlayback({
+      player,
+      entry,
+      reveal(comment, shown) { replaying = comment ? { comment, shown } : null; render(); },
+    });
+  }
+
   if (!field || !stage) { return; }
 
   // ---------------------------------------------------------------- drawing
   const drawButton = el("button", { type: "button", class: "btn btn-secondary", "aria-expanded": "false" }, "Draw");
   toolRow.insertBefore(drawButton, status || null);
+  voice = mountVoiceRecorder({
+    player, form, toolRow, before: status || null, say, csrf: (tools && tools.getAttribute("data-csrf")) || form.querySelector("input[name=csrf_token]").value, drawings: () => pending,
+  });
   const bar = el("div", { class: "draw-toolbar", role: "group", "aria-label": "Drawing tools" });
   bar.hidden = true;
   toolRow.after(bar);
@@ -344,6 +364,7 @@ export function mountStudio(player, entry) {
       remove.addEventListener("click", () => { pending.pop(); describePending(); placeMarkers(); render(); });
       summary.append(" ", remove);
     }
+    if (voice) { voice.refresh(); }
   }
 
   function startEditing() {
@@ -392,6 +413,7 @@ export function mountStudio(player, entry) {
     };
     pending.push(drawing);
     pending.sort((x, y) => x.start - y.start);
+    if (voice) { voice.drawn(drawing); }
     describePending();
     placeMarkers();
     stopEditing();

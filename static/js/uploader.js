@@ -28,20 +28,24 @@ function messagesOf(error) {
 /**
  * Uploads `file`. Callbacks: onProgress(sent, total), onResume(percent)
  * when it continues an earlier upload of the same file, onDone({ id,
- * location }) once the server has made it a video, onError(messages).
+ * location }) once the server has made it a video (or, with `purpose:
+ * "voiceover"`, a voice-over: then `location` is null), onError(messages).
  * Returns { cancel() }: stops and removes what was sent.
  */
-export function startUpload(file, { csrf, onProgress, onResume, onDone, onError }) {
+export function startUpload(file, { csrf, purpose, onProgress, onResume, onDone, onError }) {
   let videoId = null;
   let finished = false;
+  const voiceover = purpose === "voiceover";
+  const metadata = { filename: file.name || "recording", filetype: file.type || "" };
+  if (voiceover) { metadata.purpose = "voiceover"; }
   const upload = new window.tus.Upload(file, {
     endpoint: "/uploads",
     retryDelays: RETRY_DELAYS,
     headers: { "X-CSRF-Token": csrf },
-    metadata: { filename: file.name || "recording", filetype: file.type || "" },
+    metadata,
     removeFingerprintOnSuccess: true,
     onAfterResponse(request, response) {
-      const video = response.getHeader("Practika-Video");
+      const video = response.getHeader(voiceover ? "Practika-Voiceover" : "Practika-Video");
       if (video) { videoId = video; }
       if (request.getMethod() === "HEAD" && response.getStatus() === 200) {
         const offset = Number(response.getHeader("Upload-Offset"));
@@ -62,14 +66,15 @@ export function startUpload(file, { csrf, onProgress, onResume, onDone, onError 
     onSuccess() {
       const done = (id) => {
         finished = true;
-        if (onDone) { onDone({ id, location: "/videos/" + id }); }
+        if (onDone) { onDone({ id, location: voiceover ? null : "/videos/" + id }); }
       };
       if (videoId) { done(videoId); return; }
       // Finished before a reload (or the answer was lost): ask the server.
       fetch(upload.url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
         .then((response) => response.json().then((body) => ({ response, body })))
         .then(({ response, body }) => {
-          if (response.ok && body.video) { done(body.video); return; }
+          const made = voiceover ? body.voiceover : body.video;
+          if (response.ok && made) { done(made); return; }
           finished = true;
           if (onError) { onError((body && body.errors) || ["The upload finished, but the video could not be found. Please try again."]); }
         })

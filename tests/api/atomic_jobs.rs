@@ -187,6 +187,7 @@ fn every_kind_the_areas_queue_is_registered() {
             practika::videos::jobs::PROCESS_VIDEO,
             practika::videos::jobs::REVALIDATE_VIDEO,
             practika::comments::notify::SEND_COMMENT_NOTICE,
+            practika::comments::voice::PROCESS_VOICEOVER,
             mail::SEND_EMAIL_CHANGE,
             mail::SEND_INVITATION,
             mail::SEND_PASSWORD_RESET,
@@ -197,6 +198,7 @@ fn every_kind_the_areas_queue_is_registered() {
         .collect::<Vec<_>>()
     );
     assert!(registry.chores().iter().any(|c| c.name.contains("sessions")));
+    assert!(registry.chores().iter().any(|c| c.name.contains("voice-overs")));
 }
 
 fn queue_invitation(app: &TestApp, email: &str) -> i64 {

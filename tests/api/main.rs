@@ -28,4 +28,5 @@ mod studio;
 mod tus;
 mod uploads;
 mod videos;
+mod voice;
 mod web;

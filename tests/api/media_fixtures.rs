@@ -57,47 +57,105 @@ pub fn require_ffmpeg() {
 
 /// The file of a sample video, made on first use.
 pub fn sample(kind: Sample) -> PathBuf {
+    let (name, size, seconds, rate) = kind.spec();
+    generated(
+        &format!("{name}-{size}-{seconds}s-{rate}fps-v1.mp4"),
+        &[
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            format!("testsrc=duration={seconds}:size={size}:rate={rate}"),
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            format!("sine=frequency=440:duration={seconds}"),
+            "-c:v".to_owned(),
+            "libx264".to_owned(),
+            "-preset".to_owned(),
+            "ultrafast".to_owned(),
+            "-pix_fmt".to_owned(),
+            "yuv420p".to_owned(),
+            "-c:a".to_owned(),
+            "aac".to_owned(),
+            "-shortest".to_owned(),
+            "-movflags".to_owned(),
+            "+faststart".to_owned(),
+            "-f".to_owned(),
+            "mp4".to_owned(),
+        ],
+    )
+}
+
+/// A voice-over as Chromium's MediaRecorder writes one: `seconds` of a
+/// tone over soft noise, Opus in WebM.
+pub fn voice_sample(seconds: u32) -> PathBuf {
+    generated(
+        &format!("voice-{seconds}s-v1.webm"),
+        &[
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            format!("sine=frequency=220:duration={seconds}"),
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            format!("anoisesrc=color=pink:amplitude=0.05:duration={seconds}"),
+            "-filter_complex".to_owned(),
+            "amix=inputs=2:duration=shortest".to_owned(),
+            "-c:a".to_owned(),
+            "libopus".to_owned(),
+            "-b:a".to_owned(),
+            "48k".to_owned(),
+            "-f".to_owned(),
+            "webm".to_owned(),
+        ],
+    )
+}
+
+/// A video without sound (2 s, WebM): a file a voice-over must not be.
+pub fn silent_video() -> PathBuf {
+    generated(
+        "silent-2s-v1.webm",
+        &[
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            "testsrc=duration=2:size=160x120:rate=10".to_owned(),
+            "-c:v".to_owned(),
+            "libvpx".to_owned(),
+            "-an".to_owned(),
+            "-f".to_owned(),
+            "webm".to_owned(),
+        ],
+    )
+}
+
+/// A file ffmpeg makes from `args` (inputs and output options), cached
+/// under `name` in cargo's temporary folder.
+fn generated(name: &str, args: &[String]) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     require_ffmpeg();
-    let (name, size, seconds, rate) = kind.spec();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("practika-test-videos");
-    let path = dir.join(format!("{name}-{size}-{seconds}s-{rate}fps-v1.mp4"));
+    let path = dir.join(name);
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if path.is_file() {
         return path;
     }
     std::fs::create_dir_all(&dir).expect("fixture folder");
-    let partial = dir.join(format!(".{name}.{}.mp4", std::process::id()));
+    let partial = dir.join(format!(".{name}.{}", std::process::id()));
     let output = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc=duration={seconds}:size={size}:rate={rate}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-            "-y",
-        ])
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error"])
+        .args(args)
+        .arg("-y")
         .arg(&partial)
         .output()
         .expect("run ffmpeg");
     assert!(
         output.status.success(),
-        "ffmpeg could not make a test video: {}",
+        "ffmpeg could not make {name}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::rename(&partial, &path).expect("keep the test video");
+    std::fs::rename(&partial, &path).expect("keep the test file");
     path
 }
 

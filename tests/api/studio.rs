@@ -11,17 +11,17 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, TestApp};
 use crate::media_fixtures::{sample_bytes, Sample};
 
-struct Thread {
-    coach: reqwest::Client,
-    student: reqwest::Client,
-    exercise: Id,
-    attempt: Id,
-    comment: Id,
+pub(crate) struct Thread {
+    pub coach: reqwest::Client,
+    pub student: reqwest::Client,
+    pub exercise: Id,
+    pub attempt: Id,
+    pub comment: Id,
 }
 
 /// A coach's exercise (on a YouTube demonstration) and a student's attempt,
 /// processed, posted on its thread.
-async fn thread(app: &TestApp) -> Thread {
+pub(crate) async fn thread(app: &TestApp) -> Thread {
     let (coach_id, coach) = app.user_client("cora", "coach").await;
     let (_, student) = app.user_client("stu", "student").await;
     let demo =
@@ -75,7 +75,7 @@ fn location_id(location: &str, prefix: &str) -> Id {
 
 /// What a coach typically leaves on one frame: a line along the spine, an
 /// arrow, an angle at the elbow, a label, a freehand stroke of 60 points.
-fn typical_drawing(start: f64) -> Value {
+pub(crate) fn typical_drawing(start: f64) -> Value {
     let stroke: Vec<Value> = (0..60)
         .map(|i| json!([0.2 + f64::from(i) * 0.01, 0.5 + (f64::from(i) / 6.0).sin() * 0.1]))
         .collect();
@@ -97,7 +97,12 @@ fn counts(app: &TestApp) -> (i64, i64) {
     (app.count("comments_videocomment"), app.count("comments_drawing"))
 }
 
-async fn reply(app: &TestApp, client: &reqwest::Client, t: &Thread, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn reply(
+    app: &TestApp,
+    client: &reqwest::Client,
+    t: &Thread,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let mut form = vec![("parent_id", t.comment.to_string())];
     form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -512,4 +517,99 @@ async fn staff_list_and_delete_drawings_and_the_comment_s_delete_preview_shows_t
     assert_eq!(app.count("comments_videocomment"), 2, "the comment stays");
     let page = app.page_with(&t.student, &format!("/exercises/{}", t.exercise)).await;
     assert!(page.text.contains("Holds a drawing on the attempt, from 0:01"));
+}
+
+#[actix_web::test]
+async fn a_reply_from_the_comparison_keeps_its_mirroring_and_overlay() {
+    let app = spawn_app().await;
+    let t = thread(&app).await;
+    let before = counts(&app);
+    for (mirror, overlay) in [("sideways", ""), ("attempt", "2"), ("", "half")] {
+        let response = reply(
+            &app,
+            &t.coach,
+            &t,
+            &[
+                ("text", "Compare"),
+                ("compare_offset", "0.4"),
+                ("compare_mirror", mirror),
+                ("compare_overlay", overlay),
+            ],
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 422, "{mirror} {overlay}");
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            body.contains("mirroring or overlay could not be read"),
+            "{mirror} {overlay}"
+        );
+        assert_eq!(counts(&app), before);
+    }
+    let response = reply(
+        &app,
+        &t.coach,
+        &t,
+        &[
+            ("text", "Mirrored, yours over mine"),
+            ("compare_offset", "0.4"),
+            ("compare_mirror", "attempt"),
+            ("compare_overlay", "0.35"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (reply_id, mirror, overlay): (Id, Option<String>, Option<f64>) = comments_videocomment::table
+        .filter(comments_videocomment::parent_id.eq(t.comment))
+        .select((
+            comments_videocomment::id,
+            comments_videocomment::compare_mirror,
+            comments_videocomment::compare_overlay,
+        ))
+        .first(&mut *app.conn())
+        .expect("reply");
+    assert_eq!((mirror.as_deref(), overlay), (Some("attempt"), Some(0.35)));
+
+    // The reply's link reopens the comparison as it was kept.
+    let page = app.page_with(&t.student, &format!("/exercises/{}", t.exercise)).await;
+    let reopen = format!("/comments/{}/compare?offset=0.4&mirror=attempt&overlay=0.35", t.comment);
+    assert!(page.has(&format!("a[href='{reopen}']")), "{}", page.text);
+    assert!(page
+        .select_text(&format!("a[href='{reopen}']"))
+        .iter()
+        .any(|t| t == "Reopen the comparison (offset 0.4 s, the attempt mirrored, overlaid at 35 %)"));
+    let reopened = app.page_with(&t.student, &reopen).await;
+    assert!(reopened.has("video.mirrored[data-compare-attempt]"));
+    assert!(!reopened.has("video.mirrored[data-compare-demo]"));
+    assert_eq!(
+        reopened.attr("[data-mirror=attempt]", "aria-pressed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(reopened.attr("[data-compare]", "data-overlay").as_deref(), Some("0.35"));
+    assert_eq!(
+        reopened.attr("[data-compare-opacity]", "value").as_deref(),
+        Some("0.35")
+    );
+    assert_eq!(
+        reopened.attr("[data-compare-mirror-field]", "value").as_deref(),
+        Some("attempt")
+    );
+    assert_eq!(
+        reopened.attr("[data-compare-overlay-field]", "value").as_deref(),
+        Some("0.35")
+    );
+    // Opened afresh, the attempt's comparison is plain.
+    let plain = app
+        .page_with(&t.student, &format!("/comments/{}/compare", t.comment))
+        .await;
+    assert!(!plain.has("video.mirrored") && !plain.has("[data-overlay]"));
+    // Editing the reply keeps them.
+    let edit = app.page_with(&t.coach, &format!("/comments/{reply_id}/edit")).await;
+    assert_eq!(
+        edit.attr("input[name=compare_mirror]", "value").as_deref(),
+        Some("attempt")
+    );
+    assert_eq!(
+        edit.attr("input[name=compare_overlay]", "value").as_deref(),
+        Some("0.35")
+    );
 }

@@ -257,26 +257,20 @@ impl StaffModel for Comments {
                 list_query: String::new(),
             },
             super::drawings::of_comment(conn, id)?,
+            super::voiceovers::of_comment(conn, id)?,
         ])
     }
 
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let c = find(conn, id)?;
         let replies = queries::reply_count(conn, c.id)?;
-        // Its drawings and its replies' drawings go with it.
-        let drawings: i64 = crate::db::schema::comments_drawing::table
-            .inner_join(comments_videocomment::table)
-            .filter(
-                comments_videocomment::id
-                    .eq(c.id)
-                    .or(comments_videocomment::parent_id.eq(c.id)),
-            )
-            .count()
-            .get_result(conn)?;
+        // Its drawings and voice-overs, and its replies', go with it.
+        let (voiceovers, drawings) = queries::studio_counts(conn, c.id)?;
         Ok(vec![
             format!("The comment “{}”.", repr(&c)),
             format!("{replies} repl(ies) to it (their authors' counts go down)."),
             format!("{drawings} drawing(s) on it and its replies."),
+            format!("{voiceovers} voice-over(s) on it and its replies, with their sound files."),
             "Videos and clips it carries stay.".into(),
         ])
     }

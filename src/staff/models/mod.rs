@@ -11,6 +11,7 @@ pub mod new_user;
 pub mod roles;
 pub mod users;
 pub mod videos;
+pub mod voiceovers;
 
 use super::model::StaffModel;
 
@@ -24,6 +25,7 @@ pub const ALL: &[&dyn StaffModel] = &[
     &exercises::Exercises,
     &comments::Comments,
     &drawings::Drawings,
+    &voiceovers::Voiceovers,
     &jobs::Jobs,
 ];
 

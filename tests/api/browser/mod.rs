@@ -26,5 +26,6 @@ mod player;
 mod recording;
 mod story;
 mod studio;
+mod voice;
 
 pub use harness::*;

@@ -348,5 +348,27 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     assert_eq!(overlay, json!([true, true, "0.5"]));
     coach.check_page("the comparison, overlaid and mirrored").await;
 
+    // A reply from here keeps the mirroring and the overlay, and its link
+    // reopens the comparison as it was.
+    coach
+        .js(
+            "const o = document.querySelector('[data-compare-opacity]'); o.value = '0.3'; o.dispatchEvent(new Event('input'));",
+            vec![],
+        )
+        .await;
+    coach.fill("Your reply", "Mirrored, yours over mine.").await;
+    coach.press_button("Post reply").await;
+    coach.wait_for_text("Your reply is posted.", 10).await;
+    coach
+        .follow_link("Reopen the comparison (offset 0.4 s, the attempt mirrored, overlaid at 30 %)")
+        .await;
+    coach
+        .wait_until(
+            "the comparison, reopened overlaid",
+            20,
+            "const a = document.querySelector('[data-compare-attempt]'); return !!a.closest('[data-compare-pane=demo]') && a.classList.contains('mirrored') && a.style.opacity === '0.3';",
+        )
+        .await;
+
     browser.finish(vec![coach, student]).await;
 }

@@ -1,0 +1,287 @@
+//! A voice-over in Chromium (fake microphone): the coach records while
+//! playing the attempt, pausing it, drawing on two paused frames and
+//! seeking between them, then playing on at half speed; the recording is
+//! uploaded and processed; the student presses "Play voice-over" and the
+//! attempt pauses, each drawing appears and the speed changes at the
+//! moments of the recording.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use fantoccini::key::Key;
+use practika::comments::queries::{self as comments, Draft};
+use practika::comments::voice::{self, Action, Status};
+use practika::db::schema::comments_voiceover;
+use practika::exercises::queries::{self as exercises, Draft as ExerciseDraft};
+use serde_json::{json, Value};
+
+use super::{BrowserApp, Tab};
+use crate::media_fixtures::Sample;
+
+const ATTEMPT: &str = "[data-attempt-player][data-video-id]";
+/// How far (ms of the recording) the replay may be from the recorded moment.
+const TOLERANCE_MS: f64 = 450.0;
+
+async fn video(tab: &Tab, script: &str) -> Value {
+    tab.js(
+        &format!("const v = document.querySelector('{ATTEMPT} video'); {script}"),
+        vec![],
+    )
+    .await
+}
+
+async fn seek(tab: &Tab, seconds: f64) {
+    video(tab, &format!("v.currentTime = {seconds};")).await;
+    tab.wait_until(
+        "the attempt to seek",
+        10,
+        &format!(
+            "const v = document.querySelector('{ATTEMPT} video'); return !v.seeking && Math.abs(v.currentTime - {seconds}) < 0.05;"
+        ),
+    )
+    .await;
+}
+
+async fn pause_a_moment(ms: u64) {
+    actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Draws one shape with the keyboard on the paused frame: `tool` (the
+/// first tool, Line, is chosen by pressing Enter on it), then "Add to reply".
+async fn draw(tab: &Tab, tool: Option<&str>) {
+    tab.press_button("Draw").await;
+    match tool {
+        Some(tool) => tab.keyboard_activate(tool).await,
+        None => tab.press(Key::Enter).await,
+    }
+    tab.press(Key::Enter).await;
+    for _ in 0..8 {
+        tab.press(Key::Right).await;
+        tab.press(Key::Down).await;
+    }
+    tab.press(Key::Enter).await;
+    tab.press_button("Add to reply").await;
+}
+
+#[actix_web::test]
+async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
+    let Some(browser) = BrowserApp::start("voice").await else {
+        return;
+    };
+    let app = &browser.app;
+    let (coach_id, coach_client) = app.user_client("cora", "coach").await;
+    let (student_id, student_client) = app.user_client("stu", "student").await;
+    let demo = app
+        .upload_ok(
+            &coach_client,
+            crate::media_fixtures::sample_bytes(Sample::Player),
+            "Serve.mp4",
+        )
+        .await;
+    let attempt = app
+        .upload_ok(
+            &student_client,
+            crate::media_fixtures::sample_bytes(Sample::Player),
+            "My serve.mp4",
+        )
+        .await;
+    let demo = browser.wait_for_processing(demo).await;
+    let attempt = browser.wait_for_processing(attempt).await;
+    let exercise = exercises::create(
+        &mut app.conn(),
+        coach_id,
+        &ExerciseDraft {
+            name: "The serve".into(),
+            description: None,
+            video_asset_id: demo.id,
+        },
+    )
+    .map_err(|_| "the exercise could not be made")
+    .expect("exercise");
+    comments::create(
+        &mut app.conn(),
+        student_id,
+        &exercise,
+        &Draft {
+            text: Some("My serve".into()),
+            video: Some(attempt.id),
+            ..Default::default()
+        },
+    )
+    .expect("comment");
+
+    let coach = browser.tab("coach").await;
+    coach.log_in("cora").await;
+    coach.goto(&format!("/exercises/{}", exercise.id)).await;
+    coach
+        .wait_until(
+            "the attempt's player",
+            20,
+            &format!(
+                "const r = document.querySelector('{ATTEMPT}'); return !r.querySelector('[data-controls]').hidden && r.querySelector('video').readyState >= 2;"
+            ),
+        )
+        .await;
+
+    // Recording: play, pause, draw a line, seek on, draw a circle, play on.
+    coach.press_button("Record voice-over").await;
+    coach.wait_for_text("Recording 0:0", 10).await;
+    pause_a_moment(400).await;
+    video(&coach, "v.play();").await;
+    pause_a_moment(1200).await;
+    video(&coach, "v.pause();").await;
+    pause_a_moment(500).await;
+    draw(&coach, None).await;
+    pause_a_moment(300).await;
+    seek(&coach, 3.0).await;
+    draw(&coach, Some("Circle")).await;
+    pause_a_moment(300).await;
+    coach
+        .js(
+            &format!("const s = document.querySelector('{ATTEMPT} [data-speed]'); s.value = '0.5'; s.dispatchEvent(new Event('change'));"),
+            vec![],
+        )
+        .await;
+    video(&coach, "v.play();").await;
+    pause_a_moment(800).await;
+    coach.check_page("the studio, recording a voice-over").await;
+    coach.press_button("Stop recording").await;
+    coach.wait_for_text("is attached to your reply", 30).await;
+    coach
+        .fill(
+            "Transcript of the voice-over (optional, for those who cannot listen)",
+            "Watch the toss, then the racket.",
+        )
+        .await;
+    coach.check_page("the studio, a reply with a voice-over").await;
+    coach.press_button("Post reply").await;
+    coach.wait_for_text("Your reply is posted.", 10).await;
+
+    // Stored: on the reply, with the pause and both drawings in its
+    // timeline; processed by the worker.
+    let id: practika::db::Id = comments_voiceover::table
+        .filter(comments_voiceover::comment_id.is_not_null())
+        .select(comments_voiceover::id)
+        .first(&mut *app.conn())
+        .expect("the voice-over");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let row = loop {
+        let row = voice::find(&mut app.conn(), id).expect("query").expect("row");
+        if matches!(row.status(), Status::Ready | Status::Failed | Status::Invalid) {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "the voice-over was not processed");
+        pause_a_moment(200).await;
+    };
+    assert_eq!(row.status(), Status::Ready, "{:?}", row.processing_error);
+    assert_eq!(row.transcript.as_deref(), Some("Watch the toss, then the racket."));
+    let events = row.events();
+    let pause = *events
+        .iter()
+        .find(|e| e.action == Action::Pause)
+        .unwrap_or_else(|| panic!("a pause in {events:?}"));
+    let draws: Vec<_> = events.iter().filter(|e| e.action == Action::Draw).copied().collect();
+    assert_eq!(draws.len(), 2, "{events:?}");
+    assert_eq!((draws[0].value, draws[1].value), (0.0, 1.0));
+    assert!(events
+        .iter()
+        .any(|e| e.action == Action::Seek && (e.value - 3.0).abs() < 0.05));
+    let slower = *events
+        .iter()
+        .find(|e| e.action == Action::Rate && (e.value - 0.5).abs() < 1e-9)
+        .unwrap_or_else(|| panic!("the speed change in {events:?}"));
+    let seconds = row.seconds().expect("a length");
+    assert!(seconds > 3.0, "{seconds} s recorded");
+    println!(
+        "voice-over recorded in Chromium: {seconds:.1} s, {} timeline events",
+        events.len()
+    );
+
+    // The student replays it: the test notes, in ms of the sound, when the
+    // attempt pauses and when each drawing (the line, the circle) appears.
+    let student = browser.tab("student").await;
+    student.log_in("stu").await;
+    student.goto(&format!("/exercises/{}", exercise.id)).await;
+    student
+        .wait_until(
+            "the attempt and the voice-over",
+            20,
+            &format!(
+                "return document.querySelector('{ATTEMPT} video').readyState >= 2 && document.querySelector('[data-voiceover-audio]').readyState >= 1;"
+            ),
+        )
+        .await;
+    assert!(student.sees("Holds a voice-over of 0:0").await);
+    assert!(student.sees("and 2 drawings on the attempt").await);
+    student
+        .js(
+            &format!(
+                "const v = document.querySelector('{ATTEMPT} video');
+                 const a = document.querySelector('[data-voiceover-audio]');
+                 const layer = document.querySelector('{ATTEMPT} .drawing-overlay g');
+                 const seen = window.voiceSeen = {{ pauses: [], line: null, ellipse: null, rates: [] }};
+                 v.addEventListener('ratechange', () => {{ if (!a.paused) seen.rates.push([a.currentTime * 1000, v.playbackRate]); }});
+                 v.addEventListener('pause', () => {{ if (!a.paused) seen.pauses.push([a.currentTime * 1000, v.currentTime]); }});
+                 new MutationObserver(() => {{
+                   for (const kind of ['line', 'ellipse']) {{
+                     if (seen[kind] === null && layer.querySelector(kind)) {{ seen[kind] = a.currentTime * 1000; }}
+                   }}
+                 }}).observe(layer, {{ childList: true }});"
+            ),
+            vec![],
+        )
+        .await;
+    student.press_button("▶ Play voice-over").await;
+    student
+        .wait_until(
+            "the voice-over to end",
+            30,
+            "return document.querySelector('[data-voiceover-audio]').ended;",
+        )
+        .await;
+    let seen = student.js("return window.voiceSeen;", vec![]).await;
+    println!("recorded: {}", serde_json::to_string(&events).unwrap_or_default());
+    println!("replayed: {seen}");
+    let first_pause = &seen["pauses"][0];
+    let at = first_pause[0].as_f64().expect("the attempt paused during the replay");
+    assert!(
+        (at - f64::from(pause.t_ms)).abs() < TOLERANCE_MS,
+        "paused at {at} ms of the sound, recorded at {} ms",
+        pause.t_ms
+    );
+    let frame = first_pause[1].as_f64().expect("time");
+    assert!(
+        (frame - pause.value).abs() < 0.15,
+        "paused at {frame} s of the attempt, recorded at {}",
+        pause.value
+    );
+    for (kind, event) in [("line", draws[0]), ("ellipse", draws[1])] {
+        let shown = seen[kind]
+            .as_f64()
+            .unwrap_or_else(|| panic!("the {kind} never appeared: {seen}"));
+        assert!(
+            (shown - f64::from(event.t_ms)).abs() < TOLERANCE_MS,
+            "the {kind} appeared at {shown} ms, drawn at {} ms",
+            event.t_ms
+        );
+    }
+    let rate = seen["rates"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r[1] == json!(0.5)))
+        .unwrap_or_else(|| panic!("the replay never slowed down: {seen}"));
+    let at = rate[0].as_f64().expect("time");
+    assert!(
+        (at - f64::from(slower.t_ms)).abs() < TOLERANCE_MS,
+        "slowed at {at} ms, recorded at {} ms",
+        slower.t_ms
+    );
+    assert!(student.sees("Watch the toss, then the racket.").await);
+    student.check_page("the thread, a voice-over replayed").await;
+    assert_eq!(
+        json!(student.sees("The voice-over ended.").await),
+        json!(true),
+        "the replay says it ended"
+    );
+
+    browser.finish(vec![coach, student]).await;
+}
