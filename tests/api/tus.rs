@@ -83,17 +83,43 @@ impl<'a> Tus<'a> {
     }
 
     async fn patch(&self, path: &str, offset: u64, bytes: Vec<u8>) -> reqwest::Response {
-        self.client
+        self.patch_checked(path, offset, bytes, None).await
+    }
+
+    /// A PATCH with `Upload-Checksum` set to `checksum`, if given.
+    async fn patch_checked(
+        &self,
+        path: &str,
+        offset: u64,
+        bytes: Vec<u8>,
+        checksum: Option<String>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
             .patch(self.app.url(path))
             .header("Tus-Resumable", TUS)
             .header("X-CSRF-Token", &self.token)
             .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .expect("PATCH")
+            .header("Content-Type", "application/offset+octet-stream");
+        if let Some(checksum) = checksum {
+            request = request.header("Upload-Checksum", checksum);
+        }
+        request.body(bytes).send().await.expect("PATCH")
     }
+}
+
+/// `Upload-Checksum`'s value for `bytes` with `algorithm`.
+fn checksum(algorithm: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = match algorithm {
+        "sha1" => sha1::Sha1::digest(bytes).to_vec(),
+        _ => sha2::Sha256::digest(bytes).to_vec(),
+    };
+    format!(
+        "{algorithm} {}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The row of an upload, by its path.
@@ -234,7 +260,11 @@ async fn wrong_offsets_versions_and_sizes_get_the_protocol_status_codes() {
         .expect("OPTIONS");
     assert_eq!(options.status().as_u16(), 204);
     assert_eq!(header(&options, "tus-version"), TUS);
-    assert_eq!(header(&options, "tus-extension"), "creation,termination,expiration");
+    assert_eq!(
+        header(&options, "tus-extension"),
+        "creation,termination,expiration,checksum"
+    );
+    assert_eq!(header(&options, "tus-checksum-algorithm"), "sha1,sha256");
     assert_eq!(header(&options, "tus-max-size"), (1024 * 1024).to_string());
 
     let bytes = sample_bytes(Sample::Small);
@@ -292,6 +322,94 @@ async fn wrong_offsets_versions_and_sizes_get_the_protocol_status_codes() {
     let refused = tus.patch(&path, 0, vec![b'x'; 8192]).await;
     assert_eq!(refused.status().as_u16(), 422);
     assert_eq!(tus.head(&path).await.status().as_u16(), 404);
+    assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
+}
+
+/// The checksum extension: bytes whose `Upload-Checksum` matches are kept;
+/// a mismatch is a 460 and none of that request's bytes stays (not in the
+/// row, not on disk, not in the hash); an algorithm the server does not
+/// compute, or a malformed value, is a 400. The video ends with the
+/// SHA-256 of the real bytes.
+#[actix_web::test]
+async fn bytes_are_kept_only_when_they_match_their_checksum() {
+    let app = crate::helpers::spawn_app().await;
+    let (tus, _) = Tus::new(&app, "checker").await;
+    let bytes = sample_bytes(Sample::Small);
+    let path = tus.created(bytes.len() as u64).await;
+    let file = practika::videos::tus::part_path(&practika::videos::tus::tus_dir(&app.settings), upload_id(&path));
+    let half = bytes.len() / 2;
+
+    let first = tus
+        .patch_checked(&path, 0, bytes[..half].to_vec(), Some(checksum("sha1", &bytes[..half])))
+        .await;
+    assert_eq!(
+        first.status().as_u16(),
+        204,
+        "{}",
+        first.text().await.unwrap_or_default()
+    );
+    assert_eq!(header(&first, "upload-offset"), half.to_string());
+
+    // The right length, the wrong bytes (one flipped on the way).
+    let mut damaged = bytes[half..].to_vec();
+    damaged[100] ^= 0xFF;
+    let mismatch = tus
+        .patch_checked(&path, half as u64, damaged, Some(checksum("sha1", &bytes[half..])))
+        .await;
+    assert_eq!(mismatch.status().as_u16(), 460);
+    let body: serde_json::Value = mismatch.json().await.expect("JSON");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Upload-Checksum"),
+        "{body}"
+    );
+    assert_eq!(tus.offset(&path).await, half as u64, "the offset did not move");
+    assert_eq!(
+        std::fs::metadata(&file).expect("the partial file").len(),
+        half as u64,
+        "the mismatched bytes are not on disk"
+    );
+
+    for (value, what) in [
+        (
+            format!("md5 {}", "AAAAAAAAAAAAAAAAAAAAAA=="),
+            "an algorithm not supported",
+        ),
+        ("sha1".to_owned(), "no digest"),
+        ("sha1 !!not-base64!!".to_owned(), "a digest that is not base64"),
+    ] {
+        let refused = tus
+            .patch_checked(&path, half as u64, bytes[half..].to_vec(), Some(value))
+            .await;
+        assert_eq!(refused.status().as_u16(), 400, "{what}");
+        let body: serde_json::Value = refused.json().await.expect("JSON");
+        assert!(
+            body["errors"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Upload-Checksum"),
+            "{what}: {body}"
+        );
+        assert_eq!(tus.offset(&path).await, half as u64, "{what} changes nothing");
+    }
+
+    let rest = tus
+        .patch_checked(
+            &path,
+            half as u64,
+            bytes[half..].to_vec(),
+            Some(checksum("sha256", &bytes[half..])),
+        )
+        .await;
+    assert_eq!(rest.status().as_u16(), 204, "{}", rest.text().await.unwrap_or_default());
+    let video: Id = header(&rest, "practika-video").parse().expect("the video's id");
+    assert_eq!(
+        app.asset(video).checksum_sha256.as_deref(),
+        Some(sha256_hex(&bytes).as_str()),
+        "the hash is of the real bytes, not of the mismatched ones"
+    );
     assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
 }
 
