@@ -333,14 +333,14 @@ impl Intake {
         self.container
     }
 
-    /// Asks for a sync of what is written, beside the writes that follow
-    /// ([`Intake::flushed`] tells when it is done); now if no batch is
-    /// being written, or else once it is.
-    pub fn flush_soon(&mut self) -> Result<(), IntakeError> {
-        match &self.slot {
-            Slot::Idle(writer) => self.flusher.start(writer.size)?,
-            _ => self.flusher.wanted = true,
-        }
+    /// Starts a sync of what is written so far (after the batch being
+    /// written, if any), beside the writes that follow: [`Intake::flushed`]
+    /// tells when it is done.
+    pub async fn flush_soon(&mut self) -> Result<(), IntakeError> {
+        let writer = self.writer().await?;
+        let size = writer.size;
+        self.slot = Slot::Idle(writer);
+        self.flusher.start(size)?;
         Ok(())
     }
 
@@ -600,6 +600,59 @@ mod tests {
             std::fs::read_dir(&dir)?.next().is_none(),
             "a dropped upload leaves nothing"
         );
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
+    /// A sync asked for runs beside the writes and reports how many bytes
+    /// it made durable: all written before it started, never more than
+    /// the file holds; a checksum that does not match takes the bytes back.
+    #[actix_web::test]
+    async fn syncs_run_beside_the_writes_and_a_mismatch_is_taken_back() -> Result<(), IntakeError> {
+        let dir = std::env::temp_dir().join(format!("practika-flush-{}", Id::new().0.simple()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("resumable.part");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+        head.resize(SNIFF_LEN, 0);
+        let mut intake = Intake::append(file, 0, 10 * 1024 * 1024, Vec::new(), Some(Sha256::new()), None)?;
+        intake.push(Bytes::from(head.clone())).await?;
+        for n in 0..3u8 {
+            intake.push(Bytes::from(vec![n; BATCH])).await?;
+        }
+        intake.flush_soon().await?;
+        let durable = loop {
+            if let Some(durable) = intake.flushed()? {
+                break durable;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        let received = intake.received();
+        assert!(
+            durable >= (3 * BATCH) as u64,
+            "the batches written before it: {durable}"
+        );
+        assert!(durable <= received, "never past what arrived: {durable} of {received}");
+        assert_eq!(intake.flushed()?, None, "told once");
+        let (size, _) = intake.sync().await?;
+        assert_eq!(size, received);
+        assert_eq!(std::fs::metadata(&path)?.len(), received);
+        drop(intake);
+
+        // The next request's bytes, announced with the digest of others.
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+        let check = BodyCheck::new("sha1", sha1::Sha1::digest(b"other bytes").to_vec());
+        let mut intake = Intake::append(file, received, 1024 * 1024, head, None, check)?;
+        intake.push(Bytes::from(vec![7u8; 5000])).await?;
+        assert!(!intake.verify().await?, "the digests differ");
+        intake.rewind(None).await?;
+        assert_eq!(std::fs::metadata(&path)?.len(), received, "the bytes were taken back");
+        assert!(BodyCheck::new("md5", Vec::new()).is_none(), "only sha1 and sha256");
+        drop(intake);
         std::fs::remove_dir_all(dir)?;
         Ok(())
     }

@@ -633,7 +633,7 @@ pub async fn patch(
         }
         let unrecorded = offset + intake.received() - recorded;
         if unrecorded >= CHECKPOINT_MIN && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            if let Err(error) = intake.flush_soon() {
+            if let Err(error) = intake.flush_soon().await {
                 stopped = Some(error.into());
                 break;
             }
