@@ -627,3 +627,65 @@ async fn staff_set_the_default_quota_on_the_settings_page() {
     let over = tus.create(2 * 1024 * 1024, "b.mp4").await;
     assert_eq!(over.status().as_u16(), 413, "3 MiB promised + 2 MiB is over 4 MiB");
 }
+
+/// A slow PATCH records its progress every 2 s as it goes (syncs beside
+/// the writes) and still ends, in the same request, as the exact file.
+#[actix_web::test]
+async fn a_slow_patch_records_progress_and_ends_as_the_exact_file() {
+    let app = crate::helpers::spawn_app().await;
+    let who = log_in(&app, "slowpoke").await;
+    let client = crate::helpers::new_client();
+    app.login_with(&client, "slowpoke", crate::helpers::GOOD_PASSWORD).await;
+    let tus = Tus {
+        app: &app,
+        token: app.csrf_token_with(&client).await,
+        client,
+    };
+    let mut bytes = sample_bytes(Sample::Small);
+    let size = 3 * 1024 * 1024 + 12345;
+    let padding = size - bytes.len();
+    bytes.extend_from_slice(&u32::try_from(padding).expect("small").to_be_bytes());
+    bytes.extend_from_slice(b"free");
+    // Not zeros: bytes out of place would change the checksum.
+    bytes.extend((0..padding - 8).map(|n| (n % 251) as u8));
+    let path = tus.created(bytes.len() as u64).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.expect("connect");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Content-Length: {length}\r\n\r\n",
+        cookie = who.cookie,
+        token = who.token,
+        length = bytes.len(),
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut recorded_during = 0;
+    for piece in bytes.chunks(100 * 1024) {
+        stream.write_all(piece).await.expect("a piece");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let row = practika::videos::queries::find_resumable(&mut app.conn(), upload_id(&path))
+            .expect("query")
+            .expect("row");
+        if row.upload_offset < bytes.len() as i64 {
+            recorded_during = recorded_during.max(row.upload_offset);
+        }
+    }
+    use tokio::io::AsyncReadExt;
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).await.expect("the answer");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert!(
+        recorded_during >= 1024 * 1024,
+        "progress recorded during the PATCH: {recorded_during}"
+    );
+    let video: Id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("practika-video: "))
+        .expect("the video header")
+        .trim()
+        .parse()
+        .expect("the video's id");
+    app.assert_stored_as(video, &bytes);
+}

@@ -110,14 +110,7 @@ async fn a_reloaded_upload_resumes_where_it_stopped_and_says_so() {
     );
     assert_eq!(asset.size_bytes, Some(size as i64));
     assert_eq!(app.count("videos_upload"), 1, "the same upload went on, no second one");
-    let stored = app
-        .settings
-        .media_dir()
-        .join(asset.storage_path.as_deref().unwrap_or_default());
-    assert_eq!(
-        sha256_hex(&std::fs::read(stored).expect("the stored file")),
-        sha256_hex(&bytes)
-    );
+    app.assert_stored_as(video, &bytes);
     browser.wait_for_processing(video).await;
     browser.finish(vec![tab]).await;
 }
