@@ -1,5 +1,6 @@
-//! Resumable uploads: the tus 1.0 protocol (core, creation, termination and
-//! expiration extensions) at `/uploads`, for tus-js-client in the browser.
+//! Resumable uploads: the tus 1.0 protocol (core, creation, termination,
+//! expiration and checksum extensions) at `/uploads`, for tus-js-client in
+//! the browser and any other tus client.
 //!
 //! - `POST /uploads` with `Upload-Length` creates an upload (a row in
 //!   `videos_upload`): refused at once when it is over the size limit, the
@@ -10,6 +11,8 @@
 //!   the same [`Intake`] as the multipart form: written on the upload I/O
 //!   pool, the size limit as they arrive, the type sniffed from the first
 //!   bytes, the minimum rate and the per-user and per-node caps.
+//!   With `Upload-Checksum: <sha1|sha256> <base64 digest>` the request's
+//!   bytes are kept only if they match (460 otherwise, the offset as before).
 //! - `DELETE /uploads/{id}` ends an upload and removes its bytes.
 //! - `GET /uploads/{id}` (Practika's own) says which video a finished upload
 //!   became, finishing it first if a crash came between its last byte and
@@ -17,7 +20,10 @@
 //!
 //! The offset in the row is recorded only after the file is synced, and the
 //! file is cut back to the recorded offset when the upload resumes: after a
-//! `kill -9` anywhere, the two agree. The SHA-256 continues across PATCHes
+//! `kill -9` (or a power cut) anywhere, the two agree. The syncs run on the
+//! upload pool beside the writes (every 64 MiB, and every 2 s for a slow
+//! upload), so that a fast upload never waits for the disk in the middle of
+//! a PATCH: only its end does. The SHA-256 continues across PATCHes
 //! in this process's memory; an upload resumed on another node (or after a
 //! restart) is hashed from its file once complete, at disk speed.
 //!
@@ -42,20 +48,24 @@ use super::quota;
 use super::upload::{self, Stored, UploadError};
 use crate::db::{self, DbConn, Id, Json, Ts};
 use crate::error::{AppError, AppResult};
-use crate::media::intake::{self, Intake, IntakeError, Received};
+use crate::media::intake::{self, BodyCheck, Intake, IntakeError, Received};
 use crate::media::sniff::{self, Kind, SNIFF_LEN};
 use crate::media::{io_pool, PartFile, Storage, Tools};
 use crate::startup::AppState;
 use crate::web::auth::CurrentUser;
 
 pub const VERSION: &str = "1.0.0";
-pub const EXTENSIONS: &str = "creation,termination,expiration";
+pub const EXTENSIONS: &str = "creation,termination,expiration,checksum";
+/// The checksum extension's answer to bytes that do not match their
+/// `Upload-Checksum`.
+const CHECKSUM_MISMATCH: u16 = 460;
 const OFFSET_TYPE: &str = "application/offset+octet-stream";
-/// A long PATCH records its progress (synced first) every this many bytes,
-/// or every [`CHECKPOINT_EVERY`] once a MiB has arrived, so that a crash or
-/// a cut connection in the middle of it loses little.
-const CHECKPOINT: u64 = 64 * 1024 * 1024;
+/// A long PATCH records its progress as the intake's syncs finish (every
+/// 64 MiB, on the pool, while the bytes go on arriving), and asks for one
+/// every [`CHECKPOINT_EVERY`] once a MiB is unrecorded, so that a crash in
+/// the middle of it loses little and a slow upload's progress is seen.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const CHECKPOINT_MIN: u64 = 1024 * 1024;
 /// The video a finished upload became, on the last PATCH's answer.
 pub const VIDEO_HEADER: &str = "practika-video";
 /// The voice-over a finished upload became (`purpose: voiceover`).
@@ -186,6 +196,28 @@ fn number_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, Box<HttpR
     }
 }
 
+/// `Upload-Checksum: <algorithm> <base64 digest>`, the digest of this
+/// request's body as the client computed it; an algorithm this server does
+/// not compute, or a malformed value, is refused (400).
+fn body_check(req: &HttpRequest) -> Result<Option<BodyCheck>, Box<HttpResponse>> {
+    let Some(value) = header_str(req, "upload-checksum") else {
+        return Ok(None);
+    };
+    let bad = |message: String| Box::new(refused_one(StatusCode::BAD_REQUEST, &message));
+    let (algorithm, digest) = value
+        .split_once(' ')
+        .ok_or_else(|| bad("Upload-Checksum is an algorithm and a base64 digest.".to_owned()))?;
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(digest.trim())
+        .map_err(|_| bad("Upload-Checksum: the digest is not base64.".to_owned()))?;
+    BodyCheck::new(algorithm, digest).map(Some).ok_or_else(|| {
+        bad(format!(
+            "Upload-Checksum: {algorithm} is not supported; use one of {}.",
+            BodyCheck::ALGORITHMS
+        ))
+    })
+}
+
 /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
 pub fn parse_metadata(raw: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let mut pairs = serde_json::Map::new();
@@ -247,6 +279,7 @@ pub async fn options(state: web::Data<AppState>) -> HttpResponse {
         .insert_header(("Tus-Resumable", VERSION))
         .insert_header(("Tus-Version", VERSION))
         .insert_header(("Tus-Extension", EXTENSIONS))
+        .insert_header(("Tus-Checksum-Algorithm", BodyCheck::ALGORITHMS))
         .insert_header(("Tus-Max-Size", state.settings.max_upload_bytes.to_string()))
         .finish()
 }
@@ -520,6 +553,10 @@ pub async fn patch(
         Ok(None) => return Ok(refused_one(StatusCode::BAD_REQUEST, "Upload-Offset is missing.")),
         Err(refusal) => return Ok(*refusal),
     };
+    let check = match body_check(&req) {
+        Ok(check) => check,
+        Err(refusal) => return Ok(*refusal),
+    };
     let row = match owned(&state, &user, &path).await {
         Ok(row) => row,
         Err(refusal) => return Ok(refusal),
@@ -556,7 +593,12 @@ pub async fn patch(
     } else {
         state.tus_hashes.take(row.id, offset)
     };
-    let mut intake = Intake::append(file, offset, length - offset, head, hasher, kind);
+    // Bytes with a checksum are kept only once they match: none of them is
+    // recorded before, and a mismatch puts the hash back as it was.
+    let checked = check.is_some();
+    let hash_before = if checked { hasher.clone() } else { None };
+    let mut intake = Intake::append(file, offset, length - offset, head, hasher, kind, check)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("opening a resumable upload")))?;
     let settings = &state.settings;
     let mut pace = upload::PaceGuard::new(upload::Pace {
         window: settings.upload_rate_window,
@@ -594,15 +636,60 @@ pub async fn patch(
                 }
             }
         }
-        let unrecorded = offset + intake.received() - recorded;
-        if unrecorded >= CHECKPOINT || (unrecorded >= 1024 * 1024 && last_checkpoint.elapsed() >= CHECKPOINT_EVERY) {
-            match checkpoint(&state, &mut intake, row.id, recorded).await? {
-                Some(now_at) => {
-                    recorded = now_at;
-                    last_checkpoint = std::time::Instant::now();
+        if checked {
+            continue;
+        }
+        match intake.flushed() {
+            // On disk: recorded without waiting for the next sync.
+            Ok(Some(durable)) if durable > recorded => {
+                if !record(&state, row.id, recorded, durable).await? {
+                    return Ok(refused_one(StatusCode::NOT_FOUND, "This upload was cancelled."));
                 }
-                None => return Ok(refused_one(StatusCode::NOT_FOUND, "This upload was cancelled.")),
+                recorded = durable;
+                last_checkpoint = std::time::Instant::now();
             }
+            Ok(_) => {}
+            Err(error) => {
+                stopped = Some(error.into());
+                break;
+            }
+        }
+        let unrecorded = offset + intake.received() - recorded;
+        if unrecorded >= CHECKPOINT_MIN && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            if let Err(error) = intake.flush_soon().await {
+                stopped = Some(error.into());
+                break;
+            }
+            last_checkpoint = std::time::Instant::now();
+        }
+    }
+    if checked {
+        let kept = match stopped {
+            // An interrupted body cannot be checked: none of it is kept.
+            Some(_) => false,
+            None => intake.verify().await.map_err(|e| AppError::Unexpected(e.into()))?,
+        };
+        if !kept {
+            intake
+                .rewind(hash_before.clone())
+                .await
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            if let Some(hasher) = hash_before {
+                state.tus_hashes.put(row.id, offset, hasher);
+            }
+            if let Some(error) = stopped {
+                return upload_refused(&state, error);
+            }
+            let status = StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut response = refused_one(
+                status,
+                "These bytes do not match their Upload-Checksum: none of them was kept. Send them again.",
+            );
+            response.headers_mut().insert(
+                header::HeaderName::from_static("upload-offset"),
+                header::HeaderValue::from(offset),
+            );
+            return Ok(response);
         }
     }
     let Some(now_at) = checkpoint(&state, &mut intake, row.id, recorded).await? else {
@@ -648,19 +735,27 @@ async fn checkpoint(state: &AppState, intake: &mut Intake, id: Id, recorded: u64
         }
         return Ok(Some(size));
     }
-    let expires_at = expiry(state);
-    let advanced = db::run(&state.pool, move |c| {
-        queries::advance_resumable(c, id, recorded as i64, size as i64, expires_at)
-    })
-    .await?;
-    if !advanced {
-        state.tus_hashes.forget(id);
+    if !record(state, id, recorded, size).await? {
         return Ok(None);
     }
     if let Some(hasher) = hasher {
         state.tus_hashes.put(id, size, hasher);
     }
     Ok(Some(size))
+}
+
+/// Records that the upload's first `to` bytes (on disk) are in, where it
+/// had `from`; false: the upload is gone (terminated meanwhile).
+async fn record(state: &AppState, id: Id, from: u64, to: u64) -> AppResult<bool> {
+    let expires_at = expiry(state);
+    let advanced = db::run(&state.pool, move |c| {
+        queries::advance_resumable(c, id, from as i64, to as i64, expires_at)
+    })
+    .await?;
+    if !advanced {
+        state.tus_hashes.forget(id);
+    }
+    Ok(advanced)
 }
 
 /// The answer for an upload that became a video or a voice-over (or was

@@ -314,6 +314,21 @@ impl TestApp {
             .expect("the video exists")
     }
 
+    /// Asserts that video `id`, its row and its file on disk, is `bytes`.
+    pub fn assert_stored_as(&self, id: Id, bytes: &[u8]) {
+        let asset = self.asset(id);
+        assert_eq!(asset.checksum_sha256.as_deref(), Some(sha256_hex(bytes).as_str()));
+        let stored = self
+            .settings
+            .media_dir()
+            .join(asset.storage_path.as_deref().unwrap_or_default());
+        assert_eq!(
+            sha256_hex(&std::fs::read(stored).expect("the stored file")),
+            sha256_hex(bytes),
+            "the file on disk is the upload, byte for byte"
+        );
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]
         struct N {

@@ -83,17 +83,43 @@ impl<'a> Tus<'a> {
     }
 
     async fn patch(&self, path: &str, offset: u64, bytes: Vec<u8>) -> reqwest::Response {
-        self.client
+        self.patch_checked(path, offset, bytes, None).await
+    }
+
+    /// A PATCH with `Upload-Checksum` set to `checksum`, if given.
+    async fn patch_checked(
+        &self,
+        path: &str,
+        offset: u64,
+        bytes: Vec<u8>,
+        checksum: Option<String>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
             .patch(self.app.url(path))
             .header("Tus-Resumable", TUS)
             .header("X-CSRF-Token", &self.token)
             .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .expect("PATCH")
+            .header("Content-Type", "application/offset+octet-stream");
+        if let Some(checksum) = checksum {
+            request = request.header("Upload-Checksum", checksum);
+        }
+        request.body(bytes).send().await.expect("PATCH")
     }
+}
+
+/// `Upload-Checksum`'s value for `bytes` with `algorithm`.
+fn checksum(algorithm: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = match algorithm {
+        "sha1" => sha1::Sha1::digest(bytes).to_vec(),
+        _ => sha2::Sha256::digest(bytes).to_vec(),
+    };
+    format!(
+        "{algorithm} {}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The row of an upload, by its path.
@@ -234,7 +260,11 @@ async fn wrong_offsets_versions_and_sizes_get_the_protocol_status_codes() {
         .expect("OPTIONS");
     assert_eq!(options.status().as_u16(), 204);
     assert_eq!(header(&options, "tus-version"), TUS);
-    assert_eq!(header(&options, "tus-extension"), "creation,termination,expiration");
+    assert_eq!(
+        header(&options, "tus-extension"),
+        "creation,termination,expiration,checksum"
+    );
+    assert_eq!(header(&options, "tus-checksum-algorithm"), "sha1,sha256");
     assert_eq!(header(&options, "tus-max-size"), (1024 * 1024).to_string());
 
     let bytes = sample_bytes(Sample::Small);
@@ -292,6 +322,94 @@ async fn wrong_offsets_versions_and_sizes_get_the_protocol_status_codes() {
     let refused = tus.patch(&path, 0, vec![b'x'; 8192]).await;
     assert_eq!(refused.status().as_u16(), 422);
     assert_eq!(tus.head(&path).await.status().as_u16(), 404);
+    assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
+}
+
+/// The checksum extension: bytes whose `Upload-Checksum` matches are kept;
+/// a mismatch is a 460 and none of that request's bytes stays (not in the
+/// row, not on disk, not in the hash); an algorithm the server does not
+/// compute, or a malformed value, is a 400. The video ends with the
+/// SHA-256 of the real bytes.
+#[actix_web::test]
+async fn bytes_are_kept_only_when_they_match_their_checksum() {
+    let app = crate::helpers::spawn_app().await;
+    let (tus, _) = Tus::new(&app, "checker").await;
+    let bytes = sample_bytes(Sample::Small);
+    let path = tus.created(bytes.len() as u64).await;
+    let file = practika::videos::tus::part_path(&practika::videos::tus::tus_dir(&app.settings), upload_id(&path));
+    let half = bytes.len() / 2;
+
+    let first = tus
+        .patch_checked(&path, 0, bytes[..half].to_vec(), Some(checksum("sha1", &bytes[..half])))
+        .await;
+    assert_eq!(
+        first.status().as_u16(),
+        204,
+        "{}",
+        first.text().await.unwrap_or_default()
+    );
+    assert_eq!(header(&first, "upload-offset"), half.to_string());
+
+    // The right length, the wrong bytes (one flipped on the way).
+    let mut damaged = bytes[half..].to_vec();
+    damaged[100] ^= 0xFF;
+    let mismatch = tus
+        .patch_checked(&path, half as u64, damaged, Some(checksum("sha1", &bytes[half..])))
+        .await;
+    assert_eq!(mismatch.status().as_u16(), 460);
+    let body: serde_json::Value = mismatch.json().await.expect("JSON");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Upload-Checksum"),
+        "{body}"
+    );
+    assert_eq!(tus.offset(&path).await, half as u64, "the offset did not move");
+    assert_eq!(
+        std::fs::metadata(&file).expect("the partial file").len(),
+        half as u64,
+        "the mismatched bytes are not on disk"
+    );
+
+    for (value, what) in [
+        (
+            format!("md5 {}", "AAAAAAAAAAAAAAAAAAAAAA=="),
+            "an algorithm not supported",
+        ),
+        ("sha1".to_owned(), "no digest"),
+        ("sha1 !!not-base64!!".to_owned(), "a digest that is not base64"),
+    ] {
+        let refused = tus
+            .patch_checked(&path, half as u64, bytes[half..].to_vec(), Some(value))
+            .await;
+        assert_eq!(refused.status().as_u16(), 400, "{what}");
+        let body: serde_json::Value = refused.json().await.expect("JSON");
+        assert!(
+            body["errors"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Upload-Checksum"),
+            "{what}: {body}"
+        );
+        assert_eq!(tus.offset(&path).await, half as u64, "{what} changes nothing");
+    }
+
+    let rest = tus
+        .patch_checked(
+            &path,
+            half as u64,
+            bytes[half..].to_vec(),
+            Some(checksum("sha256", &bytes[half..])),
+        )
+        .await;
+    assert_eq!(rest.status().as_u16(), 204, "{}", rest.text().await.unwrap_or_default());
+    let video: Id = header(&rest, "practika-video").parse().expect("the video's id");
+    assert_eq!(
+        app.asset(video).checksum_sha256.as_deref(),
+        Some(sha256_hex(&bytes).as_str()),
+        "the hash is of the real bytes, not of the mismatched ones"
+    );
     assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
 }
 
@@ -508,4 +626,66 @@ async fn staff_set_the_default_quota_on_the_settings_page() {
     assert_eq!(app.count("staff_auditentry"), 1, "the change is audited");
     let over = tus.create(2 * 1024 * 1024, "b.mp4").await;
     assert_eq!(over.status().as_u16(), 413, "3 MiB promised + 2 MiB is over 4 MiB");
+}
+
+/// A slow PATCH records its progress every 2 s as it goes (syncs beside
+/// the writes) and still ends, in the same request, as the exact file.
+#[actix_web::test]
+async fn a_slow_patch_records_progress_and_ends_as_the_exact_file() {
+    let app = crate::helpers::spawn_app().await;
+    let who = log_in(&app, "slowpoke").await;
+    let client = crate::helpers::new_client();
+    app.login_with(&client, "slowpoke", crate::helpers::GOOD_PASSWORD).await;
+    let tus = Tus {
+        app: &app,
+        token: app.csrf_token_with(&client).await,
+        client,
+    };
+    let mut bytes = sample_bytes(Sample::Small);
+    let size = 3 * 1024 * 1024 + 12345;
+    let padding = size - bytes.len();
+    bytes.extend_from_slice(&u32::try_from(padding).expect("small").to_be_bytes());
+    bytes.extend_from_slice(b"free");
+    // Not zeros: bytes out of place would change the checksum.
+    bytes.extend((0..padding - 8).map(|n| (n % 251) as u8));
+    let path = tus.created(bytes.len() as u64).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.expect("connect");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Content-Length: {length}\r\n\r\n",
+        cookie = who.cookie,
+        token = who.token,
+        length = bytes.len(),
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut recorded_during = 0;
+    for piece in bytes.chunks(100 * 1024) {
+        stream.write_all(piece).await.expect("a piece");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let row = practika::videos::queries::find_resumable(&mut app.conn(), upload_id(&path))
+            .expect("query")
+            .expect("row");
+        if row.upload_offset < bytes.len() as i64 {
+            recorded_during = recorded_during.max(row.upload_offset);
+        }
+    }
+    use tokio::io::AsyncReadExt;
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).await.expect("the answer");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert!(
+        recorded_during >= 1024 * 1024,
+        "progress recorded during the PATCH: {recorded_during}"
+    );
+    let video: Id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("practika-video: "))
+        .expect("the video header")
+        .trim()
+        .parse()
+        .expect("the video's id");
+    app.assert_stored_as(video, &bytes);
 }

@@ -24,6 +24,7 @@ mod harness;
 mod once;
 mod player;
 mod recording;
+mod resume;
 mod story;
 mod studio;
 mod voice;
