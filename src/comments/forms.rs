@@ -42,6 +42,9 @@ pub struct CommentForm {
     /// form): the comment keeps the drawings it has.
     #[serde(default)]
     pub drawings: Option<String>,
+    /// "Ask for another try" (a coach's reply): any value but empty.
+    #[serde(default)]
+    pub retry: String,
 }
 
 /// What the form says, checked for shape.
@@ -56,6 +59,8 @@ pub struct Parsed {
     pub attempt: Option<Id>,
     /// `None`: keep the comment's drawings as they are.
     pub drawings: Option<Vec<Drawing>>,
+    /// The reply asks the attempt's author for another try.
+    pub retry: bool,
 }
 
 fn optional_id(value: &str, field: &'static str, message: &'static str, errors: &mut FieldErrors) -> Option<Id> {
@@ -136,6 +141,10 @@ impl CommentForm {
             "The comment you answered no longer exists.",
             &mut errors,
         );
+        let retry = !self.retry.trim().is_empty();
+        if retry && self.parent_id.trim().is_empty() {
+            errors.add("retry", "Ask for another try in a reply to an attempt.");
+        }
         let compare_offset = match self.compare_offset.trim() {
             "" => None,
             value => match value.parse::<f64>() {
@@ -156,6 +165,7 @@ impl CommentForm {
                 compare_offset,
                 attempt,
                 drawings,
+                retry,
             })
         } else {
             Err(errors)

@@ -5,6 +5,7 @@ use diesel::QueryResult;
 
 pub use super::forms::CommentForm;
 use super::queries::{Authored, Comment, Entry, Media};
+use super::retry::Chain;
 use crate::accounts::forms::FieldErrors;
 use crate::db::{DbConn, Id, Ts};
 use crate::exercises::queries::Exercise;
@@ -79,6 +80,29 @@ pub struct CommentView {
     /// The comment's own playable attempt: its replies pin and draw on it.
     pub attempt_video: Option<String>,
     pub studio: StudioView,
+    /// The viewer wrote it.
+    pub mine: bool,
+    /// On an attempt that tried again: the notes it answers.
+    pub answers: Vec<ChainLink>,
+    /// On a note that asked for another try: the attempt that answered it,
+    /// if one has.
+    pub asks: Option<Option<ChainLink>>,
+}
+
+/// A link along the chain attempt → note → retry: the comment's anchor in
+/// the thread and when it was posted.
+pub struct ChainLink {
+    pub url: String,
+    pub at: Ts,
+}
+
+impl ChainLink {
+    fn to(exercise: &Exercise, comment: Id, at: Ts) -> ChainLink {
+        ChainLink {
+            url: format!("/exercises/{}#comment-{comment}", exercise.id),
+            at,
+        }
+    }
 }
 
 /// What the studio left on a comment: its drawings, for the player to
@@ -153,8 +177,28 @@ pub fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Opti
     None
 }
 
-pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
+pub fn comment_view(
+    user: &CurrentUser,
+    media: &Media,
+    chain: &Chain,
+    exercise: &Exercise,
+    authored: &Authored,
+) -> CommentView {
     let comment = &authored.comment;
+    let answers = chain
+        .by_retry
+        .get(&comment.id)
+        .map(|requests| {
+            requests
+                .iter()
+                .map(|r| ChainLink::to(exercise, r.note_id, r.created_at))
+                .collect()
+        })
+        .unwrap_or_default();
+    let asks = chain
+        .by_note
+        .get(&comment.id)
+        .map(|request| request.resolved().map(|(retry, at)| ChainLink::to(exercise, retry, at)));
     let attachment = attachment(media, exercise, comment);
     let playable = match &attachment {
         Some(Attachment::Video(video)) => !video.sources.is_empty(),
@@ -190,19 +234,28 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
         compare_offset: comment.compare_offset,
         range_video: comment.range_video_id.map(|id| id.to_string()),
         studio: StudioView::new(media.drawings.get(&comment.id).map(Vec::as_slice).unwrap_or_default()),
+        mine: comment.author_id == user.id,
+        answers,
+        asks,
     }
 }
 
 /// A page of the thread as the template shows it.
-pub fn entry_views(user: &CurrentUser, media: &Media, exercise: &Exercise, entries: &[Entry]) -> Vec<EntryView> {
+pub fn entry_views(
+    user: &CurrentUser,
+    media: &Media,
+    chain: &Chain,
+    exercise: &Exercise,
+    entries: &[Entry],
+) -> Vec<EntryView> {
     entries
         .iter()
         .map(|entry| EntryView {
-            comment: comment_view(user, media, exercise, &entry.comment),
+            comment: comment_view(user, media, chain, exercise, &entry.comment),
             replies: entry
                 .replies
                 .iter()
-                .map(|r| comment_view(user, media, exercise, r))
+                .map(|r| comment_view(user, media, chain, exercise, r))
                 .collect(),
         })
         .collect()

@@ -268,6 +268,8 @@ pub struct Draft {
     pub range_video: Option<Id>,
     /// The video drawn on and the drawings; `None`: keep the comment's.
     pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
+    /// The attempt whose author this reply asks for another try.
+    pub retry: Option<Comment>,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -306,6 +308,9 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
             .execute(c)?;
         if let Some((video, drawings)) = &draft.drawings {
             super::studio::replace(c, id, *video, drawings)?;
+        }
+        if let Some(attempt) = &draft.retry {
+            super::retry::ask(c, id, attempt, now)?;
         }
         bump_metric(c, author, Counter::Comments, 1)?;
         // The notice belongs to the comment: both are stored, or neither.
