@@ -42,35 +42,49 @@ impl Filter {
     }
 }
 
-type Source = InnerJoinQuerySource<comments_videocomment::table, exercises_exercise::table>;
-type Predicate = Box<dyn BoxableExpression<Source, MultiBackend, SqlType = Bool>>;
+type Joined = InnerJoinQuerySource<comments_videocomment::table, exercises_exercise::table>;
 
-/// Which of the attempts joined with their exercise wait, for a filter (a
-/// boxed condition, so that grouped queries can use it too).
-fn waiting(filter: Filter) -> Predicate {
-    let mut predicate: Predicate = Box::new(
-        comments_videocomment::parent_id
-            .is_null()
-            .and(comments_videocomment::answered_at.is_null()),
-    );
-    if let Some(coach) = filter.coach {
-        predicate = Box::new(predicate.and(exercises_exercise::created_by_id.eq(coach)));
-    }
-    if let Some(exercise) = filter.exercise {
-        predicate = Box::new(predicate.and(comments_videocomment::exercise_id.eq(exercise)));
-    }
-    if let Some(student) = filter.student {
-        predicate = Box::new(predicate.and(comments_videocomment::author_id.eq(student)));
-    }
-    predicate
+/// Which comments are waiting attempts a filter selects: a boxed condition
+/// (grouped queries take it too) on the comments alone, or on the comments
+/// joined with their exercise (`$source`). The coach's exercises are a
+/// subquery, not a join, so that counting every waiting attempt (admins)
+/// reads the partial index alone.
+macro_rules! waiting_on {
+    ($filter:expr, $source:ty, $coach:ident => $of_coach:expr) => {{
+        let filter: Filter = $filter;
+        let mut predicate: Box<dyn BoxableExpression<$source, MultiBackend, SqlType = Bool>> = Box::new(
+            comments_videocomment::parent_id
+                .is_null()
+                .and(comments_videocomment::answered_at.is_null()),
+        );
+        if let Some($coach) = filter.coach {
+            predicate = Box::new(predicate.and($of_coach));
+        }
+        if let Some(exercise) = filter.exercise {
+            predicate = Box::new(predicate.and(comments_videocomment::exercise_id.eq(exercise)));
+        }
+        if let Some(student) = filter.student {
+            predicate = Box::new(predicate.and(comments_videocomment::author_id.eq(student)));
+        }
+        predicate
+    }};
 }
 
-/// The waiting attempts a filter selects, joined with their exercise.
+/// The waiting attempts a filter selects (`joined`: with their exercise).
 macro_rules! waiting {
     ($filter:expr) => {
+        comments_videocomment::table.filter(waiting_on!($filter, comments_videocomment::table, coach =>
+            comments_videocomment::exercise_id.eq_any(
+                exercises_exercise::table
+                    .filter(exercises_exercise::created_by_id.eq(coach))
+                    .select(exercises_exercise::id),
+            )
+        ))
+    };
+    ($filter:expr, joined) => {
         comments_videocomment::table
             .inner_join(exercises_exercise::table)
-            .filter(waiting($filter))
+            .filter(waiting_on!($filter, Joined, coach => exercises_exercise::created_by_id.eq(coach)))
     };
 }
 
@@ -108,7 +122,7 @@ pub fn page_query(
     start: Start,
 ) -> impl LoadQuery<'static, DbConn, (Comment, String, Id)> + QueryFragment<MultiBackend> + QueryId {
     use comments_videocomment::{created_at, id};
-    let query = waiting!(filter)
+    let query = waiting!(filter, joined)
         .into_boxed::<MultiBackend>()
         .select((
             Comment::as_select(),
@@ -150,7 +164,7 @@ pub fn top_exercises(conn: &mut DbConn, filter: Filter) -> QueryResult<Vec<(Id, 
         exercise: None,
         ..filter
     };
-    let mut rows: Vec<(Id, String, i64)> = waiting!(filter)
+    let mut rows: Vec<(Id, String, i64)> = waiting!(filter, joined)
         .group_by(exercises_exercise::id)
         .select((
             exercises_exercise::id,

@@ -495,3 +495,121 @@ async fn an_old_clip_can_still_be_attached() {
     .expect("attempt");
     assert!(comments::clip_allowed(&mut app.conn(), foreign, e.id, coach).expect("allowed"));
 }
+
+/// The coach inbox and the home page with a to-do list: the same count
+/// with a few rows and with many (a full inbox page of 20 with filters, a
+/// to-do list of 12 requests), within their budgets. The inbox: session,
+/// the navigation's count, total, page, the two filters' lists, names, and
+/// the notes the attempts answer (8). The home page: session and the to-do
+/// list in one joined statement (2); a coach's adds the navigation's count.
+#[actix_web::test]
+async fn the_inbox_and_the_to_do_list_cost_a_fixed_number_of_statements() {
+    const INBOX: u64 = 8;
+    const HOME: u64 = 2;
+    let app = counting_app().await;
+    let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let others: Vec<i32> = (0..5).map(|i| quick_user(&app, &format!("s{i}"), "student")).collect();
+    let first = exercise(&app, coach, 0);
+    let ask = |e: &Exercise, of: i32| {
+        let attempt = comments::create(
+            &mut app.conn(),
+            of,
+            e,
+            &CommentDraft {
+                text: Some("attempt".to_owned()),
+                ..Default::default()
+            },
+        )
+        .expect("attempt");
+        comments::create(
+            &mut app.conn(),
+            coach,
+            e,
+            &CommentDraft {
+                text: Some("Once more".to_owned()),
+                parent: Some(attempt.id),
+                range: Some((1.0, 2.0)),
+                retry: Some(attempt),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+    };
+    ask(&first, student);
+    // A retry (it answers the note) and one more waiting attempt.
+    comments::create(
+        &mut app.conn(),
+        others[0],
+        &first,
+        &CommentDraft {
+            text: Some("waiting".to_owned()),
+            ..Default::default()
+        },
+    )
+    .expect("attempt");
+    let coach_client = logged_in(&app, "coach").await;
+    let student_client = logged_in(&app, "student").await;
+    let pages = |student_id: i32| {
+        vec![
+            ("inbox", "/inbox".to_owned(), INBOX),
+            ("inbox, by student", format!("/inbox?student={student_id}"), INBOX),
+            ("inbox, by exercise", format!("/inbox?exercise={}", first.id), INBOX),
+            ("coach's home", "/".to_owned(), HOME + 1),
+        ]
+    };
+    let mut small = Vec::new();
+    for (name, path, budget) in pages(others[0]) {
+        let n = statements(&app, &coach_client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), small data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        small.push(n);
+    }
+    let home_small = statements(&app, &student_client, "/").await;
+    assert!(home_small <= HOME, "home with a to-do item: {home_small}");
+    assert_eq!(
+        app.page_with(&student_client, "/")
+            .await
+            .select_text(".todo-item")
+            .len(),
+        1
+    );
+
+    for n in 1..12 {
+        let e = exercise(&app, coach, n);
+        ask(&e, student);
+        for (i, other) in others.iter().enumerate() {
+            comments::create(
+                &mut app.conn(),
+                *other,
+                &e,
+                &CommentDraft {
+                    text: Some(format!("attempt {i}")),
+                    ..Default::default()
+                },
+            )
+            .expect("attempt");
+        }
+    }
+    for ((name, path, budget), before) in pages(others[0]).into_iter().zip(small) {
+        let n = statements(&app, &coach_client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), large data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        assert_eq!(n, before, "{name} ({path}) grows with the rows it shows");
+    }
+    let page = app.page_with(&coach_client, "/inbox").await;
+    assert_eq!(page.select_text(".inbox-item").len(), 20, "a full page");
+    let later = page.attr("a[rel=next]", "href").expect("a later page");
+    let n = statements(&app, &coach_client, &later).await;
+    assert!(n <= INBOX, "inbox by cursor: {n}");
+    let home = statements(&app, &student_client, "/").await;
+    println!("home with 12 to-do items: {home} statements (budget {HOME})");
+    assert_eq!(home, home_small, "the home page grows with the to-do list");
+    assert_eq!(
+        app.page_with(&student_client, "/")
+            .await
+            .select_text(".todo-item")
+            .len(),
+        12
+    );
+}
