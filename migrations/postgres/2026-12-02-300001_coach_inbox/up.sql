@@ -9,6 +9,8 @@
 -- so a coach's reply written by the Django app answers the attempt too.
 ALTER TABLE comments_videocomment ADD COLUMN answered_at timestamp with time zone NULL;
 
+-- Whether `author` gives feedback on `exercise`: its coach, staff, an admin
+-- (for the backfill below; the trigger joins the same tables as sets).
 CREATE FUNCTION comments_gives_feedback(author integer, exercise uuid) RETURNS boolean AS $$
     SELECT EXISTS (SELECT 1 FROM exercises_exercise WHERE id = exercise AND created_by_id = author)
         OR EXISTS (
@@ -26,24 +28,45 @@ SET answered_at = coalesce(
      WHERE r.parent_id = t.id AND comments_gives_feedback(r.author_id, r.exercise_id)),
     CASE WHEN comments_gives_feedback(t.author_id, t.exercise_id) THEN t.created_at END)
 WHERE t.parent_id IS NULL;
+DROP FUNCTION comments_gives_feedback(integer, uuid);
 
+-- Once per statement, over the rows it inserted (the transition table),
+-- joined as sets: a multi-row INSERT (seed-demo, a bulk import) costs two
+-- hash joins, not a lookup per row. "Gives feedback" is the rule of
+-- `comments_gives_feedback` above, written as joins.
 CREATE FUNCTION comments_videocomment_feedback() RETURNS trigger AS $$
 BEGIN
-    IF NEW.parent_id IS NULL THEN
-        IF NEW.answered_at IS NULL AND comments_gives_feedback(NEW.author_id, NEW.exercise_id) THEN
-            NEW.answered_at := NEW.created_at;
-        END IF;
-    ELSIF comments_gives_feedback(NEW.author_id, NEW.exercise_id) THEN
-        UPDATE comments_videocomment SET answered_at = NEW.created_at
-        WHERE id = NEW.parent_id AND answered_at IS NULL;
-    END IF;
-    RETURN NEW;
+    -- The coach's (or staff's) own top-level comments wait for nobody.
+    UPDATE comments_videocomment AS c SET answered_at = n.created_at
+    FROM inserted AS n
+    JOIN exercises_exercise AS e ON e.id = n.exercise_id
+    JOIN auth_user AS u ON u.id = n.author_id
+    LEFT JOIN accounts_profile AS p ON p.user_id = u.id
+    LEFT JOIN accounts_role AS r ON r.id = p.role_id
+    WHERE c.id = n.id AND n.parent_id IS NULL AND n.answered_at IS NULL
+      AND (e.created_by_id = n.author_id OR u.is_staff OR u.is_superuser OR lower(trim(r.name)) = 'admin');
+    -- A reply by the coach (or staff) answers the attempt, from its first one.
+    UPDATE comments_videocomment AS c SET answered_at = f.first
+    FROM (
+        SELECT n.parent_id, min(n.created_at) AS first
+        FROM inserted AS n
+        JOIN exercises_exercise AS e ON e.id = n.exercise_id
+        JOIN auth_user AS u ON u.id = n.author_id
+        LEFT JOIN accounts_profile AS p ON p.user_id = u.id
+        LEFT JOIN accounts_role AS r ON r.id = p.role_id
+        WHERE n.parent_id IS NOT NULL
+          AND (e.created_by_id = n.author_id OR u.is_staff OR u.is_superuser OR lower(trim(r.name)) = 'admin')
+        GROUP BY n.parent_id
+    ) AS f
+    WHERE c.id = f.parent_id AND c.answered_at IS NULL;
+    RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER comments_videocomment_feedback
-    BEFORE INSERT ON comments_videocomment
-    FOR EACH ROW EXECUTE FUNCTION comments_videocomment_feedback();
+    AFTER INSERT ON comments_videocomment
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION comments_videocomment_feedback();
 
 -- What the inbox reads: the waiting attempts, oldest first (all of them
 -- for admins, an exercise's for coaches).
@@ -80,12 +103,20 @@ CREATE INDEX comments_retryrequest_exercise_idx ON comments_retryrequest (exerci
 
 CREATE FUNCTION comments_retryrequest_resolve() RETURNS trigger AS $$
 BEGIN
-    UPDATE comments_retryrequest SET resolved_by_id = NEW.id, resolved_at = NEW.created_at
-    WHERE student_id = NEW.author_id AND exercise_id = NEW.exercise_id AND resolved_by_id IS NULL;
+    -- Each open request goes to the student's first new attempt there.
+    UPDATE comments_retryrequest AS q SET resolved_by_id = a.id, resolved_at = a.created_at
+    FROM (
+        SELECT DISTINCT ON (n.author_id, n.exercise_id) n.id, n.author_id, n.exercise_id, n.created_at
+        FROM inserted AS n
+        WHERE n.parent_id IS NULL
+        ORDER BY n.author_id, n.exercise_id, n.created_at, n.id
+    ) AS a
+    WHERE q.student_id = a.author_id AND q.exercise_id = a.exercise_id AND q.resolved_by_id IS NULL;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER comments_retryrequest_resolve
     AFTER INSERT ON comments_videocomment
-    FOR EACH ROW WHEN (NEW.parent_id IS NULL) EXECUTE FUNCTION comments_retryrequest_resolve();
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION comments_retryrequest_resolve();
