@@ -100,6 +100,8 @@ pub struct InboxPage {
     pub exercises: Vec<Choice>,
     pub students: Vec<Choice>,
     pub filtered: bool,
+    /// The filters list those of the longest-waiting `SAMPLE` attempts.
+    pub sampled: bool,
     pub unclear: bool,
     /// Admins see every exercise's attempts.
     pub everyone: bool,
@@ -136,8 +138,10 @@ impl InboxPage {
         let page = paging::seek(rows, start, PAGE_SIZE, |w: &Waiting| {
             Cursor::new(w.comment.created_at, w.comment.id)
         });
-        let exercises = queries::top_exercises(conn, filter)?;
-        let students = queries::top_students(conn, filter)?;
+        let queries::Choices { exercises, students } = queries::choices(conn, filter)?;
+        // The lists' counts are exact while the sample holds the whole inbox.
+        let sampled = total > queries::SAMPLE;
+        let counted = |label: String, n: i64| if sampled { label } else { format!("{label} ({n})") };
         let mut people: Vec<i32> = page.rows.iter().map(|w| w.comment.author_id).collect();
         people.extend(students.iter().map(|s| s.0));
         people.sort_unstable();
@@ -193,7 +197,7 @@ impl InboxPage {
                 .map(|(id, exercise, n)| Choice {
                     selected: filter.exercise == Some(id),
                     value: id.to_string(),
-                    label: format!("{exercise} ({n})"),
+                    label: counted(exercise, n),
                 })
                 .collect(),
             students: students
@@ -201,10 +205,11 @@ impl InboxPage {
                 .map(|(id, n)| Choice {
                     selected: filter.student == Some(id),
                     value: id.to_string(),
-                    label: format!("{} ({n})", name(id)),
+                    label: counted(name(id), n),
                 })
                 .collect(),
             filtered: filter.exercise.is_some() || filter.student.is_some(),
+            sampled,
             unclear,
             everyone: permissions::sees_every_attempt(user),
             here,

@@ -156,43 +156,50 @@ pub fn page(conn: &mut DbConn, filter: Filter, start: Start) -> QueryResult<Vec<
     Ok(rows)
 }
 
-/// The exercises with the most waiting attempts (the chosen one first),
-/// with their counts: the exercise filter's short list.
-pub fn top_exercises(conn: &mut DbConn, filter: Filter) -> QueryResult<Vec<(Id, String, i64)>> {
-    let chosen = filter.exercise;
-    let filter = Filter {
-        exercise: None,
-        ..filter
-    };
-    let mut rows: Vec<(Id, String, i64)> = waiting!(filter, joined)
-        .group_by(exercises_exercise::id)
-        .select((
-            exercises_exercise::id,
-            exercises_exercise::name,
-            diesel::dsl::count_star(),
-        ))
-        .order((diesel::dsl::count_star().desc(), exercises_exercise::name.asc()))
-        .limit(CHOICES)
-        .load(conn)?;
-    keep_chosen(&mut rows, chosen, |r| r.0);
-    Ok(rows)
+/// How many of the longest-waiting attempts the filters' short lists are
+/// made from: a fixed cost however full the inbox (an admin's holds every
+/// exercise's).
+pub const SAMPLE: i64 = 1_000;
+
+/// The filters' short lists: the exercises and the students with the most
+/// of the [`SAMPLE`] longest-waiting attempts (the chosen ones first), with
+/// those counts, from one statement.
+pub struct Choices {
+    pub exercises: Vec<(Id, String, i64)>,
+    pub students: Vec<(i32, i64)>,
 }
 
-/// The students with the most waiting attempts, with their counts.
-pub fn top_students(conn: &mut DbConn, filter: Filter) -> QueryResult<Vec<(i32, i64)>> {
-    let chosen = filter.student;
-    let filter = Filter {
+pub fn choices(conn: &mut DbConn, filter: Filter) -> QueryResult<Choices> {
+    use comments_videocomment::{author_id, created_at, exercise_id, id};
+    let scope = Filter {
+        exercise: None,
         student: None,
         ..filter
     };
-    let mut rows: Vec<(i32, i64)> = waiting!(filter)
-        .group_by(comments_videocomment::author_id)
-        .select((comments_videocomment::author_id, diesel::dsl::count_star()))
-        .order((diesel::dsl::count_star().desc(), comments_videocomment::author_id.asc()))
-        .limit(CHOICES)
+    let rows: Vec<(Id, String, i32)> = waiting!(scope, joined)
+        .order((created_at.asc(), id.asc()))
+        .limit(SAMPLE)
+        .select((exercise_id, exercises_exercise::name, author_id))
         .load(conn)?;
-    keep_chosen(&mut rows, chosen, |r| r.0);
-    Ok(rows)
+    let mut exercises: Vec<(Id, String, i64)> = Vec::new();
+    let mut students: Vec<(i32, i64)> = Vec::new();
+    for (exercise, name, student) in rows {
+        match exercises.iter_mut().find(|e| e.0 == exercise) {
+            Some(e) => e.2 += 1,
+            None => exercises.push((exercise, name, 1)),
+        }
+        match students.iter_mut().find(|s| s.0 == student) {
+            Some(s) => s.1 += 1,
+            None => students.push((student, 1)),
+        }
+    }
+    exercises.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    students.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    exercises.truncate(CHOICES as usize);
+    students.truncate(CHOICES as usize);
+    keep_chosen(&mut exercises, filter.exercise, |r| r.0);
+    keep_chosen(&mut students, filter.student, |r| r.0);
+    Ok(Choices { exercises, students })
 }
 
 /// The chosen entry goes first when the short list has it.
