@@ -10,6 +10,7 @@ pub mod email;
 pub mod error;
 pub mod exercises;
 pub mod health;
+pub mod inbox;
 pub mod jobs;
 pub mod media;
 pub mod security;

@@ -21,8 +21,16 @@ use crate::web::{blocking, safe_next, see_other};
 
 const LOGIN_FAILED: &str = "That username and password do not match an active account. Check both and try again.";
 
-pub async fn home(ctx: PageCtx, user: MaybeUser) -> AppResult<HttpResponse> {
-    render(&HomePage { ctx, user: user.0 })
+pub async fn home(ctx: PageCtx, user: MaybeUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let page = match user.0 {
+        Some(user) => db::run(&state.pool, move |c| HomePage::load(c, ctx, user)).await?,
+        None => HomePage {
+            ctx,
+            user: None,
+            todo: Vec::new(),
+        },
+    };
+    render(&page)
 }
 
 #[derive(Deserialize)]

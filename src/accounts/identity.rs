@@ -59,6 +59,9 @@ pub struct CurrentUser {
     pub email_verified_at: Option<Ts>,
     pub onboarding_completed: bool,
     pub preferences: Preferences,
+    /// For coaches and admins: how many attempts wait in their inbox (up to
+    /// `inbox::queries::NAV_CAP`), counted with the session lookup.
+    pub inbox_waiting: Option<i64>,
 }
 
 impl CurrentUser {
@@ -74,6 +77,13 @@ impl CurrentUser {
             display_name: self.display_name(),
             role: self.role.map_or("no role", Role::as_str).to_owned(),
             is_staff: super::permissions::is_staff(self),
+            inbox: self.inbox_waiting.map(|n| {
+                if n >= crate::inbox::queries::NAV_CAP {
+                    format!("{}+", crate::inbox::queries::NAV_CAP - 1)
+                } else {
+                    n.to_string()
+                }
+            }),
         }
     }
 }
@@ -85,4 +95,6 @@ pub struct NavUser {
     pub display_name: String,
     pub role: String,
     pub is_staff: bool,
+    /// The inbox link's count ("12", "99+"); `None`: no inbox link.
+    pub inbox: Option<String>,
 }

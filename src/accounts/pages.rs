@@ -94,6 +94,54 @@ pub struct PasswordPage {
 pub struct HomePage {
     pub ctx: PageCtx,
     pub user: Option<CurrentUser>,
+    /// The requests to try again that wait for the user's next attempt.
+    pub todo: Vec<TodoView>,
+}
+
+/// An open "try again" on the to-do list.
+pub struct TodoView {
+    pub exercise: String,
+    pub coach: String,
+    pub note: Option<String>,
+    /// The range the note pins, and of what.
+    pub range: Option<String>,
+    pub asked_at: crate::db::Ts,
+    /// The attempt and the note in the thread.
+    pub url: String,
+}
+
+impl HomePage {
+    /// The home page of a logged-in user: the to-do list in one statement
+    /// (coaches and admins have their inbox's count from the navigation).
+    pub fn load(conn: &mut crate::db::DbConn, ctx: PageCtx, user: CurrentUser) -> diesel::QueryResult<Self> {
+        let todo = crate::comments::retry::todo(conn, user.id)?
+            .into_iter()
+            .map(|t| TodoView {
+                url: format!("/exercises/{}#comment-{}", t.request.exercise_id, t.request.attempt_id),
+                exercise: t.exercise_name,
+                coach: t.coach,
+                note: crate::inbox::pages::short(t.note.text.as_deref()),
+                range: t.note.range_start.zip(t.note.range_end).map(|(a, b)| {
+                    let of = if t.note.range_video_id.is_some() {
+                        "of your attempt"
+                    } else {
+                        "of the demonstration"
+                    };
+                    format!(
+                        "{}–{} {of}",
+                        crate::videos::pages::clock(a),
+                        crate::videos::pages::clock(b)
+                    )
+                }),
+                asked_at: t.request.created_at,
+            })
+            .collect();
+        Ok(HomePage {
+            ctx,
+            user: Some(user),
+            todo,
+        })
+    }
 }
 
 #[derive(Template)]

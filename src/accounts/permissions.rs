@@ -30,6 +30,25 @@ pub fn can_edit_exercise(user: &CurrentUser, created_by: i32) -> bool {
     is_admin(user) || (created_by == user.id && can_create_exercise(user))
 }
 
+/// The coach inbox (and its count in the navigation): coaches and admins.
+pub fn uses_inbox(user: &CurrentUser) -> bool {
+    can_create_exercise(user)
+}
+
+/// The inbox holds every waiting attempt, not only those on the user's own
+/// exercises: admins.
+pub fn sees_every_attempt(user: &CurrentUser) -> bool {
+    is_admin(user)
+}
+
+/// Gives feedback on an exercise made by `coach`: a reply answers an
+/// attempt, "seen, no reply needed" takes one out of the inbox, and a reply
+/// may ask for another try. Its coach, and admins. (The triggers of the
+/// `coach_inbox` migration apply the same rule to rows the Django app writes.)
+pub fn gives_feedback(user: &CurrentUser, coach: i32) -> bool {
+    is_admin(user) || user.id == coach
+}
+
 /// Whether an account could be named as an exercise's coach (staff adding
 /// an exercise for someone): active, and a coach, an admin or staff.
 pub fn may_publish_as(active: bool, staff: bool, superuser: bool, role: Option<&str>) -> bool {
@@ -130,6 +149,7 @@ mod tests {
             email_verified_at: None,
             onboarding_completed: true,
             preferences: Default::default(),
+            inbox_waiting: None,
         }
     }
 

@@ -65,6 +65,7 @@ impl AuthUser {
             email_verified_at: self.profile.email_verified_at,
             onboarding_completed: self.profile.onboarding_completed,
             preferences: self.profile.preferences,
+            inbox_waiting: None,
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct CommentForm {
     pub voiceover_timeline: String,
     #[serde(default)]
     pub transcript: String,
+    /// "Ask for another try" (a coach's reply): any value but empty.
+    #[serde(default)]
+    pub retry: String,
 }
 
 /// Which videos of a comparison are mirrored.
@@ -197,6 +200,8 @@ pub struct Parsed {
     /// `None`: keep the comment's drawings as they are.
     pub drawings: Option<Vec<Drawing>>,
     pub voiceover: Option<VoiceDraft>,
+    /// The reply asks the attempt's author for another try.
+    pub retry: bool,
 }
 
 fn optional_id(value: &str, field: &'static str, message: &'static str, errors: &mut FieldErrors) -> Option<Id> {
@@ -284,6 +289,10 @@ impl CommentForm {
             "The comment you answered no longer exists.",
             &mut errors,
         );
+        let retry = !self.retry.trim().is_empty();
+        if retry && self.parent_id.trim().is_empty() {
+            errors.add("retry", "Ask for another try in a reply to an attempt.");
+        }
         let compare_offset = match self.compare_offset.trim() {
             "" => None,
             value => match value.parse::<f64>() {
@@ -313,6 +322,7 @@ impl CommentForm {
                 attempt,
                 drawings,
                 voiceover,
+                retry,
             })
         } else {
             Err(errors)

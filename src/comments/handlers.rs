@@ -41,7 +41,7 @@ async fn draft_for(
         .map(|c| c.video_asset_id);
     let kept_clip = keep.and_then(|c| c.clip_id);
     let kept_attempt = keep.and_then(|c| c.range_video_id);
-    let (video_ok, clip_ok, parent, duration, attempt, recording) = {
+    let (video_ok, clip_ok, parent, duration, attempt, recording, top) = {
         let parsed = parsed.clone();
         db::run(&state.pool, move |c| {
             let video_ok = match parsed.video {
@@ -91,7 +91,15 @@ async fn draft_for(
                 Some(draft) => voice::find(c, draft.id)?,
                 None => None,
             };
-            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt, recording))
+            // The attempt a "try again" is about: the top of the thread entry.
+            let top = match (&parent, parsed.retry) {
+                (Some(parent), true) => match parent.parent_id {
+                    Some(top) => queries::find(c, top)?,
+                    None => Some(parent.clone()),
+                },
+                _ => None,
+            };
+            Ok::<_, diesel::result::Error>((video_ok, clip_ok, parent, duration, attempt, recording, top))
         })
         .await?
     };
@@ -153,10 +161,27 @@ async fn draft_for(
             errors.add("voiceover_id", message);
         }
     }
+    let retry = match top.filter(|t| t.exercise_id == exercise.id) {
+        _ if !parsed.retry => None,
+        _ if !permissions::gives_feedback(user, exercise.created_by_id) => {
+            errors.add("retry", "Only the exercise's coach can ask for another try.");
+            None
+        }
+        Some(top) if top.author_id == user.id => {
+            errors.add("retry", "This is your own attempt: there is nobody to ask.");
+            None
+        }
+        Some(top) => Some(top),
+        None => {
+            errors.add("retry", "Ask for another try in a reply to an attempt.");
+            None
+        }
+    };
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
     Ok(Ok(Draft {
+        retry,
         text: parsed.text,
         video: parsed.video,
         clip: parsed.clip,

@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod notify;
 pub mod pages;
 pub mod queries;
+pub mod retry;
 pub mod studio;
 pub mod voice;
 

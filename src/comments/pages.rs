@@ -5,6 +5,7 @@ use diesel::QueryResult;
 
 pub use super::forms::CommentForm;
 use super::queries::{Authored, Comment, Entry, Media};
+use super::retry::Chain;
 use crate::accounts::forms::FieldErrors;
 use crate::db::{DbConn, Id, Ts};
 use crate::exercises::queries::Exercise;
@@ -82,6 +83,13 @@ pub struct CommentView {
     pub attempt_video: Option<String>,
     pub studio: StudioView,
     pub voice: Option<VoiceView>,
+    /// The viewer wrote it.
+    pub mine: bool,
+    /// On an attempt that tried again: the notes it answers.
+    pub answers: Vec<ChainLink>,
+    /// On a note that asked for another try: the attempt that answered it,
+    /// if one has.
+    pub asks: Option<Option<ChainLink>>,
 }
 
 /// A reply's voice-over: a plain `<audio>` once processed, the timeline
@@ -111,6 +119,22 @@ impl VoiceView {
             },
             timeline_json: serde_json::to_string(&row.events()).unwrap_or_else(|_| "[]".to_owned()),
             transcript: row.transcript.clone(),
+        }
+    }
+}
+
+/// A link along the chain attempt → note → retry: the comment's anchor in
+/// the thread and when it was posted.
+pub struct ChainLink {
+    pub url: String,
+    pub at: Ts,
+}
+
+impl ChainLink {
+    fn to(exercise: &Exercise, comment: Id, at: Ts) -> ChainLink {
+        ChainLink {
+            url: format!("/exercises/{}#comment-{comment}", exercise.id),
+            at,
         }
     }
 }
@@ -196,8 +220,28 @@ pub fn attachment(media: &Media, exercise: &Exercise, comment: &Comment) -> Opti
     None
 }
 
-pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, authored: &Authored) -> CommentView {
+pub fn comment_view(
+    user: &CurrentUser,
+    media: &Media,
+    chain: &Chain,
+    exercise: &Exercise,
+    authored: &Authored,
+) -> CommentView {
     let comment = &authored.comment;
+    let answers = chain
+        .by_retry
+        .get(&comment.id)
+        .map(|requests| {
+            requests
+                .iter()
+                .map(|r| ChainLink::to(exercise, r.note_id, r.created_at))
+                .collect()
+        })
+        .unwrap_or_default();
+    let asks = chain
+        .by_note
+        .get(&comment.id)
+        .map(|request| request.resolved().map(|(retry, at)| ChainLink::to(exercise, retry, at)));
     let attachment = attachment(media, exercise, comment);
     let view = super::forms::CompareView::of(comment.compare_mirror.as_deref(), comment.compare_overlay);
     let playable = match &attachment {
@@ -239,19 +283,28 @@ pub fn comment_view(user: &CurrentUser, media: &Media, exercise: &Exercise, auth
             media.voiceovers.get(&comment.id),
         ),
         voice: media.voiceovers.get(&comment.id).map(VoiceView::new),
+        mine: comment.author_id == user.id,
+        answers,
+        asks,
     }
 }
 
 /// A page of the thread as the template shows it.
-pub fn entry_views(user: &CurrentUser, media: &Media, exercise: &Exercise, entries: &[Entry]) -> Vec<EntryView> {
+pub fn entry_views(
+    user: &CurrentUser,
+    media: &Media,
+    chain: &Chain,
+    exercise: &Exercise,
+    entries: &[Entry],
+) -> Vec<EntryView> {
     entries
         .iter()
         .map(|entry| EntryView {
-            comment: comment_view(user, media, exercise, &entry.comment),
+            comment: comment_view(user, media, chain, exercise, &entry.comment),
             replies: entry
                 .replies
                 .iter()
-                .map(|r| comment_view(user, media, exercise, r))
+                .map(|r| comment_view(user, media, chain, exercise, r))
                 .collect(),
         })
         .collect()

@@ -281,6 +281,8 @@ pub struct Draft {
     pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
     /// The attempt a voice-over is on, and the voice-over (new comments only).
     pub voiceover: Option<(Id, super::forms::VoiceDraft)>,
+    /// The attempt whose author this reply asks for another try.
+    pub retry: Option<Comment>,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -336,6 +338,9 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
                 // Posted by another request meanwhile: nothing is stored.
                 return Err(diesel::result::Error::NotFound);
             }
+        }
+        if let Some(attempt) = &draft.retry {
+            super::retry::ask(c, id, attempt, now)?;
         }
         bump_metric(c, author, Counter::Comments, 1)?;
         // The notice belongs to the comment: both are stored, or neither.

@@ -186,6 +186,27 @@ diesel::table! {
         range_video_id -> Nullable<Uuid>,
         compare_mirror -> Nullable<Varchar>,
         compare_overlay -> Nullable<Double>,
+        /// A top-level comment waits for feedback while NULL (triggers
+        /// set it when the coach or staff reply; "seen" sets it too).
+        answered_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{Integer, Nullable};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    /// A coach's note (a reply) asking for another attempt; the student's
+    /// next attempt on the exercise resolves it (a trigger).
+    comments_retryrequest (id) {
+        id -> Uuid,
+        note_id -> Uuid,
+        attempt_id -> Uuid,
+        exercise_id -> Uuid,
+        student_id -> Integer,
+        created_at -> UtcTime,
+        resolved_by_id -> Nullable<Uuid>,
+        resolved_at -> Nullable<UtcTime>,
     }
 }
 
@@ -379,6 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments_videocomment,
     comments_drawing,
     comments_voiceover,
+    comments_retryrequest,
     jobs_job,
     staff_auditentry,
 );

@@ -111,12 +111,8 @@ pub struct LibraryQuery {
     pub q: Option<String>,
     #[serde(default)]
     pub coach: Option<String>,
-    #[serde(default)]
-    pub page: Option<String>,
-    #[serde(default)]
-    pub after: Option<String>,
-    #[serde(default)]
-    pub before: Option<String>,
+    #[serde(flatten)]
+    pub position: crate::web::paging::Position,
 }
 
 impl LibraryQuery {
@@ -134,6 +130,6 @@ impl LibraryQuery {
 
     /// Where the page starts: `?after=`/`?before=` cursors, or `?page=`.
     pub fn start(&self) -> Start {
-        Start::parse(self.page.as_deref(), self.after.as_deref(), self.before.as_deref())
+        self.position.start()
     }
 }

@@ -133,6 +133,8 @@ pub struct ExercisePage {
     pub can_edit: bool,
     /// The viewer published it: they comment, they do not post attempts.
     pub own_exercise: bool,
+    /// The viewer answers its attempts (and may ask for another try).
+    pub gives_feedback: bool,
     pub entries: Vec<EntryView>,
     pub pager: Pager,
     pub form: CommentForm,
@@ -279,10 +281,20 @@ impl ExercisePage {
                 .iter()
                 .flat_map(|e| std::iter::once(&e.comment.comment).chain(e.replies.iter().map(|r| &r.comment))),
         )?;
-        let entries = comments::pages::entry_views(user, &media, &exercise, &thread.rows);
+        // The "try again" chain: the notes among the replies, the attempts
+        // that answered one.
+        let attempts: Vec<Id> = thread.rows.iter().map(|e| e.comment.comment.id).collect();
+        let notes: Vec<Id> = thread
+            .rows
+            .iter()
+            .flat_map(|e| e.replies.iter().map(|r| r.comment.id))
+            .collect();
+        let chain = comments::retry::Chain::load(conn, &notes, &attempts)?;
+        let entries = comments::pages::entry_views(user, &media, &chain, &exercise, &thread.rows);
         let clips = comments::queries::clip_choices_described(conn, id, user.id)?;
         Ok(ExercisePage {
             can_edit: permissions::can_edit_exercise(user, exercise.created_by_id),
+            gives_feedback: permissions::gives_feedback(user, exercise.created_by_id),
             own_exercise: exercise.created_by_id == user.id,
             video: VideoView::new(&demonstration, None),
             coach,

@@ -192,7 +192,7 @@ fn needs_identity(path: &str) -> bool {
 enum Lookup {
     Live {
         session: CurrentSession,
-        user: Box<AuthUser>,
+        user: Box<CurrentUser>,
         seen: bool,
     },
     /// The key names no live session: logged out, ended elsewhere, expired,
@@ -226,6 +226,12 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
             if seen {
                 sessions::touch(c, row.id, now, idle)?;
             }
+            let mut user = user.into_current();
+            // The navigation shows coaches and admins their inbox's count:
+            // one indexed statement, on their pages only.
+            if permissions::uses_inbox(&user) {
+                user.inbox_waiting = Some(crate::inbox::queries::nav_count(c, &user)?);
+            }
             Ok(Lookup::Live {
                 session: CurrentSession { id: row.id },
                 user: Box::new(user),
@@ -242,7 +248,7 @@ async fn identify(req: &mut ServiceRequest) -> Result<(), AppError> {
                 if seen {
                     put(&session, SESSION_SEEN, Ts::now().0.timestamp() / 60)?;
                 }
-                let current = user.into_current();
+                let current = *user;
                 super::request::with_current(|info| *info.user.borrow_mut() = Some(current.nav()));
                 req.extensions_mut().insert(current);
                 req.extensions_mut().insert(live);

@@ -112,6 +112,24 @@ impl Start {
     }
 }
 
+/// A list's position as its links carry it: `?page=`, `?after=`,
+/// `?before=` (flattened into each list's query).
+#[derive(serde::Deserialize, Default, Clone, Debug)]
+pub struct Position {
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+impl Position {
+    pub fn start(&self) -> Start {
+        Start::parse(self.page.as_deref(), self.after.as_deref(), self.before.as_deref())
+    }
+}
+
 /// Positions a boxed query ordered by `(created_at, id)`, newest first, at
 /// `start`: an offset for a page number, a seek from a cursor (which an
 /// index on the two columns answers without walking the rows before it).

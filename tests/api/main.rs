@@ -10,6 +10,7 @@ mod demo;
 mod double_submit;
 mod exercises;
 mod helpers;
+mod inbox;
 mod invitations;
 mod jobs;
 mod lifecycle;

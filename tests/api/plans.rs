@@ -199,7 +199,59 @@ fn library_thread_and_staff_lists_use_indexes_at_seed_demo_scale() {
             plan(&mut conn, exercises::count_query(pg, &p)),
         );
     }
-    assert!(checker.checked >= 25, "{} plans checked", checker.checked);
+    // The coach inbox: the navigation's count on every page of a coach or
+    // an admin, the total and a page (first and by cursor), per coach, for
+    // admins (every exercise) and filtered.
+    use practika::inbox::queries::{count_query, nav_count_query, page_query, Filter as Inbox};
+    let busiest_student: i32 = {
+        use practika::db::schema::comments_videocomment as c;
+        c::table
+            .filter(c::exercise_id.eq(busy))
+            .filter(c::parent_id.is_null())
+            .select(c::author_id)
+            .first(&mut conn)
+            .expect("a student")
+    };
+    let inboxes = [
+        (
+            "coach",
+            Inbox {
+                coach: Some(coach),
+                ..Inbox::default()
+            },
+        ),
+        ("admin", Inbox::default()),
+        (
+            "admin by exercise",
+            Inbox {
+                exercise: Some(busy),
+                ..Inbox::default()
+            },
+        ),
+        (
+            "admin by student",
+            Inbox {
+                student: Some(busiest_student),
+                ..Inbox::default()
+            },
+        ),
+    ];
+    for (who, filter) in inboxes {
+        checker.check(
+            &format!("inbox of {who} (nav count)"),
+            plan(&mut conn, nav_count_query(filter)),
+        );
+        checker.check(&format!("inbox of {who} (count)"), plan(&mut conn, count_query(filter)));
+        checker.check(
+            &format!("inbox of {who} (page 1)"),
+            plan(&mut conn, page_query(filter, Start::Page(1))),
+        );
+        checker.check(
+            &format!("inbox of {who} (by cursor)"),
+            plan(&mut conn, page_query(filter, deep)),
+        );
+    }
+    assert!(checker.checked >= 41, "{} plans checked", checker.checked);
     assert!(
         checker.failures.is_empty(),
         "sequential scans of large tables:\n{}",

@@ -167,13 +167,14 @@ async fn pages_cost_a_fixed_number_of_statements() {
     };
     let pages = |e: &Exercise, attempt_video: Id, attempt: Id| {
         vec![
-            ("home", "/".to_owned(), 1),
+            // Authentication, and the to-do list ("try again" requests).
+            ("home", "/".to_owned(), 2),
             ("library", "/exercises".to_owned(), 4),
             ("library, filtered", format!("/exercises?coach={coach}&q=drill"), 4),
-            // 12: the clip choices are two indexed statements (the thread's
-            // clips, the user's own), not one `OR` that read every clip;
-            // and the page's voice-overs.
-            ("exercise page", format!("/exercises/{}", e.id), 12),
+            // 13: the clip choices are two indexed statements (the thread's
+            // clips, the user's own), not one `OR` that read every clip; the
+            // page's voice-overs; the "try again" links of attempts and notes.
+            ("exercise page", format!("/exercises/{}", e.id), 13),
             ("video page", format!("/videos/{attempt_video}"), 7),
             ("compare view", format!("/comments/{attempt}/compare"), 7),
             ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 7),
@@ -238,7 +239,7 @@ async fn pages_cost_a_fixed_number_of_statements() {
     let n = statements(&app, &student, "/exercises?page=2").await;
     assert!(n <= 4, "library page 2: {n}");
     let n = statements(&app, &student, &format!("/exercises/{}?page=2", big.id)).await;
-    assert!(n <= 12, "thread page 2: {n}");
+    assert!(n <= 13, "thread page 2: {n}");
 }
 
 /// Every staff list and change page: the same count with few rows and with
@@ -252,7 +253,8 @@ async fn staff_pages_cost_a_fixed_number_of_statements() {
     let first = exercise(&app, coach, 0);
     thread_of(&app, &first, coach, &students, 1);
     let staff = logged_in(&app, "boss").await;
-    const LIST_BUDGET: u64 = 6;
+    // Staff see their inbox's count in the navigation: one statement more.
+    const LIST_BUDGET: u64 = 7;
     let mut small = Vec::new();
     for slug in STAFF_LISTS {
         let n = statements(&app, &staff, &format!("/staff/{slug}")).await;
@@ -290,8 +292,9 @@ async fn staff_pages_cost_a_fixed_number_of_statements() {
     for path in changes {
         let n = statements(&app, &staff, &path).await;
         println!("{path}: {n} statements");
-        // A user's page also shows their storage quota and what they use.
-        let budget = if path.starts_with("/staff/users/") { 15 } else { 12 };
+        // A user's page also shows their storage quota and what they use;
+        // each page has the navigation's inbox count.
+        let budget = if path.starts_with("/staff/users/") { 16 } else { 13 };
         assert!(n <= budget, "{path}: {n} statements, budget {budget}");
     }
 }
@@ -597,4 +600,123 @@ async fn the_coach_filter_lists_the_coaches_with_the_most_exercises() {
         .page_with(&student, &format!("/exercises?coach={}", coaches[13]))
         .await;
     assert_eq!(lead(&page), "0 exercises match.");
+}
+
+/// The coach inbox and the home page with a to-do list: the same count
+/// with a few rows and with many (a full inbox page of 20 with filters, a
+/// to-do list of 12 requests), within their budgets. The inbox: session,
+/// the navigation's count, total, page, the filters' short lists (from the
+/// 1,000 longest-waiting attempts), names, and the notes the attempts
+/// answer (7). The home page: session and the to-do
+/// list in one joined statement (2); a coach's adds the navigation's count.
+#[actix_web::test]
+async fn the_inbox_and_the_to_do_list_cost_a_fixed_number_of_statements() {
+    const INBOX: u64 = 7;
+    const HOME: u64 = 2;
+    let app = counting_app().await;
+    let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let others: Vec<i32> = (0..5).map(|i| quick_user(&app, &format!("s{i}"), "student")).collect();
+    let first = exercise(&app, coach, 0);
+    let ask = |e: &Exercise, of: i32| {
+        let attempt = comments::create(
+            &mut app.conn(),
+            of,
+            e,
+            &CommentDraft {
+                text: Some("attempt".to_owned()),
+                ..Default::default()
+            },
+        )
+        .expect("attempt");
+        comments::create(
+            &mut app.conn(),
+            coach,
+            e,
+            &CommentDraft {
+                text: Some("Once more".to_owned()),
+                parent: Some(attempt.id),
+                range: Some((1.0, 2.0)),
+                retry: Some(attempt),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+    };
+    ask(&first, student);
+    // A retry (it answers the note) and one more waiting attempt.
+    comments::create(
+        &mut app.conn(),
+        others[0],
+        &first,
+        &CommentDraft {
+            text: Some("waiting".to_owned()),
+            ..Default::default()
+        },
+    )
+    .expect("attempt");
+    let coach_client = logged_in(&app, "coach").await;
+    let student_client = logged_in(&app, "student").await;
+    let pages = |student_id: i32| {
+        vec![
+            ("inbox", "/inbox".to_owned(), INBOX),
+            ("inbox, by student", format!("/inbox?student={student_id}"), INBOX),
+            ("inbox, by exercise", format!("/inbox?exercise={}", first.id), INBOX),
+            ("coach's home", "/".to_owned(), HOME + 1),
+        ]
+    };
+    let mut small = Vec::new();
+    for (name, path, budget) in pages(others[0]) {
+        let n = statements(&app, &coach_client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), small data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        small.push(n);
+    }
+    let home_small = statements(&app, &student_client, "/").await;
+    assert!(home_small <= HOME, "home with a to-do item: {home_small}");
+    assert_eq!(
+        app.page_with(&student_client, "/")
+            .await
+            .select_text(".todo-item")
+            .len(),
+        1
+    );
+
+    for n in 1..12 {
+        let e = exercise(&app, coach, n);
+        ask(&e, student);
+        for (i, other) in others.iter().enumerate() {
+            comments::create(
+                &mut app.conn(),
+                *other,
+                &e,
+                &CommentDraft {
+                    text: Some(format!("attempt {i}")),
+                    ..Default::default()
+                },
+            )
+            .expect("attempt");
+        }
+    }
+    for ((name, path, budget), before) in pages(others[0]).into_iter().zip(small) {
+        let n = statements(&app, &coach_client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), large data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        assert_eq!(n, before, "{name} ({path}) grows with the rows it shows");
+    }
+    let page = app.page_with(&coach_client, "/inbox").await;
+    assert_eq!(page.select_text(".inbox-item").len(), 20, "a full page");
+    let later = page.attr("a[rel=next]", "href").expect("a later page");
+    let n = statements(&app, &coach_client, &later).await;
+    assert!(n <= INBOX, "inbox by cursor: {n}");
+    let home = statements(&app, &student_client, "/").await;
+    println!("home with 12 to-do items: {home} statements (budget {HOME})");
+    assert_eq!(home, home_small, "the home page grows with the to-do list");
+    assert_eq!(
+        app.page_with(&student_client, "/")
+            .await
+            .select_text(".todo-item")
+            .len(),
+        12
+    );
 }

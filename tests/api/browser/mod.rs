@@ -21,6 +21,7 @@
 
 mod checks;
 mod harness;
+mod inbox;
 mod once;
 mod player;
 mod recording;

@@ -1,0 +1,7 @@
+DROP TRIGGER comments_retryrequest_resolve;
+DROP TABLE comments_retryrequest;
+DROP TRIGGER comments_videocomment_own_feedback;
+DROP TRIGGER comments_videocomment_feedback;
+DROP INDEX comments_videocomment_waiting_idx;
+DROP INDEX comments_videocomment_waiting_exercise_idx;
+ALTER TABLE comments_videocomment DROP COLUMN answered_at;
