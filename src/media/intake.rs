@@ -628,7 +628,15 @@ mod tests {
             .open(&path)?;
         let mut head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
         head.resize(SNIFF_LEN, 0);
-        let mut intake = Intake::append(file, 0, 10 * 1024 * 1024, Vec::new(), Some(Sha256::new()), Kind::Video, None)?;
+        let mut intake = Intake::append(
+            file,
+            0,
+            10 * 1024 * 1024,
+            Vec::new(),
+            Some(Sha256::new()),
+            Kind::Video,
+            None,
+        )?;
         intake.push(Bytes::from(head.clone())).await?;
         for n in 0..3u8 {
             intake.push(Bytes::from(vec![n; BATCH])).await?;

@@ -377,7 +377,16 @@ async fn decode(
     .into_iter()
     .map(Into::into)
     .chain([tools::file_url(path)])
-    .chain(maps.iter().copied().chain(["-f", "null", "-"]).map(Into::into))
+    // `vfr`: frames that share a timestamp (MediaRecorder writes them on a
+    // busy machine, and WebM allows it) are dropped before the null muxer,
+    // which would otherwise refuse them as "non monotonically increasing
+    // dts" and fail a file that decodes perfectly well.
+    .chain(
+        maps.iter()
+            .copied()
+            .chain(["-fps_mode", "vfr", "-f", "null", "-"])
+            .map(Into::into),
+    )
     .collect::<Vec<_>>();
     match tools::run(&tools.ffmpeg, &args, decode_limit(duration), &[(path, shown_as)]).await {
         // At this log level ffmpeg prints errors only: any is a problem

