@@ -243,6 +243,12 @@ pub struct Intake {
     flusher: Flusher,
     received: u64,
     limit: u64,
+    /// The bytes come with a digest ([`Intake::verify`]): a first chunk
+    /// that is not of `kind` is judged only once the bytes are known to be
+    /// the ones the client sent ([`Intake::wrong_kind`]), so a corrupted
+    /// head is answered "send again", not "not a video".
+    checked: bool,
+    wrong_kind: bool,
 }
 
 /// A complete upload in its temporary file.
@@ -291,6 +297,8 @@ impl Intake {
             flusher,
             received: 0,
             limit,
+            checked: false,
+            wrong_kind: false,
         })
     }
 
@@ -314,6 +322,7 @@ impl Intake {
             .then(|| sniff::sniff_as(&head, kind))
             .flatten();
         let flusher = Flusher::new(&file, offset)?;
+        let checked = check.is_some();
         Ok(Intake {
             part: None,
             slot: Slot::Idle(Box::new(Writer {
@@ -330,11 +339,20 @@ impl Intake {
             flusher,
             received: 0,
             limit,
+            checked,
+            wrong_kind: false,
         })
     }
 
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// The first bytes are not of the upload's kind, in a body sent with a
+    /// digest: once [`Intake::verify`] says the bytes are the client's, the
+    /// upload is refused as not a video (or not audio).
+    pub fn wrong_kind(&self) -> bool {
+        self.wrong_kind
     }
 
     /// The container, once the first bytes are in.
@@ -433,6 +451,7 @@ impl Intake {
         if self.head.len() < SNIFF_LEN {
             self.container = None;
         }
+        self.wrong_kind = false;
         self.received = 0;
         Ok(())
     }
@@ -445,11 +464,15 @@ impl Intake {
         if self.received > self.limit {
             return Err(IntakeError::TooLarge);
         }
-        if self.container.is_none() {
+        if self.container.is_none() && !self.wrong_kind {
             let take = (SNIFF_LEN - self.head.len()).min(chunk.len());
             self.head.extend_from_slice(&chunk[..take]);
             if self.head.len() >= SNIFF_LEN {
-                self.container = Some(sniff::sniff_as(&self.head, self.kind).ok_or(IntakeError::NotAVideo)?);
+                match sniff::sniff_as(&self.head, self.kind) {
+                    Some(container) => self.container = Some(container),
+                    None if self.checked => self.wrong_kind = true,
+                    None => return Err(IntakeError::NotAVideo),
+                }
             }
         }
         self.pending.extend_from_slice(&chunk);

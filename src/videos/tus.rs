@@ -691,6 +691,11 @@ pub async fn patch(
             );
             return Ok(response);
         }
+        if intake.wrong_kind() {
+            drop(intake);
+            discard(&state, row.id).await?;
+            return upload_refused(&state, not_of_kind(kind));
+        }
     }
     let Some(now_at) = checkpoint(&state, &mut intake, row.id, recorded).await? else {
         return Ok(refused_one(StatusCode::NOT_FOUND, "This upload was cancelled."));

@@ -3,7 +3,7 @@
 // video list. Without this script the form still works with videos uploaded
 // on the Videos page. The recorder (recorder.js) hands its recording to the
 // same box through `attachFile`.
-import { supported, startUpload } from "./uploader.js";
+import { supported, startUpload, formatBytes, rateMeter } from "./uploader.js";
 
 /** Uploads `file` through the form's attach box; `onChosen(id)` when it is chosen. */
 export function attachFile(box, file, onChosen) {
@@ -39,7 +39,7 @@ document.querySelectorAll("[data-attach-upload]").forEach(function (box) {
     error.hidden = true;
     if (running) { return; }
     if (limit && file.size > limit) { fail("This file is larger than the upload limit."); input.value = ""; return; }
-    const started = Date.now();
+    const meter = rateMeter();
     let resumed = "";
     progress.hidden = false; cancel.hidden = false; bar.hidden = false; bar.value = 0; text.textContent = "Starting…";
     input.disabled = true; if (submit) { submit.disabled = true; }
@@ -48,10 +48,11 @@ document.querySelectorAll("[data-attach-upload]").forEach(function (box) {
       onResume(percent) { resumed = "Resuming at " + percent + " % · "; text.textContent = "Resuming at " + percent + " %"; },
       onProgress(loaded, total) {
         const percent = total ? Math.round(loaded / total * 100) : 0;
-        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        meter.sample(loaded);
+        const speed = meter.perSecond();
         bar.value = percent;
         text.textContent = loaded >= total ? "Checking the video…"
-          : resumed + percent + "% · " + (loaded / seconds / 1048576).toFixed(1) + " MB/s";
+          : resumed + percent + "%" + (speed > 0 ? " · " + formatBytes(speed) + "/s" : "");
       },
       onDone(result) {
         running = null;

@@ -94,9 +94,36 @@ export function startUpload(file, { csrf, purpose, onProgress, onResume, onDone,
 }
 
 export function formatBytes(bytes) {
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  // Binary units, as the server's limits are given (MiB).
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
   return (unit === 0 ? String(value) : value.toFixed(1)) + " " + units[unit];
+}
+
+/**
+ * The upload's speed, from the bytes sent in this page only: the bytes an
+ * earlier upload already left on the server (a resume) and a retry that
+ * goes back to the server's offset are not counted as sent. `sample(loaded)`
+ * at each progress event; `perSecond()` is 0 until half a second of
+ * samples exists.
+ */
+export function rateMeter(now = () => Date.now()) {
+  let last = null;
+  let lastTime = 0;
+  let speed = 0;
+  return {
+    sample(loaded) {
+      const t = now();
+      if (last === null || loaded < last) { last = loaded; lastTime = t; return; }
+      if (t - lastTime >= 500) {
+        const current = (loaded - last) * 1000 / (t - lastTime);
+        speed = speed ? speed * 0.7 + current * 0.3 : current;
+        last = loaded;
+        lastTime = t;
+      }
+    },
+    perSecond() { return speed; },
+  };
 }

@@ -2,7 +2,7 @@
  * Enhances pages that work without it: the upload form posts normally and
  * the status box has a reload link. No inline script or style (CSP).
  * An ES module; uploads go through uploader.js (tus, resumable). */
-import { supported, startUpload, formatBytes } from './uploader.js';
+import { supported, startUpload, formatBytes, rateMeter } from './uploader.js';
 
 (function () {
   'use strict';
@@ -75,9 +75,7 @@ import { supported, startUpload, formatBytes } from './uploader.js';
       }
       input.removeAttribute('aria-invalid');
       showMessage([]);
-      var lastTime = Date.now();
-      var lastLoaded = 0;
-      var speed = 0;
+      var meter = rateMeter();
       var resumedAt = '';
       bar.value = 0;
       announced = -1;
@@ -96,7 +94,6 @@ import { supported, startUpload, formatBytes } from './uploader.js';
           if (announce) { announce.textContent = 'Resuming the earlier upload at ' + pct + ' percent.'; }
         },
         onProgress: function (loaded, total) {
-          var now = Date.now();
           var pct = total ? Math.min(100, Math.floor(loaded * 100 / total)) : 0;
           bar.value = pct;
           bar.textContent = pct + '%';
@@ -106,12 +103,8 @@ import { supported, startUpload, formatBytes } from './uploader.js';
             announced = Math.floor(pct / 10);
             announce.textContent = 'Uploaded ' + pct + '%';
           }
-          if (now - lastTime >= 500) {
-            var current = (loaded - lastLoaded) * 1000 / (now - lastTime);
-            speed = speed ? speed * 0.7 + current * 0.3 : current;
-            lastTime = now;
-            lastLoaded = loaded;
-          }
+          meter.sample(loaded);
+          var speed = meter.perSecond();
           var text = resumedAt + formatBytes(loaded) + ' of ' + formatBytes(total);
           if (speed > 0) {
             text += ' · ' + formatBytes(speed) + '/s · ' + formatDuration((total - loaded) / speed) + ' left';

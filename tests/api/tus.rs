@@ -413,6 +413,57 @@ async fn bytes_are_kept_only_when_they_match_their_checksum() {
     assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
 }
 
+/// With a checksum, the type check waits for the bytes to be verified: a
+/// head damaged on the way is a 460 (send again) and the upload lives on,
+/// while a file that really is not a video, sent with its true digest, is
+/// refused and removed.
+#[actix_web::test]
+async fn a_damaged_first_chunk_is_sent_again_not_refused_as_not_a_video() {
+    let app = crate::helpers::spawn_app().await;
+    let (tus, _) = Tus::new(&app, "damaged").await;
+    let bytes = sample_bytes(Sample::Small);
+    let path = tus.created(bytes.len() as u64).await;
+    let mut damaged = bytes.clone();
+    damaged[4..8].copy_from_slice(b"junk"); // the MP4's "ftyp" box name
+    let mismatch = tus
+        .patch_checked(&path, 0, damaged, Some(checksum("sha256", &bytes)))
+        .await;
+    assert_eq!(
+        mismatch.status().as_u16(),
+        460,
+        "{}",
+        mismatch.text().await.unwrap_or_default()
+    );
+    assert_eq!(tus.offset(&path).await, 0, "the upload is still there, at 0");
+    let sent_again = tus
+        .patch_checked(&path, 0, bytes.clone(), Some(checksum("sha256", &bytes)))
+        .await;
+    assert_eq!(
+        sent_again.status().as_u16(),
+        204,
+        "{}",
+        sent_again.text().await.unwrap_or_default()
+    );
+    let video: Id = header(&sent_again, "practika-video").parse().expect("the video's id");
+    assert_eq!(
+        app.asset(video).checksum_sha256.as_deref(),
+        Some(sha256_hex(&bytes).as_str())
+    );
+
+    let html = b"<!doctype html><html><body>not a video at all, padded to be long enough</body></html>".repeat(60);
+    let other = tus.created(html.len() as u64).await;
+    let refused = tus
+        .patch_checked(&other, 0, html.clone(), Some(checksum("sha256", &html)))
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let body: serde_json::Value = refused.json().await.expect("JSON");
+    assert!(
+        body["errors"][0].as_str().is_some_and(|e| e.contains("not a video")),
+        "{body}"
+    );
+    assert_eq!(tus.head(&other).await.status().as_u16(), 404, "the upload is removed");
+}
+
 /// Someone else's upload is a 404 for every method, as is an unknown one.
 #[actix_web::test]
 async fn someone_elses_upload_is_not_found() {

@@ -89,6 +89,29 @@ async fn a_reloaded_upload_resumes_where_it_stopped_and_says_so() {
         "the form says where it resumes ({expected} %): {said:?}"
     );
     tab.check_page("upload-resuming").await;
+    // The speed shown counts only what this page sent: the first progress
+    // event of a resume already reports the bytes kept on the server. On a
+    // clock the test drives: 40 MB "sent" at once, then 1 MiB in a second.
+    let speeds = tab
+        .js_async(
+            "const done = arguments[arguments.length - 1];
+             import('/static/js/uploader.js').then((m) => {
+               let t = 0;
+               const meter = m.rateMeter(() => t);
+               meter.sample(40e6); t = 1000; meter.sample(40e6 + 1048576);
+               const resumed = Math.round(meter.perSecond());
+               meter.sample(2e6); t = 2000; meter.sample(2e6 + 524288);
+               done([resumed, Math.round(meter.perSecond()), m.formatBytes(1048576)]);
+             }, (e) => done(String(e)));",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        speeds,
+        // After the step back: 0.7 × 1 MiB/s + 0.3 × 0.5 MiB/s.
+        serde_json::json!([1048576, 891290, "1.0 MiB"]),
+        "a resume's kept bytes and a retry's step back are not counted as speed"
+    );
     tab.throttle_upload(0).await;
     tab.wait_until(
         "the new video's page",
