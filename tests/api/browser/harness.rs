@@ -151,6 +151,17 @@ struct Report {
 }
 
 /// A running app with a worker, a chromedriver, and the report.
+/// What [`BrowserApp::attempt_awaiting_review`] made.
+pub struct AwaitingReview {
+    pub coach: i32,
+    pub student: i32,
+    pub exercise: Id,
+    /// The student's video.
+    pub attempt: Asset,
+    /// The student's comment that carries it.
+    pub comment: Id,
+}
+
 pub struct BrowserApp {
     pub app: TestApp,
     driver: Driver,
@@ -229,6 +240,56 @@ impl BrowserApp {
     pub async fn processed_video(&self, client: &reqwest::Client, sample: Sample, filename: &str) -> Asset {
         let id = self.app.upload_ok(client, sample_bytes(sample), filename).await;
         self.wait_for_processing(id).await
+    }
+
+    /// The studio's starting point, made without the browser: coach "cora"
+    /// published "The serve" with a demonstration, and student "stu" posted
+    /// an attempt ("My serve", a video of its own), both processed.
+    pub async fn attempt_awaiting_review(&self) -> AwaitingReview {
+        use practika::comments::queries::{self as comments, Draft};
+        use practika::exercises::queries::{self as exercises, Draft as ExerciseDraft};
+        let app = &self.app;
+        let (coach_id, coach_client) = app.user_client("cora", "coach").await;
+        let (student_id, student_client) = app.user_client("stu", "student").await;
+        // Both uploads first, then the wait: a client idle through a whole
+        // processing finds its pooled connection closed by the server.
+        let demo = app
+            .upload_ok(&coach_client, sample_bytes(Sample::Player), "Serve.mp4")
+            .await;
+        let attempt = app
+            .upload_ok(&student_client, sample_bytes(Sample::Player), "My serve.mp4")
+            .await;
+        let demo = self.wait_for_processing(demo).await;
+        let attempt = self.wait_for_processing(attempt).await;
+        let exercise = exercises::create(
+            &mut app.conn(),
+            coach_id,
+            &ExerciseDraft {
+                name: "The serve".into(),
+                description: None,
+                video_asset_id: demo.id,
+            },
+        )
+        .map_err(|_| "the exercise could not be made")
+        .expect("exercise");
+        let comment = comments::create(
+            &mut app.conn(),
+            student_id,
+            &exercise,
+            &Draft {
+                text: Some("My serve".into()),
+                video: Some(attempt.id),
+                ..Default::default()
+            },
+        )
+        .expect("comment");
+        AwaitingReview {
+            coach: coach_id,
+            student: student_id,
+            exercise: exercise.id,
+            attempt,
+            comment: comment.id,
+        }
     }
 
     /// A browser of its own (fresh profile: no cookies) for `who`.

@@ -23,6 +23,7 @@ mod checks;
 mod harness;
 mod inbox;
 mod once;
+mod phone;
 mod player;
 mod recording;
 mod resume;
