@@ -153,8 +153,6 @@ struct Report {
 /// A running app with a worker, a chromedriver, and the report.
 /// What [`BrowserApp::attempt_awaiting_review`] made.
 pub struct AwaitingReview {
-    pub coach: i32,
-    pub student: i32,
     pub exercise: Id,
     /// The student's video.
     pub attempt: Asset,
@@ -284,8 +282,6 @@ impl BrowserApp {
         )
         .expect("comment");
         AwaitingReview {
-            coach: coach_id,
-            student: student_id,
             exercise: exercise.id,
             attempt,
             comment: comment.id,

@@ -5,15 +5,12 @@
 //! attempt at their moment, and not after it.
 
 use fantoccini::key::Key;
-use practika::comments::queries::{self as comments, Draft};
 use practika::db::schema::{comments_drawing, comments_videocomment};
-use practika::exercises::queries::{self as exercises, Draft as ExerciseDraft};
 use serde_json::json;
 
 use diesel::prelude::*;
 
 use super::{BrowserApp, Tab};
-use crate::media_fixtures::{sample_bytes, Sample};
 
 const ATTEMPT: &str = "[data-attempt-player][data-video-id]";
 
@@ -48,45 +45,13 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     let Some(browser) = BrowserApp::start("studio").await else {
         return;
     };
+    let review = browser.attempt_awaiting_review().await;
     let app = &browser.app;
-    let (coach_id, coach_client) = app.user_client("cora", "coach").await;
-    let (student_id, student_client) = app.user_client("stu", "student").await;
-    // Both uploads first, then the wait: a client idle through a whole
-    // processing finds its pooled connection closed by the server.
-    let demo = app
-        .upload_ok(&coach_client, sample_bytes(Sample::Player), "Serve.mp4")
-        .await;
-    let attempt = app
-        .upload_ok(&student_client, sample_bytes(Sample::Player), "My serve.mp4")
-        .await;
-    let demo = browser.wait_for_processing(demo).await;
-    let attempt = browser.wait_for_processing(attempt).await;
-    let exercise = exercises::create(
-        &mut app.conn(),
-        coach_id,
-        &ExerciseDraft {
-            name: "The serve".into(),
-            description: None,
-            video_asset_id: demo.id,
-        },
-    )
-    .map_err(|_| "the exercise could not be made")
-    .expect("exercise");
-    let comment = comments::create(
-        &mut app.conn(),
-        student_id,
-        &exercise,
-        &Draft {
-            text: Some("My serve".into()),
-            video: Some(attempt.id),
-            ..Default::default()
-        },
-    )
-    .expect("comment");
+    let (attempt, exercise, comment) = (&review.attempt, review.exercise, review.comment);
 
     let coach = browser.tab("coach").await;
     coach.log_in("cora").await;
-    coach.goto(&format!("/exercises/{}", exercise.id)).await;
+    coach.goto(&format!("/exercises/{}", exercise)).await;
     coach
         .wait_until(
             "the attempt's player",
@@ -175,7 +140,7 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     coach.wait_for_text("Your reply is posted.", 10).await;
 
     let (reply_id, range_video): (practika::db::Id, Option<practika::db::Id>) = comments_videocomment::table
-        .filter(comments_videocomment::parent_id.eq(comment.id))
+        .filter(comments_videocomment::parent_id.eq(comment))
         .select((comments_videocomment::id, comments_videocomment::range_video_id))
         .first(&mut *app.conn())
         .expect("the reply");
@@ -196,7 +161,7 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     // The student: the clip once cut, the drawing at its moment only.
     let student = browser.tab("student").await;
     student.log_in("stu").await;
-    student.goto(&format!("/exercises/{}", exercise.id)).await;
+    student.goto(&format!("/exercises/{}", exercise)).await;
     student
         .wait_until(
             "the clip in the reply",
@@ -279,7 +244,7 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
 
     // The comparison: one speed for both, a frame step on both, sync from
     // the frames shown, mirroring, and the attempt laid over the demonstration.
-    coach.goto(&format!("/comments/{}/compare", comment.id)).await;
+    coach.goto(&format!("/comments/{}/compare", comment)).await;
     coach
         .wait_until(
             "both videos",
