@@ -391,3 +391,71 @@ async fn voice_overs_count_towards_the_storage_quota() {
     assert_eq!(create(room + 1).await, 413, "the voice-over's bytes are used");
     assert_eq!(create(room).await, 201, "what is left still fits");
 }
+
+/// While a reply's voice-over is processed the thread says so and its
+/// script polls the status (the page then reloads to play it); the reply's
+/// edit form removes it, and with it the export that showed it.
+#[actix_web::test]
+async fn a_voice_over_is_polled_while_processed_and_removed_from_the_edit_form() {
+    let app = spawn_app().await;
+    let t = thread(&app).await;
+    let attempt = t.attempt.to_string();
+    let voice = recorded(&app, &t.coach, &std::fs::read(voice_sample(3)).expect("voice")).await;
+    let voice_text = voice.to_string();
+    let response = reply(
+        &app,
+        &t.coach,
+        &t,
+        &[
+            ("text", "Listen"),
+            ("attempt_video_id", &attempt),
+            ("voiceover_id", &voice_text),
+        ],
+    )
+    .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let reply = reply_id(&app, &t);
+    let page_path = format!("/exercises/{}", t.exercise);
+    let page = app.page_with(&t.student, &page_path).await;
+    let status = format!("/voiceovers/{voice}/status");
+    assert_eq!(
+        page.attr("[data-voiceover-pending]", "data-status-url"),
+        Some(status.clone())
+    );
+    let polled: serde_json::Value = app.get_with(&t.student, &status).await.json().await.expect("JSON");
+    assert_eq!(polled["settled"], false);
+    app.run_jobs().await;
+    let polled: serde_json::Value = app.get_with(&t.student, &status).await.json().await.expect("JSON");
+    assert_eq!(
+        (polled["settled"].as_bool(), polled["status"].as_str()),
+        (Some(true), Some("ready"))
+    );
+    let page = app.page_with(&t.student, &page_path).await;
+    assert!(!page.has("[data-voiceover-pending]") && page.has("audio[data-voiceover-audio]"));
+
+    app.post_form_with(&t.coach, &format!("/comments/{reply}/export"), &[])
+        .await;
+    assert_eq!(app.count("comments_export"), 1);
+    let edit = app.page_with(&t.coach, &format!("/comments/{reply}/edit")).await;
+    assert!(edit.has("input[type=checkbox][name=remove_voiceover]"), "{}", edit.text);
+    assert!(edit.text.contains("a voice-over of 0:03"), "{}", edit.text);
+    let response = app
+        .post_form_with(
+            &t.coach,
+            &format!("/comments/{reply}/edit"),
+            &[("text", "Listen"), ("remove_voiceover", "1")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("comments_voiceover"), 0);
+    assert_eq!(app.count("comments_export"), 0, "the export showed the voice-over");
+    assert_eq!(app.count("comments_videocomment"), 2, "the reply stays");
+    let page = app.page_with(&t.student, &page_path).await;
+    assert!(!page.has("[data-voiceover]"));
+    assert_eq!(app.get_with(&t.student, &status).await.status().as_u16(), 404);
+}
