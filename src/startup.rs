@@ -63,6 +63,7 @@ pub fn job_registry() -> crate::jobs::Registry {
     accounts::register_jobs(&mut registry);
     comments::notify::register_jobs(&mut registry);
     comments::voice::register_jobs(&mut registry);
+    comments::export::register_jobs(&mut registry);
     registry
 }
 

@@ -69,6 +69,20 @@ pub fn can_hear_voiceover(user: &CurrentUser, owner: i32, on_comment: bool) -> b
     on_comment || owner == user.id || is_staff(user)
 }
 
+/// Who may ask for a reply to be exported as a video: its author.
+pub fn can_export_comment(user: &CurrentUser, author: i32) -> bool {
+    author == user.id
+}
+
+/// Who may download a reply's export, a file made to be shared outside
+/// Practika: the people of the conversation, who asked for it (the
+/// reply's author, `owner`) and whose attempt it shows (`attempt_owner`,
+/// its uploader), and staff. The rest of the thread watches the reply
+/// itself, drawings and voice included, in Practika.
+pub fn can_download_export(user: &CurrentUser, owner: i32, attempt_owner: Option<i32>) -> bool {
+    owner == user.id || attempt_owner == Some(user.id) || is_staff(user)
+}
+
 /// Renames a video, cuts clips' sources...: its uploader and staff.
 pub fn can_edit_video(user: &CurrentUser, uploaded_by: Option<i32>) -> bool {
     is_staff(user) || uploaded_by == Some(user.id)
@@ -209,6 +223,14 @@ mod tests {
                     own || staff,
                     "{name}: edit {whose} video"
                 );
+                assert_eq!(can_export_comment(&user, owner), own, "{name}: export {whose} reply");
+                for (attempt, mine) in [(Some(ME), true), (Some(3), false), (None, false)] {
+                    assert_eq!(
+                        can_download_export(&user, owner, attempt),
+                        own || mine || staff,
+                        "{name}: download the export of {whose} reply (the attempt mine: {mine})"
+                    );
+                }
                 for attached in [false, true] {
                     assert_eq!(
                         can_view_video(&user, Some(owner), attached),

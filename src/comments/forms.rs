@@ -62,6 +62,9 @@ pub struct CommentForm {
     /// "Ask for another try" (a coach's reply): any value but empty.
     #[serde(default)]
     pub retry: String,
+    /// The edit form's "Remove the voice-over": any value but empty.
+    #[serde(default)]
+    pub remove_voiceover: String,
 }
 
 /// Which videos of a comparison are mirrored.
@@ -202,6 +205,8 @@ pub struct Parsed {
     pub voiceover: Option<VoiceDraft>,
     /// The reply asks the attempt's author for another try.
     pub retry: bool,
+    /// An edit takes the comment's voice-over off (a new one replaces it too).
+    pub remove_voiceover: bool,
 }
 
 fn optional_id(value: &str, field: &'static str, message: &'static str, errors: &mut FieldErrors) -> Option<Id> {
@@ -323,6 +328,7 @@ impl CommentForm {
                 drawings,
                 voiceover,
                 retry,
+                remove_voiceover: !self.remove_voiceover.trim().is_empty(),
             })
         } else {
             Err(errors)

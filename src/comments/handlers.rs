@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::forms::{CommentForm, Parsed};
 use super::pages::{ComparePage, DeleteCommentPage, EditCommentPage};
 use super::queries::{self, Comment, Draft};
-use super::voice;
+use super::{export, voice};
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::permissions;
 use crate::accounts::submissions::{self, Once};
@@ -182,6 +182,7 @@ async fn draft_for(
     }
     Ok(Ok(Draft {
         retry,
+        remove_voiceover: parsed.remove_voiceover,
         text: parsed.text,
         video: parsed.video,
         clip: parsed.clip,
@@ -356,7 +357,8 @@ pub async fn update(
         }
     };
     let (target, on) = (comment.clone(), exercise.clone());
-    db::run(&state.pool, move |c| queries::update(c, &target, &on, &draft)).await?;
+    let stale = db::run(&state.pool, move |c| queries::update(c, &target, &on, &draft)).await?;
+    remove_files(&state, stale).await;
     flash(&req, Level::Success, "The comment is saved.");
     Ok(see_other(&format!(
         "/exercises/{}#comment-{}",
@@ -405,7 +407,13 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
     let target = comment.clone();
-    let replies = db::run(&state.pool, move |c| queries::delete(c, &target)).await?;
+    let (replies, exported) = db::run(&state.pool, move |c| {
+        let exported = export::files_of_thread(c, target.id)?;
+        Ok::<_, diesel::result::Error>((queries::delete(c, &target)?, exported))
+    })
+    .await?;
+    // The rows went with the comment: their files go now.
+    remove_files(&state, exported).await;
     flash(
         &req,
         Level::Success,
@@ -455,6 +463,17 @@ pub async fn compare(
     render(&page)
 }
 
+/// A voice-over this user may hear (a 404 for one they may not).
+async fn audible(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<voice::VoiceoverRow> {
+    let row = db::run(&state.pool, move |c| voice::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !permissions::can_hear_voiceover(user, row.owner_id, row.comment_id.is_some()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(row)
+}
+
 /// The processed sound of a voice-over, with ranges: for whoever may see
 /// the comment it is on (its owner alone before it is posted); a 404 for
 /// everyone else and until it is ready.
@@ -464,16 +483,137 @@ pub async fn voiceover_audio(
     state: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    let row = db::run(&state.pool, move |c| voice::find(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !permissions::can_hear_voiceover(&user, row.owner_id, row.comment_id.is_some()) {
-        return Err(AppError::NotFound);
-    }
+    let row = audible(&state, &user, id.into_inner()).await?;
     let path = match (row.status(), &row.audio_path) {
         (voice::Status::Ready, Some(path)) => path.clone(),
         _ => return Err(AppError::NotFound),
     };
     videos::handlers::serve_file(&req, &state, &path, "audio/webm").await
+}
+
+/// Status of a voice-over, for the thread's script while it is processed.
+pub async fn voiceover_status(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let row = audible(&state, &user, id.into_inner()).await?;
+    let status = row.status();
+    Ok(no_store_json(serde_json::json!({
+        "status": status.as_str(),
+        "label": status.label(),
+        "settled": !matches!(status, voice::Status::Pending | voice::Status::Processing),
+    })))
+}
+
+fn no_store_json(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+/// Removes stored files whose rows are gone (off the async threads).
+async fn remove_files(state: &AppState, paths: Vec<String>) {
+    if paths.is_empty() {
+        return;
+    }
+    let storage = videos::handlers::storage(state);
+    if let Err(error) = actix_web::rt::task::spawn_blocking(move || export::remove_files(&storage, &paths)).await {
+        tracing::warn!(%error, "could not remove an export's files");
+    }
+}
+
+/// "Export as a video" on a reply (its author): the export and its job,
+/// once however often it is asked for while it exists.
+pub async fn request_export(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let comment = db::run(&state.pool, move |c| queries::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !permissions::can_export_comment(&user, comment.author_id) {
+        return Err(AppError::Forbidden);
+    }
+    let owner = user.id;
+    let outcome = db::run(&state.pool, move |c| match export::attempt_of(c, id)? {
+        Ok(video) => export::request(c, id, owner, video).map(Ok),
+        Err(reason) => Ok(Err(reason)),
+    })
+    .await?;
+    match outcome {
+        Ok((row, true)) => {
+            tracing::info!(export = %row.id, comment = %id, "reply export asked for");
+            flash(
+                &req,
+                Level::Success,
+                "Preparing your video… It appears on the reply when it is ready.",
+            );
+        }
+        Ok((row, false)) if row.status() == export::Status::Ready => {
+            flash(&req, Level::Info, "The video is ready: download it from the reply.")
+        }
+        Ok(_) => flash(&req, Level::Info, "Your video is already being prepared."),
+        Err(reason) => flash(&req, Level::Error, reason),
+    }
+    Ok(see_other(&comment_url(&comment)))
+}
+
+/// The export, its row, and whether this user may have it (404 if not).
+async fn downloadable(state: &AppState, user: &CurrentUser, id: Id) -> AppResult<export::ExportRow> {
+    let found = db::run(&state.pool, move |c| {
+        let Some(row) = export::find(c, id)? else {
+            return Ok(None);
+        };
+        let uploader = videos::queries::find_asset(c, row.video_id)?.and_then(|a| a.uploaded_by_id);
+        Ok::<_, diesel::result::Error>(Some((row, uploader)))
+    })
+    .await?;
+    match found {
+        Some((row, uploader)) if permissions::can_download_export(user, row.owner_id, uploader) => Ok(row),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The export's MP4, as a download (with ranges).
+pub async fn export_file(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let row = downloadable(&state, &user, id.into_inner()).await?;
+    let path = match (row.status(), &row.path) {
+        (export::Status::Ready, Some(path)) => path.clone(),
+        _ => return Err(AppError::NotFound),
+    };
+    let mut response = videos::handlers::serve_file(&req, &state, &path, "video/mp4").await?;
+    if let Ok(value) =
+        actix_web::http::header::HeaderValue::from_str(&format!("attachment; filename=\"{}\"", row.download_name()))
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// What the thread's script polls while an export is made.
+pub async fn export_status(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> AppResult<HttpResponse> {
+    let row = downloadable(&state, &user, id.into_inner()).await?;
+    let status = row.status();
+    Ok(no_store_json(serde_json::json!({
+        "status": status.as_str(),
+        "label": status.label(),
+        "settled": status.is_settled(),
+        "url": (status == export::Status::Ready).then(|| row.file_url()),
+        "size": row.size_bytes.map(crate::videos::pages::human_size),
+    })))
 }

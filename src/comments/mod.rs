@@ -1,6 +1,8 @@
 //! Comments: the practice thread of an exercise — text, attempt videos,
-//! clips, pinned time ranges, replies and side-by-side comparison.
+//! clips, pinned time ranges, replies and side-by-side comparison, and the
+//! review studio's drawings, voice-overs and exports as a video.
 
+pub mod export;
 pub mod forms;
 pub mod handlers;
 pub mod notify;
@@ -21,5 +23,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/comments/{id}/delete", get().to(handlers::delete_confirm))
         .route("/comments/{id}/delete", web::post().to(handlers::delete))
         .route("/comments/{id}/compare", get().to(handlers::compare))
-        .route("/voiceovers/{id}/audio", get().to(handlers::voiceover_audio));
+        .route("/comments/{id}/export", web::post().to(handlers::request_export))
+        .route("/exports/{id}/file", get().to(handlers::export_file))
+        .route("/exports/{id}/status", get().to(handlers::export_status))
+        .route("/voiceovers/{id}/audio", get().to(handlers::voiceover_audio))
+        .route("/voiceovers/{id}/status", get().to(handlers::voiceover_status));
 }

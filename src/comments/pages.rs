@@ -83,6 +83,11 @@ pub struct CommentView {
     pub attempt_video: Option<String>,
     pub studio: StudioView,
     pub voice: Option<VoiceView>,
+    /// The reply as a video, for who may download it.
+    pub export: Option<ExportView>,
+    /// "Export as a video" is offered (the author, on a reply that holds
+    /// drawings or a processed voice-over, with no export in the making).
+    pub can_export: bool,
     /// The viewer wrote it.
     pub mine: bool,
     /// On an attempt that tried again: the notes it answers.
@@ -99,6 +104,8 @@ pub struct VoiceView {
     pub ready: bool,
     pub audio_url: String,
     pub status_label: String,
+    /// Still being processed: the thread's script polls this.
+    pub status_url: Option<String>,
     /// `[{"t_ms", "action", "value"}, ...]`, the checked, stored timeline.
     pub timeline_json: String,
     pub transcript: Option<String>,
@@ -111,6 +118,8 @@ impl VoiceView {
             id: row.id.to_string(),
             ready: status == super::voice::Status::Ready && row.audio_path.is_some(),
             audio_url: row.audio_url(),
+            status_url: matches!(status, super::voice::Status::Pending | super::voice::Status::Processing)
+                .then(|| format!("/voiceovers/{}/status", row.id)),
             status_label: match (status, &row.processing_error) {
                 (super::voice::Status::Invalid | super::voice::Status::Failed, Some(error)) => {
                     format!("{} ({error})", status.label())
@@ -119,6 +128,28 @@ impl VoiceView {
             },
             timeline_json: serde_json::to_string(&row.events()).unwrap_or_else(|_| "[]".to_owned()),
             transcript: row.transcript.clone(),
+        }
+    }
+}
+
+/// A reply's export: "Preparing your video…", then a download link.
+pub struct ExportView {
+    pub ready: bool,
+    pub failed: Option<String>,
+    pub file_url: String,
+    pub status_url: String,
+    pub size: String,
+}
+
+impl ExportView {
+    pub fn new(row: &super::export::ExportRow) -> ExportView {
+        let status = row.status();
+        ExportView {
+            ready: status == super::export::Status::Ready && row.path.is_some(),
+            failed: (status == super::export::Status::Failed).then(|| row.processing_error.clone().unwrap_or_default()),
+            file_url: row.file_url(),
+            status_url: row.status_url(),
+            size: row.size_bytes.map(crate::videos::pages::human_size).unwrap_or_default(),
         }
     }
 }
@@ -283,6 +314,24 @@ pub fn comment_view(
             media.voiceovers.get(&comment.id),
         ),
         voice: media.voiceovers.get(&comment.id).map(VoiceView::new),
+        export: media
+            .exports
+            .get(&comment.id)
+            .filter(|row| {
+                let attempt_owner = media.assets.get(&row.video_id).and_then(|a| a.uploaded_by_id);
+                crate::accounts::permissions::can_download_export(user, row.owner_id, attempt_owner)
+            })
+            .map(ExportView::new),
+        can_export: crate::accounts::permissions::can_export_comment(user, comment.author_id)
+            && comment.parent_id.is_some()
+            && media
+                .exports
+                .get(&comment.id)
+                .is_none_or(|row| row.status() == super::export::Status::Failed)
+            && match media.voiceovers.get(&comment.id) {
+                Some(voice) => voice.status() == super::voice::Status::Ready,
+                None => media.drawings.get(&comment.id).is_some_and(|d| !d.is_empty()),
+            },
         mine: comment.author_id == user.id,
         answers,
         asks,
@@ -323,6 +372,9 @@ pub struct EditCommentPage {
     pub videos: Vec<VideoOption>,
     pub clips: Vec<VideoOption>,
     pub max_upload_mb: u64,
+    /// The voice-over the comment holds, in words ("a voice-over of 0:42"):
+    /// the form offers to remove it.
+    pub voiceover: Option<String>,
 }
 
 #[derive(Template)]
@@ -375,7 +427,11 @@ impl EditCommentPage {
             }
         }
         let clips = super::queries::clip_choices_described(conn, exercise.id, user.id)?;
+        let voiceover = super::voice::of_comments(conn, &[comment.id])?
+            .remove(&comment.id)
+            .map(|v| v.describe());
         Ok(EditCommentPage {
+            voiceover,
             ctx,
             own_exercise: exercise.created_by_id == user.id,
             comment_id: comment.id.to_string(),

@@ -184,6 +184,8 @@ pub struct Media {
     pub drawings: HashMap<Id, Vec<super::studio::DrawingRow>>,
     /// The voice-over of each comment that has one.
     pub voiceovers: HashMap<Id, super::voice::VoiceoverRow>,
+    /// The export as a video of each comment that has one.
+    pub exports: HashMap<Id, super::export::ExportRow>,
 }
 
 pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
@@ -225,11 +227,24 @@ pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a 
             super::voice::of_comments(conn, &ids)?,
         )
     };
+    // Only a comment with drawings or a voice-over can have an export: a
+    // page without any costs no statement for them.
+    let exportable: Vec<Id> = ids
+        .iter()
+        .filter(|id| drawings.contains_key(id) || voiceovers.contains_key(id))
+        .copied()
+        .collect();
+    let exports = if exportable.is_empty() {
+        HashMap::new()
+    } else {
+        super::export::of_comments(conn, &exportable)?
+    };
     Ok(Media {
         assets,
         clips,
         drawings,
         voiceovers,
+        exports,
     })
 }
 
@@ -279,10 +294,14 @@ pub struct Draft {
     pub range_video: Option<Id>,
     /// The video drawn on and the drawings; `None`: keep the comment's.
     pub drawings: Option<(Id, Vec<super::studio::Drawing>)>,
-    /// The attempt a voice-over is on, and the voice-over (new comments only).
+    /// The attempt a voice-over is on, and the voice-over (on an edit, it
+    /// replaces the comment's).
     pub voiceover: Option<(Id, super::forms::VoiceDraft)>,
     /// The attempt whose author this reply asks for another try.
     pub retry: Option<Comment>,
+    /// An edit removes the comment's voice-over (and `voiceover`, if any,
+    /// takes its place).
+    pub remove_voiceover: bool,
 }
 
 fn video_for(conn: &mut DbConn, exercise: &Exercise, draft: &Draft) -> QueryResult<Id> {
@@ -349,8 +368,10 @@ pub fn create(conn: &mut DbConn, author: i32, exercise: &Exercise, draft: &Draft
     })
 }
 
-/// Edits text, attachment and range; the thread position stays.
-pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: &Draft) -> QueryResult<()> {
+/// Edits text, attachment and range; the thread position stays. Returns
+/// the files of an export that no longer shows the comment (its drawings
+/// changed), to remove once this is committed.
+pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: &Draft) -> QueryResult<Vec<String>> {
     db::write_transaction(conn, |c| {
         let video = video_for(c, exercise, draft)?;
         diesel::update(comments_videocomment::table.find(comment.id))
@@ -367,10 +388,39 @@ pub fn update(conn: &mut DbConn, comment: &Comment, exercise: &Exercise, draft: 
                 comments_videocomment::updated_at.eq(Ts::now()),
             ))
             .execute(c)?;
+        let mut changed = false;
         if let Some((video, drawings)) = &draft.drawings {
             super::studio::replace(c, comment.id, *video, drawings)?;
+            changed = true;
         }
-        Ok(())
+        if draft.remove_voiceover || draft.voiceover.is_some() {
+            // Its files go at the worker's next clean-up (`voice::purge`).
+            diesel::delete(
+                crate::db::schema::comments_voiceover::table
+                    .filter(crate::db::schema::comments_voiceover::comment_id.eq(comment.id)),
+            )
+            .execute(c)?;
+            changed = true;
+        }
+        if let Some((video, voice)) = &draft.voiceover {
+            let attached = super::voice::attach(
+                c,
+                voice.id,
+                comment.author_id,
+                comment.id,
+                *video,
+                &voice.timeline,
+                voice.transcript.as_deref(),
+            )?;
+            if !attached {
+                return Err(diesel::result::Error::NotFound);
+            }
+        }
+        // An export that no longer shows the comment goes.
+        match changed {
+            true => super::export::discard(c, comment.id),
+            false => Ok(Vec::new()),
+        }
     })
 }
 

@@ -252,6 +252,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    comments_export (id) {
+        id -> Uuid,
+        comment_id -> Uuid,
+        owner_id -> Integer,
+        video_id -> Uuid,
+        path -> Nullable<Varchar>,
+        size_bytes -> Nullable<BigInt>,
+        duration_ms -> Nullable<Integer>,
+        status -> Varchar,
+        processing_error -> Nullable<Text>,
+        created_at -> UtcTime,
+        finished_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::{BigInt, Varchar};
     use crate::db::types::sql::UtcTime;
 
@@ -381,6 +400,8 @@ diesel::joinable!(comments_videocomment -> exercises_exercise (exercise_id));
 diesel::joinable!(comments_drawing -> comments_videocomment (comment_id));
 diesel::joinable!(comments_voiceover -> comments_videocomment (comment_id));
 diesel::joinable!(comments_voiceover -> auth_user (owner_id));
+diesel::joinable!(comments_export -> comments_videocomment (comment_id));
+diesel::joinable!(comments_export -> auth_user (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
@@ -400,6 +421,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments_videocomment,
     comments_drawing,
     comments_voiceover,
+    comments_export,
     comments_retryrequest,
     jobs_job,
     staff_auditentry,

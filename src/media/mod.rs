@@ -13,5 +13,5 @@ pub mod tools;
 pub mod transcode;
 
 pub use sniff::Container;
-pub use storage::{PartFile, Storage};
+pub use storage::{PartFile, Storage, WorkDir};
 pub use tools::{ToolError, Tools};

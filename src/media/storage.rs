@@ -63,6 +63,26 @@ impl Storage {
         format!("clips/{}.mp4", id.0.simple())
     }
 
+    /// A reply exported as a video (`comments::export`).
+    pub fn export_path(id: Id) -> String {
+        format!("exports/{}.mp4", id.0.simple())
+    }
+
+    /// A folder of its own for a job's intermediate files, beside `relative`
+    /// (on the same file system as its final place), removed with
+    /// everything in it when the guard is dropped.
+    pub fn work_dir(&self, relative: &str) -> io::Result<WorkDir> {
+        let target = self
+            .resolve(relative)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+        let dir = target
+            .parent()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path without a folder"))?
+            .join(format!(".work-{}", Id::new().0.simple()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(WorkDir { path: dir })
+    }
+
     /// [`Storage::part_for`] for an upload being moved into place by node
     /// `node`: the node id in its name lets that node, restarting after a
     /// crash, remove it at once ([`sweep_uploads`]).
@@ -232,6 +252,29 @@ impl Drop for PartFile {
                 Err(error) => {
                     tracing::warn!(path = %self.path.display(), %error, "could not remove a temporary file")
                 }
+            }
+        }
+    }
+}
+
+/// A job's folder of intermediate files ([`Storage::work_dir`]): removed,
+/// with its files, when dropped (a finished job, an error, a stopped job).
+#[derive(Debug)]
+pub struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.path) {
+            if error.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(path = %self.path.display(), %error, "could not remove a work folder");
             }
         }
     }

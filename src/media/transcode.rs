@@ -205,9 +205,221 @@ pub async fn clip(
     .map(drop)
 }
 
+/// A stretch of an exported reply (`comments::export`): the attempt
+/// playing from `from` seconds at `rate`, or the frame at `at` held; both
+/// last `frames` frames of the export.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Piece {
+    Play { from: f64, rate: f64, frames: u32 },
+    Hold { at: f64, frames: u32 },
+}
+
+impl Piece {
+    pub fn frames(&self) -> u32 {
+        match self {
+            Piece::Play { frames, .. } | Piece::Hold { frames, .. } => *frames,
+        }
+    }
+}
+
+/// Pieces rendered by one ffmpeg run: each opens the video once, and all
+/// of a run's decoders are in memory together.
+pub const PIECES_PER_RUN: usize = 12;
+
+/// A text for a filter's option value, escaped for both levels ffmpeg
+/// parses (the option, then the filter graph): a server path can hold
+/// characters either level treats as syntax.
+pub fn filter_value(text: &str) -> String {
+    let mut option = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '\'' | ':') {
+            option.push('\\');
+        }
+        option.push(c);
+    }
+    let mut graph = String::with_capacity(option.len());
+    for c in option.chars() {
+        if matches!(c, '\\' | '\'' | '[' | ']' | ',' | ';') {
+            graph.push('\\');
+        }
+        graph.push(c);
+    }
+    graph
+}
+
+/// One run's filter graph and inputs: each piece is the video opened at its
+/// start, made `frames` frames long at `fps` (a play is retimed by its
+/// rate; a hold is the last frame at or before its moment, repeated), and
+/// the pieces are joined.
+fn pieces_graph(input: &Path, pieces: &[Piece], (width, height): (u32, u32), fps: u32) -> (Vec<OsString>, String) {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut graph = String::new();
+    let frame = 1.0 / f64::from(fps);
+    for (k, piece) in pieces.iter().enumerate() {
+        let seconds = f64::from(piece.frames()) * frame;
+        let (start, length, retime) = match *piece {
+            Piece::Play { from, rate, .. } => (from, seconds * rate + 0.5, format!("setpts=(PTS-STARTPTS)/{rate:.4}")),
+            // Up to a second before the moment, ending just after it: the
+            // last frame of that is the one shown at the moment, also at
+            // the very end of the video, where nothing follows it.
+            Piece::Hold { at, .. } => {
+                let start = (at - 1.0).max(0.0);
+                (
+                    start,
+                    at - start + frame,
+                    "reverse,trim=end_frame=1,setpts=PTS-STARTPTS".to_owned(),
+                )
+            }
+        };
+        args.extend([
+            "-threads".into(),
+            "1".into(),
+            "-ss".into(),
+            format!("{start:.3}").into(),
+            "-t".into(),
+            format!("{length:.3}").into(),
+            "-i".into(),
+            tools::file_url(input),
+        ]);
+        graph.push_str(&format!(
+            "[{k}:v]{retime},fps={fps},tpad=stop_mode=clone:stop_duration={pad:.3},trim=end_frame={frames},\
+             scale={width}:{height},setsar=1,format=yuv420p,setpts=PTS-STARTPTS[p{k}];",
+            pad = seconds + 1.0,
+            frames = piece.frames(),
+        ));
+    }
+    for k in 0..pieces.len() {
+        graph.push_str(&format!("[p{k}]"));
+    }
+    graph.push_str(&format!("concat=n={}:v=1:a=0[out]", pieces.len()));
+    (args, graph)
+}
+
+/// Renders `pieces` of the video (at most [`PIECES_PER_RUN`]) one after
+/// another into `output`: an intermediate MP4 of high quality, no sound.
+pub async fn render_pieces(
+    tools: &Tools,
+    input: &Path,
+    output: &Path,
+    pieces: &[Piece],
+    size: (u32, u32),
+    fps: u32,
+) -> Result<(), ToolError> {
+    let mut args = common_args();
+    let (inputs, graph) = pieces_graph(input, pieces, size, fps);
+    args.extend(inputs);
+    let seconds: f64 = pieces.iter().map(|p| f64::from(p.frames()) / f64::from(fps)).sum();
+    args.extend(
+        [
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[out]",
+            "-an",
+            "-sn",
+            "-dn",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "12",
+            "-f",
+            "mp4",
+            "-y",
+        ]
+        .into_iter()
+        .map(OsString::from),
+    );
+    args.push(tools::file_url(output));
+    tools::run(
+        &tools.ffmpeg,
+        &args,
+        encode_limit(seconds),
+        &[(input, "the video"), (output, "the export")],
+    )
+    .await
+    .map(drop)
+}
+
+/// The export itself: the pieces listed in `parts` (an ffconcat file
+/// beside them) with the ASS file `drawings` burnt in, and the sound
+/// (`sound`'s first audio track, if it has one), `seconds` long, as an
+/// H.264/AAC MP4 that starts playing before it has all arrived.
+pub async fn burn_in(
+    tools: &Tools,
+    parts: &Path,
+    drawings: &Path,
+    sound: Option<&Path>,
+    output: &Path,
+    seconds: f64,
+) -> Result<(), ToolError> {
+    let mut args = common_args();
+    args.extend(["-f".into(), "concat".into(), "-i".into(), tools::file_url(parts)]);
+    if let Some(sound) = sound {
+        args.extend(["-i".into(), tools::file_url(sound)]);
+    }
+    let graph = format!("[0:v]ass=filename={}[v]", filter_value(&drawings.to_string_lossy()));
+    args.extend(
+        [
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[v]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-sn",
+            "-dn",
+        ]
+        .into_iter()
+        .map(OsString::from),
+    );
+    if sound.is_some() {
+        args.extend(
+            ["-map", "1:a:0?", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+                .into_iter()
+                .map(OsString::from),
+        );
+    }
+    args.extend([
+        "-t".into(),
+        format!("{seconds:.3}").into(),
+        "-movflags".into(),
+        "+faststart".into(),
+        "-f".into(),
+        "mp4".into(),
+        "-y".into(),
+        tools::file_url(output),
+    ]);
+    let mut redact: Vec<(&Path, &str)> = vec![
+        (parts, "the pieces"),
+        (drawings, "the drawings"),
+        (output, "the export"),
+    ];
+    if let Some(sound) = sound {
+        redact.push((sound, "the sound"));
+    }
+    tools::run(&tools.ffmpeg, &args, encode_limit(seconds), &redact)
+        .await
+        .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_values_are_escaped_for_both_levels() {
+        assert_eq!(filter_value("/data/media/x.ass"), "/data/media/x.ass");
+        assert_eq!(filter_value("/a:b/c,d"), r"/a\\:b/c\,d");
+        assert_eq!(filter_value("it's"), r"it\\\'s");
+    }
 
     #[test]
     fn renditions_are_never_upscaled() {

@@ -25,7 +25,7 @@ const PER_PAGE: i64 = 24;
 /// Room for the multipart framing and small fields around the file.
 const FORM_OVERHEAD: u64 = 1024 * 1024;
 
-fn storage(state: &AppState) -> Storage {
+pub(crate) fn storage(state: &AppState) -> Storage {
     Storage::new(state.settings.media_dir())
 }
 

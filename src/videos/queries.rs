@@ -712,19 +712,25 @@ struct Total {
     total: i64,
 }
 
-/// The bytes a user's stored videos take (their rows' sizes, from the
-/// uploader index: right whoever wrote the rows) plus the declared lengths
-/// of their unfinished, unexpired resumable uploads (promised space).
+/// The bytes a user's stored videos and voice-overs take (their rows'
+/// sizes, from the uploader and owner indexes: right whoever wrote the
+/// rows; a voice-over's recording and its web version both count) plus the
+/// declared lengths of their unfinished, unexpired resumable uploads
+/// (promised space).
 pub fn storage_used(conn: &mut DbConn, owner: i32, now: Ts) -> QueryResult<(i64, i64)> {
     let stored: Total = diesel::sql_query(
-        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS total \
-         FROM core_videoasset WHERE uploaded_by_id = $1",
+        "SELECT CAST(COALESCE((SELECT SUM(size_bytes) FROM core_videoasset WHERE uploaded_by_id = $1), 0) \
+           + COALESCE((SELECT SUM(original_size + COALESCE(audio_size, 0)) FROM comments_voiceover \
+                       WHERE owner_id = $2), 0) AS BIGINT) AS total",
     )
+    .bind::<diesel::sql_types::Integer, _>(owner)
     .bind::<diesel::sql_types::Integer, _>(owner)
     .get_result(conn)?;
     let pending: Option<i64> = videos_upload::table
         .filter(videos_upload::owner_id.eq(owner))
         .filter(videos_upload::video_id.is_null())
+        // A finished upload that became a voice-over counts as the voice-over.
+        .filter(videos_upload::voiceover_id.is_null())
         .filter(videos_upload::expires_at.ge(now))
         .select(
             diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(

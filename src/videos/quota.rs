@@ -4,8 +4,9 @@
 //! admin sets one, `PRACTIKA_STORAGE_QUOTA_MB` (0: no quota).
 //!
 //! Usage is summed from the rows each time it is needed (`core_videoasset`
-//! by its uploader index, plus the declared lengths of unfinished resumable
-//! uploads): right whoever writes the rows, with no counter to drift.
+//! by its uploader index, `comments_voiceover` by its owner's, plus the
+//! declared lengths of unfinished resumable uploads): right whoever writes
+//! the rows, with no counter to drift.
 
 use diesel::prelude::*;
 

@@ -48,27 +48,71 @@ document.querySelectorAll("[data-range-start]").forEach((chip) => {
 // A clip still being cut: its notice turns into the clip once it is ready.
 document.querySelectorAll("[data-clip-pending]").forEach((notice) => {
   const label = notice.querySelector("[data-clip-label]");
+  pollUntilSettled(notice.getAttribute("data-status-url"), (text) => { if (label) { label.textContent = text; } }, (body) => {
+    if (body.status !== "ready") { return; }
+    const video = document.createElement("video");
+    video.className = "video-player";
+    video.controls = true;
+    video.preload = "metadata";
+    video.playsInline = true;
+    video.src = notice.getAttribute("data-media-url");
+    notice.replaceWith(video);
+  });
+});
+
+/** Polls `url` (JSON with `settled`) with a growing delay until it settles. */
+function pollUntilSettled(url, onLabel, onSettled) {
   let delay = 1000;
   const poll = async () => {
     try {
-      const response = await fetch(notice.getAttribute("data-status-url"), { headers: { "Accept": "application/json" } });
-      const body = await response.json();
-      if (label && body.label) { label.textContent = body.label; }
-      if (body.settled) {
-        if (body.status === "ready") {
-          const video = document.createElement("video");
-          video.className = "video-player";
-          video.controls = true;
-          video.preload = "metadata";
-          video.playsInline = true;
-          video.src = notice.getAttribute("data-media-url");
-          notice.replaceWith(video);
-        }
-        return;
+      const response = await fetch(url, { headers: { "Accept": "application/json" }, cache: "no-store" });
+      if (response.ok) {
+        const body = await response.json();
+        if (body.label) { onLabel(body.label); }
+        if (body.settled) { onSettled(body); return; }
       }
     } catch (ignored) { /* try again */ }
     delay = Math.min(delay * 1.5, 10000);
     setTimeout(poll, delay);
   };
   setTimeout(poll, delay);
+}
+
+// Someone typing in a form or watching a video is not interrupted by a reload.
+function busy() {
+  const typing = Array.from(document.querySelectorAll("form textarea, form input[type=text]")).some((f) => f.value.trim() !== "");
+  const playing = Array.from(document.querySelectorAll("video, audio")).some((m) => !m.paused && !m.ended);
+  return typing || playing;
+}
+
+// A voice-over being processed: once it is, the page shows its player.
+document.querySelectorAll("[data-voiceover-pending]").forEach((notice) => {
+  const label = notice.querySelector("[data-voiceover-label]");
+  pollUntilSettled(notice.getAttribute("data-status-url"), (text) => { if (label) { label.textContent = text; } }, (body) => {
+    if (body.status !== "ready") { return; }
+    if (!busy()) { window.location.reload(); return; }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-secondary";
+    button.textContent = "Reload to hear the voice-over";
+    button.addEventListener("click", () => window.location.reload());
+    notice.replaceChildren("The voice-over is ready. ", button);
+  });
+});
+
+// An export being made: its download link replaces "Preparing your video…".
+document.querySelectorAll("[data-export-pending]").forEach((notice) => {
+  pollUntilSettled(notice.getAttribute("data-status-url"), () => {}, (body) => {
+    if (body.status === "ready" && body.url) {
+      const link = document.createElement("a");
+      link.className = "btn btn-secondary";
+      link.href = body.url;
+      link.setAttribute("download", "");
+      link.setAttribute("data-export-link", "");
+      link.textContent = "Download the video (MP4" + (body.size ? ", " + body.size : "") + ")";
+      notice.replaceWith(link);
+    } else {
+      notice.textContent = "The video could not be made.";
+    }
+  });
 });

@@ -188,6 +188,7 @@ fn every_kind_the_areas_queue_is_registered() {
             practika::videos::jobs::REVALIDATE_VIDEO,
             practika::comments::notify::SEND_COMMENT_NOTICE,
             practika::comments::voice::PROCESS_VOICEOVER,
+            practika::comments::export::EXPORT_REPLY,
             mail::SEND_EMAIL_CHANGE,
             mail::SEND_INVITATION,
             mail::SEND_PASSWORD_RESET,

@@ -9,6 +9,7 @@ mod database;
 mod demo;
 mod double_submit;
 mod exercises;
+mod export;
 mod helpers;
 mod inbox;
 mod invitations;

@@ -21,7 +21,12 @@ use crate::studio::{reply, thread, typical_drawing, Thread};
 
 /// Sends `bytes` as one tus upload (POST, then one PATCH) with `purpose`
 /// in its metadata: the last answer.
-async fn tus_upload(app: &TestApp, client: &reqwest::Client, bytes: &[u8], purpose: &str) -> reqwest::Response {
+pub(crate) async fn tus_upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    bytes: &[u8],
+    purpose: &str,
+) -> reqwest::Response {
     let token = app.csrf_token_with(client).await;
     let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let created = client
@@ -58,7 +63,7 @@ async fn tus_upload(app: &TestApp, client: &reqwest::Client, bytes: &[u8], purpo
 }
 
 /// Uploads a voice-over and expects it kept: its id.
-async fn recorded(app: &TestApp, client: &reqwest::Client, bytes: &[u8]) -> Id {
+pub(crate) async fn recorded(app: &TestApp, client: &reqwest::Client, bytes: &[u8]) -> Id {
     let response = tus_upload(app, client, bytes, "voiceover").await;
     let status = response.status().as_u16();
     let id = header(&response, "practika-voiceover");
@@ -72,7 +77,7 @@ fn row(app: &TestApp, id: Id) -> voice::VoiceoverRow {
         .expect("the voice-over")
 }
 
-fn reply_id(app: &TestApp, t: &Thread) -> Id {
+pub(crate) fn reply_id(app: &TestApp, t: &Thread) -> Id {
     comments_videocomment::table
         .filter(comments_videocomment::parent_id.eq(t.comment))
         .select(comments_videocomment::id)

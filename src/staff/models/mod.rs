@@ -4,6 +4,7 @@ pub mod clips;
 pub mod comments;
 pub mod drawings;
 pub mod exercises;
+pub mod exports;
 pub mod invitations;
 pub mod jobs;
 pub mod new_exercise;
@@ -26,6 +27,7 @@ pub const ALL: &[&dyn StaffModel] = &[
     &comments::Comments,
     &drawings::Drawings,
     &voiceovers::Voiceovers,
+    &exports::Exports,
     &jobs::Jobs,
 ];
 
