@@ -187,6 +187,19 @@ pub struct Media {
 }
 
 pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
+    let comments: Vec<&Comment> = comments.into_iter().collect();
+    let mut media = load_videos(conn, comments.iter().copied())?;
+    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
+    if !ids.is_empty() {
+        media.drawings = super::studio::of_comments(conn, &ids)?;
+        media.voiceovers = super::voice::of_comments(conn, &ids)?;
+    }
+    Ok(media)
+}
+
+/// The videos and clips the comments carry (their posters, their sources),
+/// without the studio's drawings and voice-overs: two statements at most.
+pub fn load_videos<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
     use crate::db::schema::core_videoasset;
     let comments: Vec<&Comment> = comments.into_iter().collect();
     let clip_ids: Vec<Id> = comments.iter().filter_map(|c| c.clip_id).collect();
@@ -216,20 +229,11 @@ pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a 
             .map(|asset| (asset.id, asset))
             .collect()
     };
-    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
-    let (drawings, voiceovers) = if ids.is_empty() {
-        (HashMap::new(), HashMap::new())
-    } else {
-        (
-            super::studio::of_comments(conn, &ids)?,
-            super::voice::of_comments(conn, &ids)?,
-        )
-    };
     Ok(Media {
         assets,
         clips,
-        drawings,
-        voiceovers,
+        drawings: HashMap::new(),
+        voiceovers: HashMap::new(),
     })
 }
 

@@ -24,6 +24,7 @@ mod harness;
 mod inbox;
 mod once;
 mod player;
+mod progress;
 mod recording;
 mod resume;
 mod story;
