@@ -83,7 +83,7 @@ if (player && panel) {
       session,
       exercise: panel.getAttribute("data-exercise-id"),
       seconds: String(Math.min(14400, Math.floor(elapsed() / 1000))),
-      max_speed: String(Math.round(Math.max(topSpeed || speed, 0.1) * 100) / 100),
+      max_speed: String(Math.round(Math.max(topSpeed, 0.1) * 100) / 100),
       loops: String(loops),
     });
     return fetch("/practice/sessions", {
@@ -132,6 +132,7 @@ if (player && panel) {
     const next = Math.min(top, Math.round((speed + (parseFloat(step.value) || 0.25)) * 100) / 100);
     if (next <= speed) { return false; }
     speed = next;
+    topSpeed = Math.max(topSpeed, speed);
     player.setSpeed(speed);
     status.textContent = "Speed up: " + speedText(speed) + ".";
     return true;
@@ -140,7 +141,6 @@ if (player && panel) {
   player.onLoop(() => {
     if (!running) { return null; }
     loops += 1;
-    topSpeed = Math.max(topSpeed, speed);
     if (dirty) { clean = 0; } else { clean += 1; }
     dirty = false;
     const needed = Math.max(1, parseInt(perStep.value, 10) || 1);
@@ -159,6 +159,7 @@ if (player && panel) {
       speed = Math.min(parseFloat(from.value) || 0.5, parseFloat(to.value) || 1);
     }
     player.setSpeed(speed);
+    topSpeed = Math.max(topSpeed, speed);
     running = true;
     since = performance.now();
     clean = 0;
