@@ -13,6 +13,7 @@ pub mod health;
 pub mod inbox;
 pub mod jobs;
 pub mod media;
+pub mod practice;
 pub mod security;
 pub mod staff;
 pub mod startup;

@@ -20,7 +20,7 @@ use crate::email::Mailer;
 use crate::error::AppError;
 use crate::media::storage::{sweep_uploads, STALE_UPLOAD_AFTER};
 use crate::videos::upload::UploadSlots;
-use crate::{accounts, comments, exercises, health, inbox, staff, videos, web as site};
+use crate::{accounts, comments, exercises, health, inbox, practice, staff, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -172,6 +172,7 @@ impl Application {
                 .configure(exercises::routes)
                 .configure(comments::routes)
                 .configure(inbox::routes)
+                .configure(practice::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

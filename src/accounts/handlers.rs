@@ -28,6 +28,7 @@ pub async fn home(ctx: PageCtx, user: MaybeUser, state: web::Data<AppState>) -> 
             ctx,
             user: None,
             todo: Vec::new(),
+            practice: Default::default(),
         },
     };
     render(&page)
@@ -283,11 +284,12 @@ pub async fn account(
     session: Session,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let user_id = user.id;
-    let (metrics, sessions) = db::run(&state.pool, move |c| {
+    let (user_id, zone) = (user.id, user.preferences.time_zone);
+    let (metrics, sessions, practice) = db::run(&state.pool, move |c| {
         let metrics = queries::metrics(c, user_id)?;
         let sessions = sessions::list(c, user_id, Ts::now())?;
-        Ok::<_, diesel::result::Error>((metrics, sessions))
+        let practice = crate::practice::pages::summary_of(c, user_id, None, zone)?;
+        Ok::<_, diesel::result::Error>((metrics, sessions, practice))
     })
     .await?;
     let mut sessions: Vec<SessionView> = sessions.iter().map(|row| SessionView::new(row, current)).collect();
@@ -304,6 +306,7 @@ pub async fn account(
         ctx,
         user,
         metrics,
+        practice,
         previous_login,
         sessions,
     })

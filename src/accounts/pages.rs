@@ -48,6 +48,8 @@ pub struct AccountPage {
     pub ctx: PageCtx,
     pub user: CurrentUser,
     pub metrics: Metrics,
+    /// Practice mode's log: time, speeds, streaks (the last year).
+    pub practice: crate::practice::summary::Summary,
     /// The login before this session's, if known.
     pub previous_login: Option<crate::db::Ts>,
     /// The user's live sessions, this one first among equals.
@@ -96,6 +98,8 @@ pub struct HomePage {
     pub user: Option<CurrentUser>,
     /// The requests to try again that wait for the user's next attempt.
     pub todo: Vec<TodoView>,
+    /// Practice mode's log of the last year: streak, time this week.
+    pub practice: crate::practice::summary::Summary,
 }
 
 /// An open "try again" on the to-do list.
@@ -108,15 +112,19 @@ pub struct TodoView {
     pub asked_at: crate::db::Ts,
     /// The attempt and the note in the thread.
     pub url: String,
+    /// The student's progress page on the exercise.
+    pub progress_url: String,
 }
 
 impl HomePage {
     /// The home page of a logged-in user: the to-do list in one statement
-    /// (coaches and admins have their inbox's count from the navigation).
+    /// (coaches and admins have their inbox's count from the navigation),
+    /// and their practice log's summary in one more.
     pub fn load(conn: &mut crate::db::DbConn, ctx: PageCtx, user: CurrentUser) -> diesel::QueryResult<Self> {
         let todo = crate::comments::retry::todo(conn, user.id)?
             .into_iter()
             .map(|t| TodoView {
+                progress_url: crate::practice::progress_url(t.request.exercise_id, user.id),
                 url: format!("/exercises/{}#comment-{}", t.request.exercise_id, t.request.attempt_id),
                 exercise: t.exercise_name,
                 coach: t.coach,
@@ -136,10 +144,12 @@ impl HomePage {
                 asked_at: t.request.created_at,
             })
             .collect();
+        let practice = crate::practice::pages::summary_of(conn, user.id, None, user.preferences.time_zone)?;
         Ok(HomePage {
             ctx,
             user: Some(user),
             todo,
+            practice,
         })
     }
 }

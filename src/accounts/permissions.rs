@@ -49,6 +49,15 @@ pub fn gives_feedback(user: &CurrentUser, coach: i32) -> bool {
     is_admin(user) || user.id == coach
 }
 
+/// A student's progress page on an exercise made by `coach` (their attempts
+/// over time and their practice log there): the student, the exercise's
+/// coach and admins. Nobody else, although every thread is open to everyone
+/// logged in: the page gathers one person's record, the practice log is not
+/// in any thread, and a coach sees it for their own exercises only.
+pub fn can_view_progress(user: &CurrentUser, student: i32, coach: i32) -> bool {
+    user.id == student || gives_feedback(user, coach)
+}
+
 /// Whether an account could be named as an exercise's coach (staff adding
 /// an exercise for someone): active, and a coach, an admin or staff.
 pub fn may_publish_as(active: bool, staff: bool, superuser: bool, role: Option<&str>) -> bool {
@@ -229,6 +238,15 @@ mod tests {
                         can_download_export(&user, owner, attempt),
                         own || mine || staff,
                         "{name}: download the export of {whose} reply (the attempt mine: {mine})"
+                    );
+                }
+                // A progress page: `owner` is the student; the coach is
+                // someone else, or the viewer (their own exercise).
+                for (coach, coaches) in [(3, false), (ME, true)] {
+                    assert_eq!(
+                        can_view_progress(&user, owner, coach),
+                        own || admin || coaches,
+                        "{name}: {whose} progress, coaching the exercise {coaches}"
                     );
                 }
                 for attached in [false, true] {

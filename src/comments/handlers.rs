@@ -431,6 +431,8 @@ pub struct CompareQuery {
     offset: Option<String>,
     mirror: Option<String>,
     overlay: Option<String>,
+    /// Another attempt of the thread, in the demonstration's place.
+    with: Option<String>,
 }
 
 /// The attempt next to the demonstration, with one set of controls and an
@@ -459,7 +461,14 @@ pub async fn compare(
             overlay.as_deref().unwrap_or_default(),
         ),
     };
-    let page = db::run(&state.pool, move |c| ComparePage::load(c, ctx, &user, id, offset, view)).await?;
+    let with = match query.with.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(other) => Some(other.parse::<Id>().map_err(|_| AppError::NotFound)?),
+        None => None,
+    };
+    let page = db::run(&state.pool, move |c| {
+        ComparePage::load(c, ctx, &user, id, offset, view, with)
+    })
+    .await?;
     render(&page)
 }
 

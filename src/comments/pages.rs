@@ -95,6 +95,9 @@ pub struct CommentView {
     /// On a note that asked for another try: the attempt that answered it,
     /// if one has.
     pub asks: Option<Option<ChainLink>>,
+    /// On an attempt: its author's progress page on the exercise, for those
+    /// who may see it.
+    pub progress_url: Option<String>,
 }
 
 /// A reply's voice-over: a plain `<audio>` once processed, the timeline
@@ -333,6 +336,9 @@ pub fn comment_view(
                 None => media.drawings.get(&comment.id).is_some_and(|d| !d.is_empty()),
             },
         mine: comment.author_id == user.id,
+        progress_url: (comment.parent_id.is_none()
+            && crate::accounts::permissions::can_view_progress(user, comment.author_id, exercise.created_by_id))
+        .then(|| crate::practice::progress_url(exercise.id, comment.author_id)),
         answers,
         asks,
     }
@@ -403,6 +409,13 @@ pub struct ComparePage {
     pub view: super::forms::CompareView,
     pub parent_id: String,
     pub speeds: Vec<(String, String, bool)>,
+    /// Two attempts compared (`?with=`, from a progress page): the other
+    /// one, in the demonstration's place, and when each was posted.
+    pub earlier: Option<Attachment>,
+    /// "Attempt of Tuesday 1 December 2026, 10:40 CET" (two attempts), or
+    /// "Attempt".
+    pub earlier_caption: String,
+    pub attempt_caption: String,
 }
 
 impl EditCommentPage {
@@ -456,15 +469,29 @@ impl ComparePage {
         id: Id,
         offset: Option<f64>,
         view: Option<super::forms::CompareView>,
+        with: Option<Id>,
     ) -> QueryResult<Self> {
         let comment = super::queries::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        // The other attempt: another comment of the same thread.
+        let other = match with {
+            Some(other) if other != id => Some(
+                super::queries::find(conn, other)?
+                    .filter(|o| o.exercise_id == comment.exercise_id)
+                    .ok_or(diesel::result::Error::NotFound)?,
+            ),
+            Some(_) => return Err(diesel::result::Error::NotFound),
+            None => None,
+        };
         let (exercise, demonstration, _) = crate::exercises::queries::find_for_page(conn, comment.exercise_id)?;
-        let media = super::queries::load_media(conn, [&comment])?;
+        let media = super::queries::load_media(conn, std::iter::once(&comment).chain(other.as_ref()))?;
         let attempt = attachment(&media, &exercise, &comment).ok_or(diesel::result::Error::NotFound)?;
+        let earlier = match &other {
+            Some(o) => Some(attachment(&media, &exercise, o).ok_or(diesel::result::Error::NotFound)?),
+            None => None,
+        };
         let author = crate::accounts::queries::display_name_of(conn, comment.author_id)?;
         Ok(ComparePage {
             speeds: crate::exercises::pages::speed_choices(user.preferences.playback_speed),
-            ctx,
             demonstration: VideoView::new(&demonstration, None),
             attempt,
             attempt_author: author,
@@ -474,6 +501,16 @@ impl ComparePage {
             }),
             parent_id: comment.parent_id.unwrap_or(comment.id).to_string(),
             exercise,
+            earlier_caption: other
+                .as_ref()
+                .map(|o| format!("Attempt of {}", ctx.when(o.created_at).exact))
+                .unwrap_or_default(),
+            attempt_caption: match &other {
+                Some(_) => format!("Attempt of {}", ctx.when(comment.created_at).exact),
+                None => "Attempt".to_owned(),
+            },
+            earlier,
+            ctx,
         })
     }
 }

@@ -189,6 +189,29 @@ pub struct Media {
 }
 
 pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
+    let comments: Vec<&Comment> = comments.into_iter().collect();
+    let mut media = load_videos(conn, comments.iter().copied())?;
+    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
+    if !ids.is_empty() {
+        media.drawings = super::studio::of_comments(conn, &ids)?;
+        media.voiceovers = super::voice::of_comments(conn, &ids)?;
+    }
+    // Only a comment with drawings or a voice-over can have an export: a
+    // page without any costs no statement for them.
+    let exportable: Vec<Id> = ids
+        .iter()
+        .filter(|id| media.drawings.contains_key(id) || media.voiceovers.contains_key(id))
+        .copied()
+        .collect();
+    if !exportable.is_empty() {
+        media.exports = super::export::of_comments(conn, &exportable)?;
+    }
+    Ok(media)
+}
+
+/// The videos and clips the comments carry (their posters, their sources),
+/// without the studio's drawings and voice-overs: two statements at most.
+pub fn load_videos<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a Comment>) -> QueryResult<Media> {
     use crate::db::schema::core_videoasset;
     let comments: Vec<&Comment> = comments.into_iter().collect();
     let clip_ids: Vec<Id> = comments.iter().filter_map(|c| c.clip_id).collect();
@@ -218,33 +241,12 @@ pub fn load_media<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a 
             .map(|asset| (asset.id, asset))
             .collect()
     };
-    let ids: Vec<Id> = comments.iter().map(|c| c.id).collect();
-    let (drawings, voiceovers) = if ids.is_empty() {
-        (HashMap::new(), HashMap::new())
-    } else {
-        (
-            super::studio::of_comments(conn, &ids)?,
-            super::voice::of_comments(conn, &ids)?,
-        )
-    };
-    // Only a comment with drawings or a voice-over can have an export: a
-    // page without any costs no statement for them.
-    let exportable: Vec<Id> = ids
-        .iter()
-        .filter(|id| drawings.contains_key(id) || voiceovers.contains_key(id))
-        .copied()
-        .collect();
-    let exports = if exportable.is_empty() {
-        HashMap::new()
-    } else {
-        super::export::of_comments(conn, &exportable)?
-    };
     Ok(Media {
         assets,
         clips,
-        drawings,
-        voiceovers,
-        exports,
+        drawings: HashMap::new(),
+        voiceovers: HashMap::new(),
+        exports: HashMap::new(),
     })
 }
 

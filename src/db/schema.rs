@@ -385,6 +385,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{Double, Integer, Varchar};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    /// Practice sessions on an exercise's demonstration (Practika's own,
+    /// see `crate::practice`): running totals the browser reports.
+    exercises_practicesession (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        user_id -> Integer,
+        exercise_id -> Uuid,
+        started_at -> UtcTime,
+        updated_at -> UtcTime,
+        day -> Varchar,
+        seconds -> Integer,
+        max_speed -> Double,
+        loops -> Integer,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
 diesel::joinable!(videos_upload -> auth_user (owner_id));
 diesel::joinable!(accounts_session -> auth_user (user_id));
@@ -402,6 +422,7 @@ diesel::joinable!(comments_voiceover -> comments_videocomment (comment_id));
 diesel::joinable!(comments_voiceover -> auth_user (owner_id));
 diesel::joinable!(comments_export -> comments_videocomment (comment_id));
 diesel::joinable!(comments_export -> auth_user (owner_id));
+diesel::joinable!(exercises_practicesession -> exercises_exercise (exercise_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_user,
@@ -423,6 +444,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments_voiceover,
     comments_export,
     comments_retryrequest,
+    exercises_practicesession,
     jobs_job,
     staff_auditentry,
 );

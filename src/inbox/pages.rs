@@ -82,6 +82,8 @@ pub struct InboxRow {
     pub has_video: bool,
     /// The notes this attempt answers (it is another try).
     pub answers: Vec<crate::comments::pages::ChainLink>,
+    /// The student's progress page on the exercise.
+    pub progress_url: String,
 }
 
 pub struct Choice {
@@ -170,6 +172,7 @@ impl InboxPage {
                         student: name(c.author_id),
                         exercise: w.exercise_name.clone(),
                         url: format!("/exercises/{}#comment-{}", c.exercise_id, c.id),
+                        progress_url: crate::practice::progress_url(c.exercise_id, c.author_id),
                         created_at: c.created_at,
                         waited: waited(c.created_at, now),
                         excerpt: excerpt(c.text.as_deref(), 200),

@@ -98,6 +98,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/vendor/tus-js-client/tus.min.js"),
     },
     Asset {
+        name: "js/practice.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/practice.js"),
+    },
+    Asset {
         name: "js/staff.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/staff.js"),

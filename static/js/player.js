@@ -6,6 +6,9 @@
 //   player.loop(2, 4);                  // seek to 2 s and loop 2–4 s
 //   player.onMarks((a, b) => ...);      // A or B set by the viewer
 //   player.fillMarks(fromInput, toInput); // a form's range follows A and B
+//   player.onLoop(() => promise);       // each time a loop jumps back to A;
+//                                       // a returned promise holds it at A
+//   player.setSpeed(0.75);              // the speed, as if chosen in the list
 //
 // Speed (0.1× to 2×), quality (the <source>s), frame steps by the video's
 // own frame rate (data-frame-rate, from ffprobe), an A–B loop that stops at B
@@ -85,6 +88,7 @@ export function mountPlayer(root) {
   const quality = controls.querySelector("[data-quality]");
   const shortcuts = root.querySelector("[data-shortcuts]");
   const markListeners = [];
+  const loopListeners = [];
   let loopA = null;
   let loopB = null;
   let looping = false;
@@ -112,6 +116,18 @@ export function mountPlayer(root) {
 
   function applySpeed() {
     video.playbackRate = parseFloat(speed.value) || 1;
+  }
+  // A speed the list lacks (a ramp's 0.6×) is added to it, so that the
+  // list always says the speed that plays.
+  function setSpeed(rate) {
+    const value = String(Math.round(rate * 100) / 100);
+    if (!Array.from(speed.options).some((o) => o.value === value)) {
+      const option = new Option(value + "×", value);
+      const after = Array.from(speed.options).find((o) => parseFloat(o.value) > rate);
+      speed.add(option, after || null);
+    }
+    speed.value = value;
+    applySpeed();
   }
   speed.addEventListener("change", applySpeed);
   video.addEventListener("loadedmetadata", applySpeed);
@@ -180,29 +196,44 @@ export function mountPlayer(root) {
     marksChanged();
   });
 
+  // Back to A at the end of a loop. A listener that returns a promise (a
+  // count-in) holds the video paused at A until it settles.
+  let holding = false;
+  function wrap() {
+    video.currentTime = loopA;
+    const holds = loopListeners.map((listener) => listener()).filter((r) => r && typeof r.then === "function");
+    if (!holds.length) { return; }
+    holding = true;
+    video.pause();
+    Promise.all(holds).catch(() => {}).then(() => {
+      holding = false;
+      if (looping) { video.play().catch(() => {}); }
+    });
+  }
+
   // B is checked on every frame the browser shows, not on timeupdate (which
   // fires every quarter second and overshot B by several frames). The frame
   // at B is the last one shown; the seek back to A follows it.
   function atB(mediaTime) {
-    return looping && loopB !== null && mediaTime >= loopB - frame / 2;
+    return looping && !holding && loopB !== null && mediaTime >= loopB - frame / 2;
   }
   if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
     const onFrame = (_now, metadata) => {
-      if (atB(metadata.mediaTime)) { video.currentTime = loopA; }
+      if (atB(metadata.mediaTime)) { wrap(); }
       showPosition();
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
   } else {
     video.addEventListener("timeupdate", () => {
-      if (atB(video.currentTime)) { video.currentTime = loopA; }
+      if (atB(video.currentTime)) { wrap(); }
     });
   }
   // A loop whose B is the very end: the video ends instead of reaching B.
   video.addEventListener("ended", () => {
-    if (looping && loopA !== null) {
-      video.currentTime = loopA;
-      video.play().catch(() => {});
+    if (looping && loopA !== null && !holding) {
+      wrap();
+      if (!holding) { video.play().catch(() => {}); }
     }
   });
   video.addEventListener("seeked", showPosition);
@@ -239,6 +270,11 @@ export function mountPlayer(root) {
       lastUsed = player;
       startLoop();
     },
+    /** Called each time a loop goes back to A; may return a promise to hold it there. */
+    onLoop(listener) { loopListeners.push(listener); },
+    setSpeed,
+    /** Stops looping (the video plays on from where it is). */
+    stopLoop() { looping = false; holding = false; describe(); },
     /** Called with (A, B) whenever the viewer sets or clears them. */
     onMarks(listener) { markListeners.push(listener); },
     /** Keeps a form's two time fields (either may be missing) at A and B. */

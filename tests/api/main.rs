@@ -19,6 +19,7 @@ mod mail;
 mod media_fixtures;
 mod outage;
 mod plans;
+mod practice;
 mod scale;
 mod search;
 mod sessions;

@@ -251,7 +251,22 @@ fn library_thread_and_staff_lists_use_indexes_at_seed_demo_scale() {
             plan(&mut conn, page_query(filter, deep)),
         );
     }
-    assert!(checker.checked >= 41, "{} plans checked", checker.checked);
+    // A student's progress page: the timeline's count, a page (first and by
+    // cursor), and its first and latest attempts with a video.
+    use practika::practice::queries::{attempts_count_query, attempts_page_query};
+    checker.check(
+        "progress timeline (count)",
+        plan(&mut conn, attempts_count_query(busy, busiest_student)),
+    );
+    checker.check(
+        "progress timeline (page 1)",
+        plan(&mut conn, attempts_page_query(busy, busiest_student, Start::Page(1))),
+    );
+    checker.check(
+        "progress timeline (by cursor)",
+        plan(&mut conn, attempts_page_query(busy, busiest_student, deep)),
+    );
+    assert!(checker.checked >= 44, "{} plans checked", checker.checked);
     assert!(
         checker.failures.is_empty(),
         "sequential scans of large tables:\n{}",

@@ -167,8 +167,9 @@ async fn pages_cost_a_fixed_number_of_statements() {
     };
     let pages = |e: &Exercise, attempt_video: Id, attempt: Id| {
         vec![
-            // Authentication, and the to-do list ("try again" requests).
-            ("home", "/".to_owned(), 2),
+            // Authentication, the to-do list ("try again" requests) and
+            // the practice log's summary (streaks).
+            ("home", "/".to_owned(), 3),
             ("library", "/exercises".to_owned(), 4),
             ("library, filtered", format!("/exercises?coach={coach}&q=drill"), 4),
             // 13: the clip choices are two indexed statements (the thread's
@@ -607,12 +608,14 @@ async fn the_coach_filter_lists_the_coaches_with_the_most_exercises() {
 /// to-do list of 12 requests), within their budgets. The inbox: session,
 /// the navigation's count, total, page, the filters' short lists (from the
 /// 1,000 longest-waiting attempts), names, and the notes the attempts
-/// answer (7). The home page: session and the to-do
-/// list in one joined statement (2); a coach's adds the navigation's count.
+/// answer (7). The home page: session, the to-do list in one joined
+/// statement, and the practice log's summary (streak, time this week: one
+/// grouped statement of at most 366 rows, `practice::queries::days`), 3; a
+/// coach's adds the navigation's count.
 #[actix_web::test]
 async fn the_inbox_and_the_to_do_list_cost_a_fixed_number_of_statements() {
     const INBOX: u64 = 7;
-    const HOME: u64 = 2;
+    const HOME: u64 = 3;
     let app = counting_app().await;
     let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
     let student = app.create_user("student", GOOD_PASSWORD, "student");
@@ -719,4 +722,113 @@ async fn the_inbox_and_the_to_do_list_cost_a_fixed_number_of_statements() {
             .len(),
         12
     );
+}
+
+/// A student's progress page, the practice page and the comparison of two
+/// attempts: the same count with two attempts and with thirty (a full
+/// timeline page, each attempt with a video, the coach's notes, requests to
+/// try again made and resolved, and a practice log of many days). The
+/// progress page: session, exercise, student, count, page, videos, notes,
+/// requests, the first and the latest attempt with a video (two), the
+/// practice days (11); a coach's adds the navigation's count. The practice
+/// page: session, exercise with its demonstration, the practice days (3).
+#[actix_web::test]
+async fn the_progress_page_costs_a_fixed_number_of_statements() {
+    const PROGRESS: u64 = 11;
+    const PRACTICE: u64 = 3;
+    const COMPARE_TWO: u64 = 8;
+    let app = counting_app().await;
+    let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let e = exercise(&app, coach, 0);
+    let mut n = 0;
+    let mut attempt = |app: &TestApp| {
+        n += 1;
+        let video = youtube(app, student, 300_000 + n);
+        let attempt = comments::create(
+            &mut app.conn(),
+            student,
+            &e,
+            &CommentDraft {
+                text: Some(format!("Attempt {n}")),
+                video: Some(video),
+                ..Default::default()
+            },
+        )
+        .expect("attempt");
+        comments::create(
+            &mut app.conn(),
+            coach,
+            &e,
+            &CommentDraft {
+                text: Some("Once more".to_owned()),
+                parent: Some(attempt.id),
+                range: Some((1.0, 2.0)),
+                retry: Some(attempt.clone()),
+                ..Default::default()
+            },
+        )
+        .expect("note");
+        attempt.id
+    };
+    let mut ids: Vec<Id> = (0..2).map(|_| attempt(&app)).collect();
+    let practised = |app: &TestApp, days: i64| {
+        use practika::db::schema::exercises_practicesession as p;
+        let today = chrono::Utc::now().date_naive();
+        for back in 0..days {
+            let now = Ts::now();
+            diesel::insert_into(p::table)
+                .values((
+                    p::id.eq(Id::new()),
+                    p::client_id.eq(Id::new()),
+                    p::user_id.eq(student),
+                    p::exercise_id.eq(e.id),
+                    p::started_at.eq(now),
+                    p::updated_at.eq(now),
+                    p::day.eq((today - chrono::Duration::days(back)).format("%Y-%m-%d").to_string()),
+                    p::seconds.eq(120),
+                    p::max_speed.eq(0.75),
+                    p::loops.eq(8),
+                ))
+                .execute(&mut *app.conn())
+                .expect("session");
+        }
+    };
+    practised(&app, 2);
+    let coach_client = logged_in(&app, "coach").await;
+    let student_client = logged_in(&app, "student").await;
+    let progress = format!("/exercises/{}/progress/{student}", e.id);
+    let practice = format!("/exercises/{}/practice", e.id);
+    let pages = |ids: &[Id]| {
+        let compare = format!("/comments/{}/compare?with={}", ids[ids.len() - 1], ids[0]);
+        vec![
+            ("progress, the student", true, progress.clone(), PROGRESS),
+            ("progress, the coach", false, progress.clone(), PROGRESS + 1),
+            ("practice page", true, practice.clone(), PRACTICE),
+            ("two attempts compared", true, compare, COMPARE_TWO),
+        ]
+    };
+    let mut small = Vec::new();
+    for (name, as_student, path, budget) in pages(&ids) {
+        let client = if as_student { &student_client } else { &coach_client };
+        let n = statements(&app, client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), small data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        small.push(n);
+    }
+    ids.extend((0..28).map(|_| attempt(&app)));
+    practised(&app, 300);
+    for ((name, as_student, path, budget), before) in pages(&ids).into_iter().zip(small) {
+        let client = if as_student { &student_client } else { &coach_client };
+        let n = statements(&app, client, &path).await;
+        println!("{name}: {n} statements (budget {budget}), large data set");
+        assert!(n <= budget, "{name} ({path}): {n}, budget {budget}");
+        assert_eq!(n, before, "{name} ({path}) grows with the rows it shows");
+    }
+    let page = app.page_with(&student_client, &progress).await;
+    assert_eq!(page.select_text(".timeline-item").len(), 10, "a page of the timeline");
+    let older = page.attr("a[rel=next]", "href").expect("older attempts");
+    assert!(older.starts_with("?after="), "{older}");
+    let n = statements(&app, &student_client, &format!("{progress}{older}")).await;
+    assert!(n <= PROGRESS, "progress by cursor: {n}");
 }

@@ -25,6 +25,7 @@ mod inbox;
 mod once;
 mod phone;
 mod player;
+mod progress;
 mod recording;
 mod resume;
 mod story;

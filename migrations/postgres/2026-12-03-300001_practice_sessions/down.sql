@@ -1,0 +1,2 @@
+DROP INDEX comments_videocomment_progress_idx;
+DROP TABLE exercises_practicesession;
