@@ -20,7 +20,7 @@ use crate::email::Mailer;
 use crate::error::AppError;
 use crate::media::storage::{sweep_uploads, STALE_UPLOAD_AFTER};
 use crate::videos::upload::UploadSlots;
-use crate::{accounts, comments, exercises, health, inbox, staff, videos, web as site};
+use crate::{accounts, comments, digest, exercises, exports, health, inbox, staff, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -63,6 +63,8 @@ pub fn job_registry() -> crate::jobs::Registry {
     accounts::register_jobs(&mut registry);
     comments::notify::register_jobs(&mut registry);
     comments::voice::register_jobs(&mut registry);
+    digest::register_jobs(&mut registry);
+    exports::register_jobs(&mut registry);
     registry
 }
 
@@ -171,6 +173,8 @@ impl Application {
                 .configure(exercises::routes)
                 .configure(comments::routes)
                 .configure(inbox::routes)
+                .configure(digest::routes)
+                .configure(exports::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

@@ -69,6 +69,12 @@ pub fn can_hear_voiceover(user: &CurrentUser, owner: i32, on_comment: bool) -> b
     on_comment || owner == user.id || is_staff(user)
 }
 
+/// Downloads a data export (a ZIP of someone's videos, comments and
+/// voice-overs): its owner alone, staff not excepted.
+pub fn can_download_export(user: &CurrentUser, owner: i32) -> bool {
+    user.id == owner
+}
+
 /// Renames a video, cuts clips' sources...: its uploader and staff.
 pub fn can_edit_video(user: &CurrentUser, uploaded_by: Option<i32>) -> bool {
     is_staff(user) || uploaded_by == Some(user.id)
@@ -208,6 +214,11 @@ mod tests {
                     can_edit_video(&user, Some(owner)),
                     own || staff,
                     "{name}: edit {whose} video"
+                );
+                assert_eq!(
+                    can_download_export(&user, owner),
+                    own,
+                    "{name}: download {whose} data export"
                 );
                 for attached in [false, true] {
                     assert_eq!(

@@ -14,6 +14,9 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::db::Id;
 
+/// The folder of data exports under the media root.
+pub const EXPORTS_DIR: &str = "exports";
+
 #[derive(Debug, Clone)]
 pub struct Storage {
     root: PathBuf,
@@ -61,6 +64,11 @@ impl Storage {
 
     pub fn clip_path(id: Id) -> String {
         format!("clips/{}.mp4", id.0.simple())
+    }
+
+    /// A user's data export (`crate::exports`).
+    pub fn export_path(id: Id) -> String {
+        format!("{EXPORTS_DIR}/{}.zip", id.0.simple())
     }
 
     /// [`Storage::part_for`] for an upload being moved into place by node

@@ -274,6 +274,7 @@ async fn a_malformed_address_is_a_permanent_error_and_a_closed_port_a_transient_
         text: "Hi".to_owned(),
         html: "<p>Hi</p>".to_owned(),
         link: String::new(),
+        unsubscribe: None,
     };
     let malformed = mailer.send(email("not an address")).await.expect_err("refused");
     assert!(malformed.permanent, "{malformed}");
