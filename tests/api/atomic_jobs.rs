@@ -188,6 +188,9 @@ fn every_kind_the_areas_queue_is_registered() {
             practika::videos::jobs::REVALIDATE_VIDEO,
             practika::comments::notify::SEND_COMMENT_NOTICE,
             practika::comments::voice::PROCESS_VOICEOVER,
+            practika::digest::send::SEND_DIGESTS,
+            practika::exports::build::BUILD_EXPORT,
+            practika::exports::build::SEND_EXPORT_READY,
             mail::SEND_EMAIL_CHANGE,
             mail::SEND_INVITATION,
             mail::SEND_PASSWORD_RESET,
@@ -199,6 +202,8 @@ fn every_kind_the_areas_queue_is_registered() {
     );
     assert!(registry.chores().iter().any(|c| c.name.contains("sessions")));
     assert!(registry.chores().iter().any(|c| c.name.contains("voice-overs")));
+    assert!(registry.chores().iter().any(|c| c.name.contains("digests")));
+    assert!(registry.chores().iter().any(|c| c.name.contains("exports")));
 }
 
 fn queue_invitation(app: &TestApp, email: &str) -> i64 {
