@@ -27,6 +27,9 @@ pub enum AppError {
     Unprocessable(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Was here and is gone for good (an expired download link): 410.
+    #[error("gone: {0}")]
+    Gone(String),
     /// The database (or another dependency) cannot be reached right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -67,6 +70,7 @@ impl AppError {
             AppError::BadRequest(message) => ("Bad request", message.clone()),
             AppError::Unprocessable(message) => ("Not accepted", message.clone()),
             AppError::PayloadTooLarge => ("Too large", "What you sent is larger than this server accepts.".into()),
+            AppError::Gone(message) => ("No longer here", message.clone()),
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "Practika cannot reach its database right now. Please try again in a minute.".into(),
@@ -88,6 +92,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

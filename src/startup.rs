@@ -20,7 +20,7 @@ use crate::email::Mailer;
 use crate::error::AppError;
 use crate::media::storage::{sweep_uploads, STALE_UPLOAD_AFTER};
 use crate::videos::upload::UploadSlots;
-use crate::{accounts, comments, exercises, health, inbox, practice, staff, videos, web as site};
+use crate::{accounts, comments, digest, exercises, exports, health, inbox, practice, staff, videos, web as site};
 
 /// Shared by every handler.
 pub struct AppState {
@@ -64,6 +64,8 @@ pub fn job_registry() -> crate::jobs::Registry {
     comments::notify::register_jobs(&mut registry);
     comments::voice::register_jobs(&mut registry);
     comments::export::register_jobs(&mut registry);
+    digest::register_jobs(&mut registry);
+    exports::register_jobs(&mut registry);
     registry
 }
 
@@ -173,6 +175,8 @@ impl Application {
                 .configure(comments::routes)
                 .configure(inbox::routes)
                 .configure(practice::routes)
+                .configure(digest::routes)
+                .configure(exports::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))

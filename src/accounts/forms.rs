@@ -290,6 +290,10 @@ pub struct PreferencesForm {
     /// An IANA zone name; empty: taken from the browser.
     #[serde(default)]
     pub time_zone: String,
+    /// How often the email digest comes (`digest::Frequency`); absent
+    /// (an older form, a script): left as it is.
+    #[serde(default)]
+    pub digest: String,
 }
 
 impl PreferencesForm {
@@ -299,6 +303,27 @@ impl PreferencesForm {
             email_notifications: p.email_notifications.then(|| "on".to_owned()),
             playback_speed: p.playback_speed.to_string(),
             time_zone: p.time_zone.map(|z| z.name().to_owned()).unwrap_or_default(),
+            digest: String::new(),
+        }
+    }
+
+    /// The digest's choices for the select, with whether each is chosen.
+    pub fn digest_choices(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = crate::digest::Frequency::parse(&self.digest).unwrap_or(crate::digest::Frequency::DEFAULT);
+        crate::digest::Frequency::ALL
+            .iter()
+            .map(|f| (f.as_str(), f.label(), *f == chosen))
+            .collect()
+    }
+
+    /// The digest's frequency chosen: `Ok(None)` when the form did not say,
+    /// `Err` (the field's message) for a value not offered.
+    pub fn digest_frequency(&self) -> Result<Option<crate::digest::Frequency>, &'static str> {
+        match self.digest.trim() {
+            "" => Ok(None),
+            value => crate::digest::Frequency::parse(value)
+                .map(Some)
+                .ok_or("Choose one of the listed options."),
         }
     }
 

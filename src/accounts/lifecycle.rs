@@ -190,34 +190,40 @@ pub async fn invite_accept(
     Ok(see_other("/onboarding"))
 }
 
-pub async fn onboarding_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
+pub async fn onboarding_form(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     if user.onboarding_completed {
         return Ok(see_other(LIBRARY_PATH));
     }
-    let mut form = PreferencesForm::from_preferences(&user.preferences);
-    if form.display_name.is_empty() {
-        form.display_name = user.first_name.clone();
-    }
-    render(&PreferencesPage {
-        ctx,
-        form,
-        errors: FieldErrors::default(),
-        onboarding: true,
-    })
+    preferences_page(ctx, user, &state, true, None).await
 }
 
-pub async fn settings_form(ctx: PageCtx, user: CurrentUser) -> AppResult<HttpResponse> {
-    let form = PreferencesForm::from_preferences(&user.preferences);
-    render(&PreferencesPage {
-        ctx,
-        form,
-        errors: FieldErrors::default(),
-        onboarding: false,
+pub async fn settings_form(ctx: PageCtx, user: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    preferences_page(ctx, user, &state, false, None).await
+}
+
+async fn preferences_page(
+    ctx: PageCtx,
+    user: CurrentUser,
+    state: &AppState,
+    onboarding: bool,
+    shown: Option<(PreferencesForm, FieldErrors)>,
+) -> AppResult<HttpResponse> {
+    let status = if shown.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let secret = state.settings.secret_key.clone();
+    let page = db::run(&state.pool, move |c| {
+        PreferencesPage::load(c, ctx, &user, secret.bytes(), onboarding, shown)
     })
+    .await?;
+    render_status(status, &page)
 }
 
 /// Onboarding and settings are the same form; finishing onboarding also
-/// marks it completed and moves on to the library.
+/// marks it completed and moves on to the library. The digest's choice is
+/// kept in its own table, in the same transaction.
 async fn save_preferences(
     req: HttpRequest,
     ctx: PageCtx,
@@ -226,23 +232,27 @@ async fn save_preferences(
     form: PreferencesForm,
     onboarding: bool,
 ) -> AppResult<HttpResponse> {
-    let preferences = match form.parse(&user.preferences) {
-        Ok(p) => p,
-        Err(errors) => {
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PreferencesPage {
-                    ctx,
-                    form,
-                    errors,
-                    onboarding,
-                },
-            )
+    let parsed = form.parse(&user.preferences);
+    let digest = form.digest_frequency();
+    let (preferences, digest) = match (parsed, digest) {
+        (Ok(p), Ok(d)) => (p, d),
+        (parsed, digest) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(message) = digest {
+                errors.add("digest", message);
+            }
+            return preferences_page(ctx, user, &state, onboarding, Some((form, errors))).await;
         }
     };
     let user_id = user.id;
     db::run(&state.pool, move |c| {
-        queries::save_preferences(c, user_id, &preferences, onboarding)
+        db::write_transaction(c, |c| {
+            queries::save_preferences(c, user_id, &preferences, onboarding)?;
+            if let Some(frequency) = digest {
+                crate::digest::queries::set_frequency(c, user_id, frequency, Ts::now())?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
     })
     .await?;
     if onboarding {

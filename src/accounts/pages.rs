@@ -9,6 +9,7 @@ use super::forms::{
 use super::identity::Role;
 use super::lifecycle::InviteClosed;
 use super::queries::Metrics;
+use crate::exports::Status;
 use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
 
@@ -172,7 +173,8 @@ pub struct InviteClosedPage {
     pub reason: InviteClosed,
 }
 
-/// Onboarding (first time) and settings (later): the same choices.
+/// Onboarding (first time) and settings (later): the same choices. The
+/// settings also offer "Export my data" and show the latest export.
 #[derive(Template)]
 #[template(path = "accounts/preferences.html")]
 pub struct PreferencesPage {
@@ -180,6 +182,69 @@ pub struct PreferencesPage {
     pub form: PreferencesForm,
     pub errors: FieldErrors,
     pub onboarding: bool,
+    pub export: Option<ExportView>,
+}
+
+/// The user's latest data export, as the settings page shows it.
+pub struct ExportView {
+    pub status: Status,
+    pub requested: crate::db::Ts,
+    pub expires: crate::db::Ts,
+    /// The download link, while it is ready.
+    pub download: Option<String>,
+    pub size: String,
+}
+
+impl PreferencesPage {
+    /// While an export is being built, the button is not offered.
+    pub fn export_pending(&self) -> bool {
+        self.export.as_ref().is_some_and(|e| e.status == Status::Pending)
+    }
+
+    /// The page's one loader: the digest choice (from the digests' table)
+    /// and, on the settings page, the latest export; `shown` is a form sent
+    /// back with its errors (its values stay as typed).
+    pub fn load(
+        conn: &mut crate::db::DbConn,
+        ctx: PageCtx,
+        user: &CurrentUser,
+        secret: &[u8],
+        onboarding: bool,
+        shown: Option<(PreferencesForm, FieldErrors)>,
+    ) -> diesel::QueryResult<PreferencesPage> {
+        let (form, errors) = match shown {
+            Some(shown) => shown,
+            None => {
+                let mut form = PreferencesForm::from_preferences(&user.preferences);
+                if onboarding && form.display_name.is_empty() {
+                    form.display_name = user.first_name.clone();
+                }
+                form.digest = crate::digest::queries::frequency_of(conn, user.id)?.as_str().to_owned();
+                (form, FieldErrors::default())
+            }
+        };
+        let export = if onboarding {
+            None
+        } else {
+            let now = crate::db::Ts::now();
+            crate::exports::queries::latest(conn, user.id)?
+                .filter(|e| !e.is_expired(now))
+                .map(|e| ExportView {
+                    status: e.status(),
+                    requested: e.created_at,
+                    expires: e.expires_at,
+                    download: (e.status() == Status::Ready).then(|| crate::exports::build::download_path(&e, secret)),
+                    size: crate::videos::handlers::mib(u64::try_from(e.size_bytes.unwrap_or(0)).unwrap_or(0)),
+                })
+        };
+        Ok(PreferencesPage {
+            ctx,
+            form,
+            errors,
+            onboarding,
+            export,
+        })
+    }
 }
 
 #[derive(Template)]

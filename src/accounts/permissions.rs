@@ -92,6 +92,12 @@ pub fn can_download_export(user: &CurrentUser, owner: i32, attempt_owner: Option
     owner == user.id || attempt_owner == Some(user.id) || is_staff(user)
 }
 
+/// Downloads a data export (a ZIP of someone's videos, comments and
+/// voice-overs): its owner alone, staff not excepted.
+pub fn can_download_data_export(user: &CurrentUser, owner: i32) -> bool {
+    user.id == owner
+}
+
 /// Renames a video, cuts clips' sources...: its uploader and staff.
 pub fn can_edit_video(user: &CurrentUser, uploaded_by: Option<i32>) -> bool {
     is_staff(user) || uploaded_by == Some(user.id)
@@ -249,6 +255,11 @@ mod tests {
                         "{name}: {whose} progress, coaching the exercise {coaches}"
                     );
                 }
+                assert_eq!(
+                    can_download_data_export(&user, owner),
+                    own,
+                    "{name}: download {whose} data export"
+                );
                 for attached in [false, true] {
                     assert_eq!(
                         can_view_video(&user, Some(owner), attached),

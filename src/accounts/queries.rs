@@ -131,6 +131,18 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
         .map(|found| found.map(assemble))
 }
 
+/// The next `limit` active users after id `after`, by id, with their
+/// profiles (jobs that walk every user in batches: the digests).
+pub fn active_users_after(conn: &mut DbConn, after: i32, limit: i64) -> QueryResult<Vec<AuthUser>> {
+    let rows: Vec<UserWithProfile> = users_with_profile!()
+        .filter(auth_user::is_active.eq(true))
+        .filter(auth_user::id.gt(after))
+        .order(auth_user::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(assemble).collect())
+}
+
 /// Active users with this address (case-insensitive), for password resets.
 pub fn find_active_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Vec<AuthUser>> {
     let lowered = email.trim().to_lowercase();

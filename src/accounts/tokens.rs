@@ -92,6 +92,31 @@ pub fn check_email_token(
     security::constant_time_eq(expected.as_bytes(), mac.as_bytes()).then_some(new_email)
 }
 
+/// The signature of a digest's one-click unsubscribe link: bound to the
+/// user and to this one purpose, with no expiry (a mail program may offer
+/// the link long after the email came, RFC 8058), and authenticating the
+/// POST on its own (no login, no CSRF token: the secret signs it).
+pub fn unsubscribe_token(secret: &[u8], user_id: i32) -> String {
+    security::hmac_hex(secret, "practika.digest-unsubscribe", user_id.to_string().as_bytes())
+}
+
+pub fn check_unsubscribe_token(secret: &[u8], user_id: i32, token: &str) -> bool {
+    let expected = unsubscribe_token(secret, user_id);
+    security::constant_time_eq(expected.as_bytes(), token.as_bytes())
+}
+
+/// The signature of a data export's download link: that export, its owner
+/// and its expiry (seconds), for nothing else.
+pub fn export_token(secret: &[u8], export_id: &str, user_id: i32, expires: Ts) -> String {
+    let message = format!("{export_id}|{user_id}|{}", seconds(expires));
+    security::hmac_hex(secret, "practika.data-export", message.as_bytes())
+}
+
+pub fn check_export_token(secret: &[u8], export_id: &str, user_id: i32, expires: Ts, token: &str) -> bool {
+    let expected = export_token(secret, export_id, user_id, expires);
+    security::constant_time_eq(expected.as_bytes(), token.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +161,24 @@ mod tests {
             None,
             "address swapped"
         );
+    }
+
+    #[test]
+    fn unsubscribe_and_export_tokens_are_bound_to_their_user_and_purpose() {
+        let token = unsubscribe_token(SECRET, 7);
+        assert!(check_unsubscribe_token(SECRET, 7, &token));
+        assert!(!check_unsubscribe_token(SECRET, 8, &token), "another user");
+        assert!(!check_unsubscribe_token(b"another-secret-another-secret-xx", 7, &token));
+        let mut tampered = token.clone();
+        tampered.replace_range(0..1, if token.starts_with('0') { "1" } else { "0" });
+        assert!(!check_unsubscribe_token(SECRET, 7, &tampered));
+        let expires = Ts::now();
+        let export = export_token(SECRET, "abc", 7, expires);
+        assert!(check_export_token(SECRET, "abc", 7, expires, &export));
+        assert!(!check_export_token(SECRET, "abd", 7, expires, &export));
+        assert!(!check_export_token(SECRET, "abc", 8, expires, &export));
+        let later = Ts(expires.0 + chrono::Duration::days(1));
+        assert!(!check_export_token(SECRET, "abc", 7, later, &export), "another expiry");
+        assert_ne!(export, unsubscribe_token(SECRET, 7));
     }
 }

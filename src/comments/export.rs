@@ -805,36 +805,15 @@ pub async fn render(ctx: &JobContext, id: Id) -> Result<(), JobError> {
 /// the attempt or the user deleted, an export made again): older than a few
 /// minutes, as a file is renamed into place just before its row commits.
 pub fn purge(conn: &mut DbConn, storage: &Storage) -> anyhow::Result<usize> {
-    let Some(dir) = storage.resolve("exports") else {
-        return Ok(0);
-    };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(0);
-    };
-    let age = std::time::Duration::from_secs(10 * 60);
     let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(id) = name.strip_suffix(".mp4").and_then(|n| n.parse::<Id>().ok()) else {
-            continue;
-        };
-        let old = entry
-            .metadata()
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|m| m.modified().ok())
-            .and_then(|at| at.elapsed().ok())
-            .is_some_and(|unwritten| unwritten > age);
-        if !old {
-            continue;
-        }
+    for (id, path) in storage.settled_files("exports", "mp4", std::time::Duration::from_secs(10 * 60)) {
         let known: bool = diesel::select(diesel::dsl::exists(
             comments_export::table
                 .find(id)
                 .filter(comments_export::path.is_not_null()),
         ))
         .get_result(conn)?;
-        if !known && std::fs::remove_file(entry.path()).is_ok() {
+        if !known && std::fs::remove_file(path).is_ok() {
             removed += 1;
         }
     }

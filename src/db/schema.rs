@@ -405,6 +405,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::{Integer, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// Each user's email digest choice (Practika's own, see `crate::digest`);
+    /// no row: the default.
+    digest_preference (user_id) {
+        user_id -> Integer,
+        frequency -> Varchar,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// The digests sent, one per user and period (unique).
+    digest_sent (id) {
+        id -> BigInt,
+        user_id -> Integer,
+        period -> Varchar,
+        sent_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Nullable, Varchar};
+    use crate::db::types::sql::UtcTime;
+
+    /// The digest periods whose job has been queued.
+    digest_run (period) {
+        period -> Varchar,
+        job_id -> Nullable<BigInt>,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Varchar};
+    use crate::db::types::sql::{UtcTime, Uuid};
+
+    /// "Export my data" requests and their ZIP files (see `crate::exports`).
+    exports_dataexport (id) {
+        id -> Uuid,
+        user_id -> Integer,
+        status -> Varchar,
+        file_path -> Nullable<Varchar>,
+        size_bytes -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        created_at -> UtcTime,
+        ready_at -> Nullable<UtcTime>,
+        expires_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(accounts_profile -> auth_user (user_id));
 diesel::joinable!(videos_upload -> auth_user (owner_id));
 diesel::joinable!(accounts_session -> auth_user (user_id));
@@ -447,4 +503,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     exercises_practicesession,
     jobs_job,
     staff_auditentry,
+    digest_preference,
+    digest_sent,
+    digest_run,
+    exports_dataexport,
 );

@@ -8,10 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use askama::Template;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Settings;
+
+const LIST_UNSUBSCRIBE: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe");
+const LIST_UNSUBSCRIBE_POST: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe-Post");
 
 /// A send that takes longer than this has failed (and can be retried).
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -125,6 +129,10 @@ pub struct Email {
     pub html: String,
     /// The action link, logged in outbox mode so a developer can click it.
     pub link: String,
+    /// A signed one-click unsubscribe URL: sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), so
+    /// mail programs offer their own "Unsubscribe" button.
+    pub unsubscribe: Option<String>,
 }
 
 impl Mailer {
@@ -197,10 +205,19 @@ impl Mailer {
             .to
             .parse()
             .map_err(|e| MailError::permanent(format!("invalid recipient {}: {e}", email.to)))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(email.subject.trim())
+            .subject(email.subject.trim());
+        if let Some(url) = &email.unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(LIST_UNSUBSCRIBE, format!("<{url}>")))
+                .raw_header(HeaderValue::new(
+                    LIST_UNSUBSCRIBE_POST,
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder
             .multipart(MultiPart::alternative_plain_html(email.text, email.html))
             .map_err(|e| MailError::permanent(format!("could not build the message: {e}")))?;
         match &self.transport {
@@ -258,6 +275,7 @@ macro_rules! email {
                     text: Text { d: self }.render()?,
                     html: Html { d: self }.render()?,
                     link: link.to_owned(),
+                    unsubscribe: None,
                 })
             }
         }
@@ -312,6 +330,40 @@ email!(
         with_video: bool,
         is_reply: bool,
         link: String,
+        site: String,
+    }
+);
+
+email!(
+    DigestEmail,
+    "email/digest/subject.txt",
+    "email/digest/body.txt",
+    "email/digest/body.html",
+    {
+        recipient: String,
+        frequency: &'static str,
+        waiting: i64,
+        replies: i64,
+        retries: i64,
+        summary: String,
+        inbox_link: String,
+        home_link: String,
+        unsubscribe_link: String,
+        settings_link: String,
+        site: String,
+    }
+);
+
+email!(
+    ExportReadyEmail,
+    "email/export_ready/subject.txt",
+    "email/export_ready/body.txt",
+    "email/export_ready/body.html",
+    {
+        recipient: String,
+        link: String,
+        size: String,
+        expires: String,
         site: String,
     }
 );

@@ -106,6 +106,18 @@ pub fn count_query(filter: Filter) -> impl LoadQuery<'static, DbConn, i64> + Que
     waiting!(filter).count()
 }
 
+/// The waiting attempts of each of these coaches' exercises, in one grouped
+/// statement (the digests count a batch of coaches at once). Coaches with
+/// none are absent.
+pub fn waiting_by_coach(conn: &mut DbConn, coaches: &[i32]) -> QueryResult<std::collections::HashMap<i32, i64>> {
+    waiting!(Filter::default(), joined)
+        .filter(exercises_exercise::created_by_id.eq_any(coaches))
+        .group_by(exercises_exercise::created_by_id)
+        .select((exercises_exercise::created_by_id, diesel::dsl::count_star()))
+        .load::<(i32, i64)>(conn)
+        .map(|rows| rows.into_iter().collect())
+}
+
 /// A waiting attempt with its exercise's name.
 pub struct Waiting {
     pub comment: Comment,

@@ -27,7 +27,15 @@ mod tests {
             ("registry.rs", include_str!("registry.rs")),
             ("worker.rs", include_str!("worker.rs")),
         ];
-        for area in ["accounts", "comments", "exercises", "staff", "videos"] {
+        for area in [
+            "accounts",
+            "comments",
+            "digest",
+            "exercises",
+            "exports",
+            "staff",
+            "videos",
+        ] {
             let import = format!("crate::{area}");
             for (file, source) in sources {
                 assert!(!source.contains(&import), "src/jobs/{file} uses {import}");

@@ -14,6 +14,10 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::db::Id;
 
+/// The folder of data exports (ZIP files) under the media root; replies
+/// exported as videos are under `exports/`.
+pub const DATA_EXPORTS_DIR: &str = "data-exports";
+
 #[derive(Debug, Clone)]
 pub struct Storage {
     root: PathBuf,
@@ -81,6 +85,39 @@ impl Storage {
             .join(format!(".work-{}", Id::new().0.simple()));
         std::fs::create_dir_all(&dir)?;
         Ok(WorkDir { path: dir })
+    }
+
+    /// A user's data export (`crate::exports`).
+    pub fn data_export_path(id: Id) -> String {
+        format!("{DATA_EXPORTS_DIR}/{}.zip", id.0.simple())
+    }
+
+    /// The files `dir/<uuid>.<extension>` not written for `older_than`
+    /// (a file is renamed into place just before its row commits): the
+    /// candidates of a sweep for files whose row is gone. Blocking.
+    pub fn settled_files(&self, dir: &str, extension: &str, older_than: std::time::Duration) -> Vec<(Id, PathBuf)> {
+        let Some(dir) = self.resolve(dir) else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let suffix = format!(".{extension}");
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let id = name.strip_suffix(suffix.as_str())?.parse::<Id>().ok()?;
+                let settled = entry
+                    .metadata()
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|at| at.elapsed().ok())
+                    .is_some_and(|unwritten| unwritten > older_than);
+                settled.then(|| (id, entry.path()))
+            })
+            .collect()
     }
 
     /// [`Storage::part_for`] for an upload being moved into place by node

@@ -9,6 +9,12 @@
 //!    buffered — the `csrf_token` query parameter of the form's action.
 //!    Compared in constant time. A failure is a 403 page and the handler
 //!    never runs, so nothing changes.
+//!
+//! The one exception is [`SIGNED_PATHS`]: links whose URL carries an HMAC
+//! made with the secret key for one user and one purpose (the digests'
+//! one-click unsubscribe). A mail program POSTs them from its own servers,
+//! without the user's cookies (RFC 8058); the signature, checked by the
+//! handler, is what authenticates them, and a forger cannot make one.
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::{header, Method};
@@ -19,6 +25,13 @@ use crate::security;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
+
+/// Paths authenticated by the signature in them (see the module's comment).
+pub const SIGNED_PATHS: &[&str] = &["/unsubscribe/"];
+
+fn is_signed(path: &str) -> bool {
+    SIGNED_PATHS.iter().any(|prefix| path.starts_with(prefix))
+}
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
@@ -49,7 +62,7 @@ fn query_token(req: &ServiceRequest) -> Option<String> {
 /// Checks an unsafe request's origin and token. `form` is its url-encoded
 /// body, if it has one (read once by the caller, `input::buffer_form`).
 pub fn verify(req: &ServiceRequest, settings: &Settings, expected: &str, form: Option<&[u8]>) -> Result<(), AppError> {
-    if is_safe(req.method()) {
+    if is_safe(req.method()) || is_signed(req.path()) {
         return Ok(());
     }
     if !same_origin(req, settings) {

@@ -189,6 +189,9 @@ fn every_kind_the_areas_queue_is_registered() {
             practika::comments::notify::SEND_COMMENT_NOTICE,
             practika::comments::voice::PROCESS_VOICEOVER,
             practika::comments::export::EXPORT_REPLY,
+            practika::digest::send::SEND_DIGESTS,
+            practika::exports::build::BUILD_EXPORT,
+            practika::exports::build::SEND_EXPORT_READY,
             mail::SEND_EMAIL_CHANGE,
             mail::SEND_INVITATION,
             mail::SEND_PASSWORD_RESET,
@@ -200,6 +203,8 @@ fn every_kind_the_areas_queue_is_registered() {
     );
     assert!(registry.chores().iter().any(|c| c.name.contains("sessions")));
     assert!(registry.chores().iter().any(|c| c.name.contains("voice-overs")));
+    assert!(registry.chores().iter().any(|c| c.name.contains("digests")));
+    assert!(registry.chores().iter().any(|c| c.name.contains("exports")));
 }
 
 fn queue_invitation(app: &TestApp, email: &str) -> i64 {
@@ -275,6 +280,7 @@ async fn a_malformed_address_is_a_permanent_error_and_a_closed_port_a_transient_
         text: "Hi".to_owned(),
         html: "<p>Hi</p>".to_owned(),
         link: String::new(),
+        unsubscribe: None,
     };
     let malformed = mailer.send(email("not an address")).await.expect_err("refused");
     assert!(malformed.permanent, "{malformed}");

@@ -11,7 +11,7 @@ use practika::exercises::queries::{self as exercises, Exercise};
 
 use crate::helpers::{location, Page, TestApp};
 
-fn exercise(app: &TestApp, coach: i32, name: &str) -> Exercise {
+pub(crate) fn exercise(app: &TestApp, coach: i32, name: &str) -> Exercise {
     let video = practika::videos::upload::add_youtube(
         &mut app.conn(),
         &format!(

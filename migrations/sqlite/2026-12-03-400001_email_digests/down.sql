@@ -1,0 +1,3 @@
+DROP TABLE digest_run;
+DROP TABLE digest_sent;
+DROP TABLE digest_preference;
