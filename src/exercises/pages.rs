@@ -166,7 +166,7 @@ pub const VIDEO_CHOICES: i64 = 200;
 
 /// The user's own videos, newest first, for choosing one.
 pub fn video_options(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<VideoOption>> {
-    let videos = crate::videos::queries::list(conn, user_id, false, 0, VIDEO_CHOICES)?;
+    let videos = crate::videos::queries::list(conn, user_id, false, VIDEO_CHOICES)?;
     Ok(videos.iter().map(|(asset, _)| VideoOption::of_asset(asset)).collect())
 }
 

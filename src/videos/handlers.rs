@@ -56,7 +56,8 @@ async fn viewable_clip(state: &AppState, user: &CurrentUser, id: Id) -> AppResul
 
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<String>,
+    #[serde(flatten)]
+    position: crate::web::paging::Position,
 }
 
 pub async fn list(
@@ -65,31 +66,30 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = crate::web::paging::page(query.page.as_deref());
+    let start = query.position.start();
     let everyone = is_staff(&user);
     let user_id = user.id;
     let env_quota = state.settings.default_quota_bytes;
-    let (mut rows, usage) = db::run(&state.pool, move |c| -> diesel::QueryResult<_> {
-        let rows = queries::list(
-            c,
-            user_id,
-            everyone,
-            crate::web::paging::offset(page, PER_PAGE),
-            PER_PAGE + 1,
-        )?;
+    let (rows, usage) = db::run(&state.pool, move |c| -> diesel::QueryResult<_> {
+        let rows = queries::list_page(c, user_id, everyone, start, PER_PAGE)?;
         Ok((rows, super::quota::usage(c, user_id, env_quota)?))
     })
     .await?;
-    let has_next = rows.len() as i64 > PER_PAGE;
-    rows.truncate(PER_PAGE as usize);
+    let page = crate::web::paging::seek(rows, start, PER_PAGE, queries::list_cursor);
     render(&VideoListPage {
-        videos: rows
+        videos: page
+            .rows
             .iter()
             .map(|(asset, uploader)| VideoView::new(asset, uploader.clone()))
             .collect(),
         everyone,
-        page,
-        has_next,
+        deep: start != crate::web::paging::Start::first(),
+        number: match start {
+            crate::web::paging::Start::Page(n) if n > 1 => Some(n),
+            _ => None,
+        },
+        newer: page.newer.map(|c| format!("/videos?before={}", c.to_param())),
+        older: page.older.map(|c| format!("/videos?after={}", c.to_param())),
         tools_missing: tools_missing(&state, &user).await,
         storage: super::pages::StorageView::new(&usage),
         max_upload_bytes: state.settings.max_upload_bytes,

@@ -569,6 +569,50 @@ async fn the_exercise_page_fetches_its_choices_and_never_offers_another_students
     assert!(crate::helpers::location(&visitor).starts_with("/login"));
 }
 
+/// The videos list pages by cursor like the library: a deep page costs
+/// what the first costs, each video shows once, "Newer" leads back, and
+/// old `?page=` links still work.
+#[actix_web::test]
+async fn the_videos_list_pages_by_cursor() {
+    let app = counting_app().await;
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let other = quick_user(&app, "other", "student");
+    for n in 0..30 {
+        youtube(&app, student, n);
+    }
+    youtube(&app, other, 99);
+    let client = logged_in(&app, "student").await;
+    let first = app.page_with(&client, "/videos").await;
+    let newest = first.attrs(".video-card-link", "href");
+    assert_eq!(newest.len(), 24);
+    assert!(first.attr("a[rel=prev]", "href").is_none(), "nothing newer");
+    let older = first.attr("a[rel=next]", "href").expect("a link to older videos");
+    assert!(older.starts_with("/videos?after="), "{older}");
+    let cost = statements(&app, &client, "/videos").await;
+    assert_eq!(
+        statements(&app, &client, &older).await,
+        cost,
+        "a deep page costs what the first does"
+    );
+    let second = app.page_with(&client, &older).await;
+    let rest = second.attrs(".video-card-link", "href");
+    assert_eq!(rest.len(), 6, "their own 30 videos, not the other student's");
+    assert!(rest.iter().all(|t| !newest.contains(t)), "no video on both pages");
+    assert!(second.attr("a[rel=next]", "href").is_none(), "nothing older");
+    let newer = second.attr("a[rel=prev]", "href").expect("a link back");
+    assert!(newer.starts_with("/videos?before="), "{newer}");
+    assert_eq!(
+        app.page_with(&client, &newer).await.attrs(".video-card-link", "href"),
+        newest
+    );
+    // The old links by number.
+    let by_number = app.page_with(&client, "/videos?page=2").await;
+    assert_eq!(by_number.attrs(".video-card-link", "href"), rest);
+    assert!(by_number.text.contains("Page 2"));
+    let past = app.page_with(&client, "/videos?page=3").await;
+    assert!(past.text.contains("No more videos"));
+}
+
 /// A clip older than the newest hundred can still be attached (it was
 /// refused because it was looked for in the form's list of choices).
 #[actix_web::test]
