@@ -514,18 +514,26 @@ pub(crate) async fn serve_file(
     mime: &str,
 ) -> AppResult<HttpResponse> {
     let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
-    // Opening is a blocking call (open + stat): off the async thread.
-    let file = actix_web::rt::task::spawn_blocking(move || NamedFile::open(path))
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("opening a media file: {e}")))?
-        .map_err(|error| {
-            if error.kind() == std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %relative, "a stored media file is missing");
-                AppError::NotFound
-            } else {
-                AppError::Unexpected(anyhow::Error::new(error).context("opening a media file"))
-            }
-        })?;
+    // Opening is a blocking call (open + stat): off the async thread. The
+    // second handle is for the body (see `media::send`); NamedFile decides
+    // the status and headers (ranges, `If-Range`, ETag).
+    let opened = actix_web::rt::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path)?;
+        let body = file.try_clone()?;
+        Ok::<_, std::io::Error>((NamedFile::from_file(file, path)?, body))
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("opening a media file: {e}")))?
+    .map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %relative, "a stored media file is missing");
+            AppError::NotFound
+        } else {
+            AppError::Unexpected(anyhow::Error::new(error).context("opening a media file"))
+        }
+    })?;
+    let (file, body) = opened;
+    let size = file.metadata().len();
     let content_type: actix_web::mime::Mime = mime.parse().unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
     let mut response = file
         .set_content_type(content_type)
@@ -543,7 +551,31 @@ pub(crate) async fn serve_file(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("private, no-cache"),
     );
-    Ok(response)
+    // The bytes NamedFile chose to send (all, or the range), sent by bigger reads.
+    let sent = match response.status() {
+        StatusCode::OK => Some((0, size)),
+        StatusCode::PARTIAL_CONTENT => response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(content_range),
+        _ => None,
+    };
+    Ok(match sent {
+        Some((offset, length)) => response
+            .map_body(|_, _| {
+                actix_web::body::SizedStream::new(length, crate::media::send::FileBody::new(body, offset, length))
+            })
+            .map_into_boxed_body(),
+        None => response,
+    })
+}
+
+/// `bytes <first>-<last>/<size>` as (offset, length).
+fn content_range(value: &str) -> Option<(u64, u64)> {
+    let (first, last) = value.strip_prefix("bytes ")?.split_once('/')?.0.split_once('-')?;
+    let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+    (last >= first).then(|| (first, last - first + 1))
 }
 
 /// The original upload or one of its renditions.
