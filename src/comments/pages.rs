@@ -14,7 +14,9 @@ use crate::videos::queries::{Asset, Clip};
 use crate::web::auth::CurrentUser;
 use crate::web::page::PageCtx;
 
-/// An entry of a "choose a video" list.
+/// An entry of a "choose a video" list (also sent as JSON to the
+/// exercise page's forms, see `exercises::pages::Choices`).
+#[derive(serde::Serialize)]
 pub struct VideoOption {
     pub id: String,
     pub label: String,
@@ -377,6 +379,9 @@ pub struct EditCommentPage {
     pub errors: FieldErrors,
     pub videos: Vec<VideoOption>,
     pub clips: Vec<VideoOption>,
+    /// Always `None`: the edit form has its choices in the page (see
+    /// `ExercisePage::choose_base`).
+    pub choose_base: Option<String>,
     pub max_upload_mb: u64,
     /// The voice-over the comment holds, in words ("a voice-over of 0:42"):
     /// the form offers to remove it.
@@ -453,6 +458,7 @@ impl EditCommentPage {
             errors,
             videos,
             clips: clips.iter().map(VideoOption::of_clip).collect(),
+            choose_base: None,
             max_upload_mb,
         })
     }

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::forms::{ExerciseForm, LibraryQuery, VideoChoice};
-use super::pages::{Compose, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage};
+use super::pages::{Choices, Compose, DeleteExercisePage, ExerciseFormPage, ExercisePage, LibraryPage};
 use super::queries::{self, Draft, Exercise, SaveError};
 use crate::accounts::forms::FieldErrors;
 use crate::accounts::permissions;
@@ -269,6 +269,8 @@ pub struct ThreadQuery {
     page: Option<String>,
     after: Option<String>,
     before: Option<String>,
+    /// Show the forms' choices in the page, with this form open.
+    choose: Option<String>,
 }
 
 pub async fn show(
@@ -279,21 +281,13 @@ pub async fn show(
     query: web::Query<ThreadQuery>,
 ) -> AppResult<HttpResponse> {
     let start = Start::parse(query.page.as_deref(), query.after.as_deref(), query.before.as_deref());
-    let page = exercise_page(
-        ctx,
-        &state,
-        &user,
-        id.into_inner(),
-        start,
-        CommentForm::default(),
-        FieldErrors::default(),
-    )
-    .await?;
+    let compose = Compose::empty(max_upload_mb(&state), query.choose.as_deref());
+    let page = load_page(ctx, &state, &user, id.into_inner(), start, compose).await?;
     render(&page)
 }
 
-/// The exercise page through its one loader, also shown again (422) when a
-/// comment has errors.
+/// The exercise page shown again (422) when a comment has errors, with
+/// the choices in the page.
 pub async fn exercise_page(
     ctx: PageCtx,
     state: &AppState,
@@ -303,14 +297,33 @@ pub async fn exercise_page(
     form: CommentForm,
     errors: FieldErrors,
 ) -> AppResult<ExercisePage> {
-    let compose = Compose {
-        form,
-        errors,
-        max_upload_mb: max_upload_mb(state),
-    };
+    let compose = Compose::again(form, errors, max_upload_mb(state));
+    load_page(ctx, state, user, id, start, compose).await
+}
+
+/// The exercise page through its one loader.
+async fn load_page(
+    ctx: PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    id: Id,
+    start: Start,
+    compose: Compose,
+) -> AppResult<ExercisePage> {
     let user = user.clone();
     db::run(&state.pool, move |c| {
         ExercisePage::load(c, ctx, &user, id, start, compose)
     })
     .await
+}
+
+/// The exercise page forms' video and clip choices, as JSON, fetched when
+/// a form opens (the same queries, so the same permissions, as when they
+/// are in the page).
+pub async fn choices(user: CurrentUser, state: web::Data<AppState>, id: web::Path<Id>) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let choices = db::run(&state.pool, move |c| Choices::load_for(c, &user, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .json(choices))
 }

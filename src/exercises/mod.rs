@@ -16,6 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/exercises", web::post().to(handlers::create))
         .route("/exercises/new", get().to(handlers::new_form))
         .route("/exercises/{id}", get().to(handlers::show))
+        .route("/exercises/{id}/choices", get().to(handlers::choices))
         .route("/exercises/{id}/edit", get().to(handlers::edit_form))
         .route("/exercises/{id}/edit", web::post().to(handlers::update))
         .route("/exercises/{id}/delete", get().to(handlers::delete_confirm))

@@ -139,8 +139,15 @@ pub struct ExercisePage {
     pub pager: Pager,
     pub form: CommentForm,
     pub errors: FieldErrors,
+    /// The forms' choices when they are in the page (see [`Compose`]).
     pub videos: Vec<VideoOption>,
     pub clips: Vec<VideoOption>,
+    /// When the choices are fetched as a form opens: the query of this
+    /// page (its thread position) ending in `choose=`, for the links that
+    /// show it again with them, without JavaScript.
+    pub choose_base: Option<String>,
+    /// The form to show open: `compose`, or the id of the comment replied to.
+    pub open: String,
     pub max_upload_mb: u64,
     pub speeds: Vec<(String, String, bool)>,
 }
@@ -159,8 +166,37 @@ pub const VIDEO_CHOICES: i64 = 200;
 
 /// The user's own videos, newest first, for choosing one.
 pub fn video_options(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<VideoOption>> {
-    let videos = crate::videos::queries::list(conn, user_id, false, 0, VIDEO_CHOICES)?;
+    let videos = crate::videos::queries::list(conn, user_id, false, VIDEO_CHOICES)?;
     Ok(videos.iter().map(|(asset, _)| VideoOption::of_asset(asset)).collect())
+}
+
+/// What the exercise page's forms offer: the user's own videos, and the
+/// clips a comment on this exercise may attach (cut from the thread's
+/// videos or from the user's own). The page fetches them (as JSON from
+/// `/exercises/{id}/choices`) when a form opens, instead of repeating
+/// hundreds of options in every page.
+#[derive(serde::Serialize)]
+pub struct Choices {
+    pub videos: Vec<VideoOption>,
+    pub clips: Vec<VideoOption>,
+}
+
+impl Choices {
+    /// Three statements: the videos, then the clips by their two sources.
+    pub fn load(conn: &mut DbConn, user_id: i32, exercise_id: Id) -> QueryResult<Choices> {
+        let videos = video_options(conn, user_id)?;
+        let clips = comments::queries::clip_choices_described(conn, exercise_id, user_id)?;
+        Ok(Choices {
+            videos,
+            clips: clips.iter().map(VideoOption::of_clip).collect(),
+        })
+    }
+
+    /// The choices on an exercise that exists (404 otherwise).
+    pub fn load_for(conn: &mut DbConn, user: &CurrentUser, exercise_id: Id) -> AppResult<Choices> {
+        queries::find(conn, exercise_id)?.ok_or(AppError::NotFound)?;
+        Ok(Self::load(conn, user.id, exercise_id)?)
+    }
 }
 
 impl LibraryPage {
@@ -256,12 +292,43 @@ pub struct Compose {
     pub form: CommentForm,
     pub errors: FieldErrors,
     pub max_upload_mb: u64,
+    /// The forms' video and clip choices go in the page: a form shown again
+    /// with errors, or `?choose=` (the link a browser without JavaScript
+    /// follows). Otherwise they are fetched when a form opens.
+    pub inline_choices: bool,
+    /// The form to show open (`?choose=`): `compose`, or a comment's id.
+    pub open: String,
+}
+
+impl Compose {
+    /// An empty form; `choose` is the page's `?choose=`.
+    pub fn empty(max_upload_mb: u64, choose: Option<&str>) -> Compose {
+        Compose {
+            form: CommentForm::default(),
+            errors: FieldErrors::default(),
+            max_upload_mb,
+            inline_choices: choose.is_some(),
+            open: choose.map(str::trim).unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// A form shown again with its errors, with the choices in the page.
+    pub fn again(form: CommentForm, errors: FieldErrors, max_upload_mb: u64) -> Compose {
+        Compose {
+            form,
+            errors,
+            max_upload_mb,
+            inline_choices: true,
+            open: String::new(),
+        }
+    }
 }
 
 impl ExercisePage {
     /// The exercise with its demonstration and coach, a page of the thread
-    /// with every video and clip it carries, and the form's choices: a fixed
-    /// number of statements, however many comments the page shows.
+    /// with every video and clip it carries, and the form's choices when
+    /// they go in the page: a fixed number of statements, however many
+    /// comments the page shows.
     pub fn load(
         conn: &mut DbConn,
         ctx: PageCtx,
@@ -291,7 +358,13 @@ impl ExercisePage {
             .collect();
         let chain = comments::retry::Chain::load(conn, &notes, &attempts)?;
         let entries = comments::pages::entry_views(user, &media, &chain, &exercise, &thread.rows);
-        let clips = comments::queries::clip_choices_described(conn, id, user.id)?;
+        let choices = match compose.inline_choices {
+            true => Choices::load(conn, user.id, id)?,
+            false => Choices {
+                videos: Vec::new(),
+                clips: Vec::new(),
+            },
+        };
         Ok(ExercisePage {
             can_edit: permissions::can_edit_exercise(user, exercise.created_by_id),
             gives_feedback: permissions::gives_feedback(user, exercise.created_by_id),
@@ -302,8 +375,10 @@ impl ExercisePage {
             pager: Pager::new(total, comments::queries::PAGE_SIZE, start, &thread, "", "#comments"),
             form: compose.form,
             errors: compose.errors,
-            videos: video_options(conn, user.id)?,
-            clips: clips.iter().map(VideoOption::of_clip).collect(),
+            videos: choices.videos,
+            clips: choices.clips,
+            choose_base: (!compose.inline_choices).then(|| format!("?{}choose=", start.to_query())),
+            open: compose.open,
             max_upload_mb: compose.max_upload_mb,
             speeds: speed_choices(user.preferences.playback_speed),
             exercise,

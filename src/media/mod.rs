@@ -7,6 +7,7 @@ pub mod disk;
 pub mod intake;
 pub mod io_pool;
 pub mod probe;
+pub mod send;
 pub mod sniff;
 pub mod storage;
 pub mod tools;

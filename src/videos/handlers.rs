@@ -56,7 +56,8 @@ async fn viewable_clip(state: &AppState, user: &CurrentUser, id: Id) -> AppResul
 
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<String>,
+    #[serde(flatten)]
+    position: crate::web::paging::Position,
 }
 
 pub async fn list(
@@ -65,31 +66,30 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = crate::web::paging::page(query.page.as_deref());
+    let start = query.position.start();
     let everyone = is_staff(&user);
     let user_id = user.id;
     let env_quota = state.settings.default_quota_bytes;
-    let (mut rows, usage) = db::run(&state.pool, move |c| -> diesel::QueryResult<_> {
-        let rows = queries::list(
-            c,
-            user_id,
-            everyone,
-            crate::web::paging::offset(page, PER_PAGE),
-            PER_PAGE + 1,
-        )?;
+    let (rows, usage) = db::run(&state.pool, move |c| -> diesel::QueryResult<_> {
+        let rows = queries::list_page(c, user_id, everyone, start, PER_PAGE)?;
         Ok((rows, super::quota::usage(c, user_id, env_quota)?))
     })
     .await?;
-    let has_next = rows.len() as i64 > PER_PAGE;
-    rows.truncate(PER_PAGE as usize);
+    let page = crate::web::paging::seek(rows, start, PER_PAGE, queries::list_cursor);
     render(&VideoListPage {
-        videos: rows
+        videos: page
+            .rows
             .iter()
             .map(|(asset, uploader)| VideoView::new(asset, uploader.clone()))
             .collect(),
         everyone,
-        page,
-        has_next,
+        deep: start != crate::web::paging::Start::first(),
+        number: match start {
+            crate::web::paging::Start::Page(n) if n > 1 => Some(n),
+            _ => None,
+        },
+        newer: page.newer.map(|c| format!("/videos?before={}", c.to_param())),
+        older: page.older.map(|c| format!("/videos?after={}", c.to_param())),
         tools_missing: tools_missing(&state, &user).await,
         storage: super::pages::StorageView::new(&usage),
         max_upload_bytes: state.settings.max_upload_bytes,
@@ -514,18 +514,26 @@ pub(crate) async fn serve_file(
     mime: &str,
 ) -> AppResult<HttpResponse> {
     let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
-    // Opening is a blocking call (open + stat): off the async thread.
-    let file = actix_web::rt::task::spawn_blocking(move || NamedFile::open(path))
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("opening a media file: {e}")))?
-        .map_err(|error| {
-            if error.kind() == std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %relative, "a stored media file is missing");
-                AppError::NotFound
-            } else {
-                AppError::Unexpected(anyhow::Error::new(error).context("opening a media file"))
-            }
-        })?;
+    // Opening is a blocking call (open + stat): off the async thread. The
+    // second handle is for the body (see `media::send`); NamedFile decides
+    // the status and headers (ranges, `If-Range`, ETag).
+    let opened = actix_web::rt::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path)?;
+        let body = file.try_clone()?;
+        Ok::<_, std::io::Error>((NamedFile::from_file(file, path)?, body))
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("opening a media file: {e}")))?
+    .map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %relative, "a stored media file is missing");
+            AppError::NotFound
+        } else {
+            AppError::Unexpected(anyhow::Error::new(error).context("opening a media file"))
+        }
+    })?;
+    let (file, body) = opened;
+    let size = file.metadata().len();
     let content_type: actix_web::mime::Mime = mime.parse().unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
     let mut response = file
         .set_content_type(content_type)
@@ -543,7 +551,31 @@ pub(crate) async fn serve_file(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("private, no-cache"),
     );
-    Ok(response)
+    // The bytes NamedFile chose to send (all, or the range), sent by bigger reads.
+    let sent = match response.status() {
+        StatusCode::OK => Some((0, size)),
+        StatusCode::PARTIAL_CONTENT => response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(content_range),
+        _ => None,
+    };
+    Ok(match sent {
+        Some((offset, length)) => response
+            .map_body(|_, _| {
+                actix_web::body::SizedStream::new(length, crate::media::send::FileBody::new(body, offset, length))
+            })
+            .map_into_boxed_body(),
+        None => response,
+    })
+}
+
+/// `bytes <first>-<last>/<size>` as (offset, length).
+fn content_range(value: &str) -> Option<(u64, u64)> {
+    let (first, last) = value.strip_prefix("bytes ")?.split_once('/')?.0.split_once('-')?;
+    let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+    (last >= first).then(|| (first, last - first + 1))
 }
 
 /// The original upload or one of its renditions.

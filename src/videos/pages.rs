@@ -227,8 +227,14 @@ pub struct VideoListPage {
     pub ctx: PageCtx,
     pub videos: Vec<VideoView>,
     pub everyone: bool,
-    pub page: i64,
-    pub has_next: bool,
+    /// Not the first page.
+    pub deep: bool,
+    /// The page number when it was opened by one past the first (old
+    /// `?page=` links).
+    pub number: Option<i64>,
+    /// The newer and older pages, by cursor (bookmarkable).
+    pub newer: Option<String>,
+    pub older: Option<String>,
     pub tools_missing: bool,
     /// The viewer's own storage, for the meter.
     pub storage: StorageView,

@@ -13,6 +13,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, Id, Json, Ts};
 use crate::jobs::queue;
+use crate::web::paging::{seek_from, Cursor, Start};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = core_videoasset)]
@@ -298,26 +299,42 @@ pub fn find_with_access(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Asset,
     }
 }
 
-/// A page of videos, newest first: everyone's for staff (with the
-/// uploader's username), otherwise the user's own uploads.
-pub fn list(
+/// A page of the videos list from `start` (seek by cursor, an offset for
+/// old `?page=` links), up to `per_page + 1` rows: everyone's for staff
+/// (with the uploader's username), otherwise the user's own, which the
+/// `(uploaded_by_id, created_at)` index reads in order from the cursor.
+/// Oldest first for `Start::Before`: see [`paging::seek`].
+pub fn list_page(
     conn: &mut DbConn,
     user_id: i32,
     everyone: bool,
-    offset: i64,
-    limit: i64,
+    start: Start,
+    per_page: i64,
 ) -> QueryResult<Vec<(Asset, Option<String>)>> {
     let mut query = core_videoasset::table
         .left_join(auth_user::table)
         .select((Asset::as_select(), auth_user::username.nullable()))
-        .order((core_videoasset::created_at.desc(), core_videoasset::id.desc()))
-        .offset(offset)
-        .limit(limit)
+        .limit(per_page + 1)
         .into_boxed();
     if !everyone {
         query = query.filter(core_videoasset::uploaded_by_id.eq(user_id));
     }
-    query.load(conn)
+    let mut rows = seek_from!(query, start, core_videoasset::created_at, core_videoasset::id, per_page).load(conn)?;
+    if let Start::Before(_) = start {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// A video's position in the videos list.
+pub fn list_cursor(row: &(Asset, Option<String>)) -> Cursor {
+    Cursor::new(row.0.created_at, row.0.id)
+}
+
+/// The newest `limit` videos: everyone's for staff (with the uploader's
+/// username), otherwise the user's own uploads.
+pub fn list(conn: &mut DbConn, user_id: i32, everyone: bool, limit: i64) -> QueryResult<Vec<(Asset, Option<String>)>> {
+    list_page(conn, user_id, everyone, Start::first(), limit - 1)
 }
 
 /// Valid stored uploads with these bytes, oldest first.

@@ -42,6 +42,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/exercise.js"),
     },
     Asset {
+        name: "js/choices.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/choices.js"),
+    },
+    Asset {
         name: "js/attach.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/attach.js"),

@@ -110,6 +110,17 @@ impl Start {
     pub fn first() -> Start {
         Start::Page(1)
     }
+
+    /// This position as a link's query, ready to append to (empty for the
+    /// first page, else ending in `&`).
+    pub fn to_query(self) -> String {
+        match self {
+            Start::Page(1) => String::new(),
+            Start::Page(n) => format!("page={n}&"),
+            Start::After(c) => format!("after={}&", c.to_param()),
+            Start::Before(c) => format!("before={}&", c.to_param()),
+        }
+    }
 }
 
 /// A list's position as its links carry it: `?page=`, `?after=`,
@@ -230,6 +241,18 @@ mod tests {
         assert_eq!(Start::parse(Some("2"), Some("junk"), None), Start::Page(2));
         assert_eq!(Start::parse(None, Some(&cursor.to_param()), None), Start::After(parsed));
         assert_eq!(Start::parse(None, None, Some("1_notanid")), Start::Page(1));
+        assert_eq!(Start::first().to_query(), "");
+        assert_eq!(Start::Page(3).to_query(), "page=3&");
+        let query = Start::After(cursor).to_query();
+        assert_eq!(query, format!("after={}&", cursor.to_param()));
+        assert_eq!(
+            Start::parse(
+                None,
+                query.strip_prefix("after=").and_then(|q| q.strip_suffix('&')),
+                None
+            ),
+            Start::After(parsed)
+        );
     }
 
     #[test]

@@ -3,13 +3,17 @@
 // seeks its video, the demonstration or an attempt, and loops its range),
 // the comment form's range filled from the viewer's own A and B, and clips
 // that are still being cut, shown once ready; the recorder, which
-// practises against the demonstration player.
+// practises against the demonstration player; the forms' video and clip
+// choices, fetched when a form opens (choices.js).
 import { mountPlayer } from "./player.js";
 import { mountStudio } from "./studio.js";
 import "./attach.js";
 import { mountRecorder } from "./recorder.js";
+import { mountChoices } from "./choices.js";
 
 const reduceMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+mountChoices(document.querySelector("[data-choices-url]"));
 
 const root = document.querySelector("[data-player]");
 const player = root && mountPlayer(root);

@@ -281,6 +281,9 @@ export function mountStudio(player, entry) {
       box.appendChild(select);
       form.querySelector(".form-actions").before(box);
     }
+    // A list whose choices are fetched as the reply opens (choices.js).
+    const field = select.closest("[data-choices-field]");
+    if (field) { field.hidden = false; }
     let option = Array.from(select.options).find((o) => o.value === clip.id);
     if (!option) {
       option = el("option", { value: clip.id }, clip.label + " (" + clip.status_label.toLowerCase() + ")");

@@ -29,6 +29,40 @@ fn exercise_named(app: &TestApp, name: &str) -> Option<Id> {
         .expect("query")
 }
 
+/// What the exercise page's forms offer a user, by id.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct Offered {
+    pub videos: Vec<String>,
+    pub clips: Vec<String>,
+}
+
+/// The exercise page's choices, as its script fetches them.
+pub(crate) async fn choices(app: &TestApp, client: &reqwest::Client, exercise: Id) -> Offered {
+    #[derive(serde::Deserialize)]
+    struct Choice {
+        id: String,
+        label: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Choices {
+        videos: Vec<Choice>,
+        clips: Vec<Choice>,
+    }
+    let response = app.get_with(client, &format!("/exercises/{exercise}/choices")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let choices: Choices = response.json().await.expect("JSON choices");
+    let ids = |list: Vec<Choice>| {
+        list.into_iter()
+            .inspect(|c| assert!(!c.label.is_empty(), "{}: no label", c.id))
+            .map(|c| c.id)
+            .collect()
+    };
+    Offered {
+        videos: ids(choices.videos),
+        clips: ids(choices.clips),
+    }
+}
+
 /// A video for a user without ffmpeg: a YouTube link.
 pub(crate) fn youtube_video(app: &TestApp, user_id: i32, video: &str) -> Id {
     let url = format!("https://www.youtube.com/watch?v={video}");
@@ -165,8 +199,24 @@ async fn the_practice_loop_works_end_to_end() {
         .parse()
         .expect("clip id");
     app.run_jobs().await;
-    let reply_form = app.page_with(&coach, &format!("/exercises/{exercise}")).await;
-    assert!(reply_form.has(&format!("select[name=clip_id] option[value='{clip}']")));
+    // The reply form offers it: fetched as the form opens, or in the page
+    // by the link a browser without JavaScript follows.
+    let choices = choices(&app, &coach, exercise).await;
+    assert!(choices.clips.contains(&clip.to_string()), "{choices:?}");
+    let page = app.page_with(&coach, &format!("/exercises/{exercise}")).await;
+    let reply = format!("#comment-{comment} details.reply");
+    assert!(!page.has(&format!("{reply} option[value='{clip}']")), "not in the page");
+    let link = page
+        .attr(&format!("{reply} [data-choices-link] a"), "href")
+        .expect("a link to the reply's choices");
+    assert_eq!(link, format!("?choose={comment}#comment-{comment}"));
+    let reply_form = app
+        .page_with(
+            &coach,
+            &format!("/exercises/{exercise}{}", link.split('#').next().unwrap_or_default()),
+        )
+        .await;
+    assert!(reply_form.has(&format!("{reply}[open] select[name=clip_id] option[value='{clip}']")));
     let response = app
         .post_form_with(
             &coach,

@@ -172,10 +172,14 @@ async fn pages_cost_a_fixed_number_of_statements() {
             ("home", "/".to_owned(), 3),
             ("library", "/exercises".to_owned(), 4),
             ("library, filtered", format!("/exercises?coach={coach}&q=drill"), 4),
-            // 13: the clip choices are two indexed statements (the thread's
-            // clips, the user's own), not one `OR` that read every clip; the
-            // page's voice-overs; the "try again" links of attempts and notes.
-            ("exercise page", format!("/exercises/{}", e.id), 13),
+            // 10: the page's voice-overs; the "try again" links of attempts
+            // and notes. The forms' choices are fetched as a form opens (13
+            // when the page carried them, and ~95 KB at seed-demo scale).
+            ("exercise page", format!("/exercises/{}", e.id), 10),
+            // The exercise, the user's videos, and the clip choices in two
+            // indexed statements (the thread's clips, the user's own), not
+            // one `OR` that read every clip.
+            ("form choices", format!("/exercises/{}/choices", e.id), 5),
             ("video page", format!("/videos/{attempt_video}"), 7),
             ("compare view", format!("/comments/{attempt}/compare"), 7),
             ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 7),
@@ -240,7 +244,7 @@ async fn pages_cost_a_fixed_number_of_statements() {
     let n = statements(&app, &student, "/exercises?page=2").await;
     assert!(n <= 4, "library page 2: {n}");
     let n = statements(&app, &student, &format!("/exercises/{}?page=2", big.id)).await;
-    assert!(n <= 13, "thread page 2: {n}");
+    assert!(n <= 10, "thread page 2: {n}");
 }
 
 /// Every staff list and change page: the same count with few rows and with
@@ -485,6 +489,129 @@ async fn comment_counts_follow_rows_written_by_anyone() {
             .any(|m| m.contains("1 comment") && !m.contains("1 comments")),
         "{metas:?}"
     );
+}
+
+/// The exercise page leaves its forms' video and clip choices out (they
+/// were most of its size), and its script fetches them as a form opens;
+/// without JavaScript a link shows the page with them. Either way the same
+/// queries choose them: the user's own videos, the clips of the thread's
+/// videos and of their own, never another student's.
+#[actix_web::test]
+async fn the_exercise_page_fetches_its_choices_and_never_offers_another_students() {
+    let app = counting_app().await;
+    let coach = quick_user(&app, "coach", "coach");
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let other = quick_user(&app, "other", "student");
+    let e = exercise(&app, coach, 0);
+    let mine = youtube(&app, student, 1);
+    let my_clip = clip_of(&app, mine, 1);
+    let theirs = youtube(&app, other, 2);
+    let their_clip = clip_of(&app, theirs, 2);
+    // The other student's attempt, in the thread: a clip of it may answer it.
+    let posted = youtube(&app, other, 3);
+    comments::create(
+        &mut app.conn(),
+        other,
+        &e,
+        &CommentDraft {
+            video: Some(posted),
+            ..Default::default()
+        },
+    )
+    .expect("attempt");
+    let posted_clip = clip_of(&app, posted, 3);
+    let client = logged_in(&app, "student").await;
+    let ids = |list: &[Id]| list.iter().map(Id::to_string).collect::<Vec<_>>();
+
+    let offered = crate::exercises::choices(&app, &client, e.id).await;
+    assert_eq!(offered.videos, ids(&[mine]), "only the student's own videos");
+    assert_eq!(
+        offered.clips,
+        ids(&[posted_clip, my_clip]),
+        "the thread's clips and their own, newest first; not {their_clip}"
+    );
+
+    // The page itself carries none of them, only where to fetch them.
+    let path = format!("/exercises/{}", e.id);
+    let page = app.page_with(&client, &path).await;
+    assert_eq!(page.attrs("select[name=video_id] option", "value"), vec![""]);
+    assert_eq!(
+        page.attrs("select[name=clip_id] option", "value"),
+        vec![""; 2],
+        "the form's and the reply's lists are empty"
+    );
+    assert!(page.has("select[name=clip_id][data-choices=clips]"));
+    assert_eq!(
+        page.attr("[data-choices-url]", "data-choices-url"),
+        Some(format!("{path}/choices"))
+    );
+    assert_eq!(
+        page.attr("#compose [data-choices-link] a", "href").as_deref(),
+        Some("?choose=compose#compose")
+    );
+    // Without JavaScript: the same lists, in the page, the form open.
+    let shown = app.page_with(&client, &format!("{path}?choose=compose")).await;
+    assert!(shown.has("details#compose[open]"));
+    assert!(!shown.has("[data-choices-url]") && !shown.has("[data-choices-link]"));
+    let mut videos = vec![String::new()];
+    videos.extend(offered.videos);
+    assert_eq!(shown.attrs("#video_id option", "value"), videos);
+    let mut clips = vec![String::new()];
+    clips.extend(offered.clips);
+    assert_eq!(shown.attrs("#clip_id option", "value"), clips);
+
+    // Only on an exercise that exists, and only for someone logged in.
+    let missing = app
+        .get_with(&client, &format!("/exercises/{}/choices", Id::new()))
+        .await;
+    assert_eq!(missing.status().as_u16(), 404);
+    let visitor = app.get(&format!("{path}/choices")).await;
+    assert_eq!(visitor.status().as_u16(), 303);
+    assert!(crate::helpers::location(&visitor).starts_with("/login"));
+}
+
+/// The videos list pages by cursor like the library: a deep page costs
+/// what the first costs, each video shows once, "Newer" leads back, and
+/// old `?page=` links still work.
+#[actix_web::test]
+async fn the_videos_list_pages_by_cursor() {
+    let app = counting_app().await;
+    let student = app.create_user("student", GOOD_PASSWORD, "student");
+    let other = quick_user(&app, "other", "student");
+    for n in 0..30 {
+        youtube(&app, student, n);
+    }
+    youtube(&app, other, 99);
+    let client = logged_in(&app, "student").await;
+    let first = app.page_with(&client, "/videos").await;
+    let newest = first.attrs(".video-card-link", "href");
+    assert_eq!(newest.len(), 24);
+    assert!(first.attr("a[rel=prev]", "href").is_none(), "nothing newer");
+    let older = first.attr("a[rel=next]", "href").expect("a link to older videos");
+    assert!(older.starts_with("/videos?after="), "{older}");
+    let cost = statements(&app, &client, "/videos").await;
+    assert_eq!(
+        statements(&app, &client, &older).await,
+        cost,
+        "a deep page costs what the first does"
+    );
+    let second = app.page_with(&client, &older).await;
+    let rest = second.attrs(".video-card-link", "href");
+    assert_eq!(rest.len(), 6, "their own 30 videos, not the other student's");
+    assert!(rest.iter().all(|t| !newest.contains(t)), "no video on both pages");
+    assert!(second.attr("a[rel=next]", "href").is_none(), "nothing older");
+    let newer = second.attr("a[rel=prev]", "href").expect("a link back");
+    assert!(newer.starts_with("/videos?before="), "{newer}");
+    assert_eq!(
+        app.page_with(&client, &newer).await.attrs(".video-card-link", "href"),
+        newest
+    );
+    // The old links by number.
+    let by_number = app.page_with(&client, "/videos?page=2").await;
+    assert_eq!(by_number.attrs(".video-card-link", "href"), rest);
+    assert!(by_number.text.contains("Page 2"));
+    let past = app.page_with(&client, "/videos?page=3").await;
+    assert!(past.text.contains("No more videos"));
 }
 
 /// A clip older than the newest hundred can still be attached (it was

@@ -17,7 +17,7 @@ use crate::web::auth::CurrentUser;
 const VIDEO_CHOICES: i64 = 200;
 
 pub fn fields(conn: &mut DbConn, actor: &CurrentUser) -> QueryResult<Vec<Field>> {
-    let videos = crate::videos::queries::list(conn, actor.id, true, 0, VIDEO_CHOICES)?;
+    let videos = crate::videos::queries::list(conn, actor.id, true, VIDEO_CHOICES)?;
     let mut options = vec![(String::new(), "Choose a video…".to_owned())];
     options.extend(videos.iter().filter(|(a, _)| a.is_valid).map(|(asset, uploader)| {
         let who = uploader.as_deref().unwrap_or("unknown");

@@ -154,6 +154,8 @@ struct Report {
 /// What [`BrowserApp::attempt_awaiting_review`] made.
 pub struct AwaitingReview {
     pub exercise: Id,
+    /// The coach's demonstration.
+    pub demo: Asset,
     /// The student's video.
     pub attempt: Asset,
     /// The student's comment that carries it.
@@ -283,6 +285,7 @@ impl BrowserApp {
         .expect("comment");
         AwaitingReview {
             exercise: exercise.id,
+            demo,
             attempt,
             comment: comment.id,
         }

@@ -47,7 +47,7 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     };
     let review = browser.attempt_awaiting_review().await;
     let app = &browser.app;
-    let (attempt, exercise, comment) = (&review.attempt, review.exercise, review.comment);
+    let (attempt, exercise, comment, demo) = (&review.attempt, review.exercise, review.comment, &review.demo);
 
     let coach = browser.tab("coach").await;
     coach.log_in("cora").await;
@@ -88,6 +88,29 @@ async fn the_coach_clips_and_draws_and_the_student_sees_it() {
     assert_eq!(chosen[0], json!(true), "the reply form opened");
     let clip_id = chosen[1].as_str().expect("a clip").to_owned();
     assert!(!clip_id.is_empty());
+    // Opening the reply fetched the forms' choices: the clip just cut stays
+    // chosen, listed once; the coach's own videos fill the comment form's list.
+    coach
+        .wait_until(
+            "the forms' choices",
+            10,
+            "return document.querySelector('[data-choices-ready]') !== null;",
+        )
+        .await;
+    let lists = coach
+        .js(
+            "const s = document.querySelector('details.reply select[name=clip_id]');              return [s.value, Array.from(s.options).filter((o) => o.value === s.value).length,              Array.from(document.querySelectorAll('#video_id option'), (o) => o.value)];",
+            vec![],
+        )
+        .await;
+    assert_eq!(lists[0], json!(clip_id), "still chosen");
+    assert_eq!(lists[1], json!(1), "listed once");
+    assert!(
+        lists[2]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!(demo.id.to_string()))),
+        "{lists}"
+    );
     assert_eq!(
         coach
             .js(
