@@ -6,6 +6,7 @@
 //! pool so that no connection is ever held across an `.await`.
 
 pub mod explain;
+pub mod hint;
 pub mod migrations;
 pub mod schema;
 pub mod stats;

@@ -1,7 +1,8 @@
 //! What waits for feedback: the top-level comments (attempts) whose
 //! `answered_at` is NULL, on a coach's exercises or, for admins, on all.
 //! A partial index on each of `(created_at, id)` and
-//! `(exercise_id, created_at, id)` holds exactly these rows.
+//! `(exercise_id, created_at, id)` holds exactly these rows; SQLite is told
+//! that most comments are attempts ([`likely`]) so that it reads them.
 
 use diesel::helper_types::InnerJoinQuerySource;
 use diesel::prelude::*;
@@ -9,6 +10,7 @@ use diesel::sql_types::Bool;
 
 use crate::accounts::permissions;
 use crate::comments::queries::Comment;
+use crate::db::hint::likely;
 use crate::db::schema::{comments_videocomment, exercises_exercise};
 use crate::db::{DbConn, Id, MultiBackend, Ts};
 use crate::web::auth::CurrentUser;
@@ -53,9 +55,7 @@ macro_rules! waiting_on {
     ($filter:expr, $source:ty, $coach:ident => $of_coach:expr) => {{
         let filter: Filter = $filter;
         let mut predicate: Box<dyn BoxableExpression<$source, MultiBackend, SqlType = Bool>> = Box::new(
-            comments_videocomment::parent_id
-                .is_null()
-                .and(comments_videocomment::answered_at.is_null()),
+            likely(comments_videocomment::parent_id.is_null()).and(comments_videocomment::answered_at.is_null()),
         );
         if let Some($coach) = filter.coach {
             predicate = Box::new(predicate.and($of_coach));
@@ -181,18 +181,25 @@ pub struct Choices {
     pub students: Vec<(i32, i64)>,
 }
 
-pub fn choices(conn: &mut DbConn, filter: Filter) -> QueryResult<Choices> {
+/// The statement [`choices`] reads its sample with: the exercise, its name
+/// and the student of the longest-waiting attempts.
+pub fn choices_query(
+    filter: Filter,
+) -> impl LoadQuery<'static, DbConn, (Id, String, i32)> + QueryFragment<MultiBackend> + QueryId {
     use comments_videocomment::{author_id, created_at, exercise_id, id};
+    waiting!(filter, joined)
+        .order((created_at.asc(), id.asc()))
+        .limit(SAMPLE)
+        .select((exercise_id, exercises_exercise::name, author_id))
+}
+
+pub fn choices(conn: &mut DbConn, filter: Filter) -> QueryResult<Choices> {
     let scope = Filter {
         exercise: None,
         student: None,
         ..filter
     };
-    let rows: Vec<(Id, String, i32)> = waiting!(scope, joined)
-        .order((created_at.asc(), id.asc()))
-        .limit(SAMPLE)
-        .select((exercise_id, exercises_exercise::name, author_id))
-        .load(conn)?;
+    let rows: Vec<(Id, String, i32)> = choices_query(scope).load(conn)?;
     let mut exercises: Vec<(Id, String, i64)> = Vec::new();
     let mut students: Vec<(i32, i64)> = Vec::new();
     for (exercise, name, student) in rows {
