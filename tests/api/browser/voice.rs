@@ -159,21 +159,12 @@ async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
 
     // Stored: on the reply, with the pause and both drawings in its
     // timeline; processed by the worker.
-    let id: practika::db::Id = comments_voiceover::table
+    let reply: Option<practika::db::Id> = comments_voiceover::table
         .filter(comments_voiceover::comment_id.is_not_null())
-        .select(comments_voiceover::id)
+        .select(comments_voiceover::comment_id)
         .first(&mut *app.conn())
         .expect("the voice-over");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let row = loop {
-        let row = voice::find(&mut app.conn(), id).expect("query").expect("row");
-        if matches!(row.status(), Status::Ready | Status::Failed | Status::Invalid) {
-            break row;
-        }
-        assert!(std::time::Instant::now() < deadline, "the voice-over was not processed");
-        pause_a_moment(200).await;
-    };
-    assert_eq!(row.status(), Status::Ready, "{:?}", row.processing_error);
+    let row = processed_voiceover(app, reply.expect("on the reply")).await;
     assert_eq!(row.transcript.as_deref(), Some("Watch the toss, then the racket."));
     let events = row.events();
     let pause = *events
@@ -284,5 +275,143 @@ async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
         "the replay says it ended"
     );
 
+    browser.finish(vec![coach, student]).await;
+}
+
+/// Waits for the attempt's full player (and its studio) on the page.
+async fn attempt_ready(tab: &Tab) {
+    tab.wait_until(
+        "the attempt's player",
+        20,
+        &format!(
+            "const r = document.querySelector('{ATTEMPT}'); return !!r && !r.querySelector('[data-controls]').hidden && r.querySelector('video').readyState >= 2;"
+        ),
+    )
+    .await;
+}
+
+/// Records `ms` of the fake microphone while the attempt plays.
+async fn record(tab: &Tab, ms: u64) {
+    tab.press_button("Record voice-over").await;
+    tab.wait_for_text("Recording 0:0", 10).await;
+    video(tab, "v.play();").await;
+    pause_a_moment(ms).await;
+    video(tab, "v.pause();").await;
+    tab.press_button("Stop recording").await;
+    tab.wait_for_text("is attached to your reply", 30).await;
+}
+
+/// The voice-over on reply `comment` once the worker settled it.
+async fn processed_voiceover(app: &crate::helpers::TestApp, comment: practika::db::Id) -> voice::VoiceoverRow {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let row: Option<voice::VoiceoverRow> = comments_voiceover::table
+            .filter(comments_voiceover::comment_id.eq(comment))
+            .select(voice::VoiceoverRow::as_select())
+            .first(&mut *app.conn())
+            .optional()
+            .expect("query");
+        if let Some(row) = row.filter(|r| matches!(r.status(), Status::Ready | Status::Failed | Status::Invalid)) {
+            assert_eq!(row.status(), Status::Ready, "{:?}", row.processing_error);
+            return row;
+        }
+        assert!(std::time::Instant::now() < deadline, "the voice-over was not processed");
+        pause_a_moment(200).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_coach_records_a_new_voice_over_from_the_edit_page() {
+    use practika::comments::export::{self, ExportRow};
+    use practika::db::schema::{comments_export, comments_videocomment};
+    let Some(browser) = BrowserApp::start("voice-edit").await else {
+        return;
+    };
+    let app = &browser.app;
+    let t = browser.attempt_awaiting_review().await;
+    let coach = browser.tab("coach").await;
+    coach.log_in("cora").await;
+    coach.goto(&format!("/exercises/{}", t.exercise)).await;
+    attempt_ready(&coach).await;
+    record(&coach, 1000).await;
+    coach.press_button("Post reply").await;
+    coach.wait_for_text("Your reply is posted.", 10).await;
+    let reply: practika::db::Id = comments_videocomment::table
+        .filter(comments_videocomment::parent_id.eq(t.comment))
+        .select(comments_videocomment::id)
+        .first(&mut *app.conn())
+        .expect("the reply");
+    let old = processed_voiceover(app, reply).await;
+
+    // Its video, made by the worker.
+    coach.goto(&format!("/exercises/{}", t.exercise)).await;
+    coach.press_button("Export as a video").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let made = loop {
+        let row: Option<ExportRow> = comments_export::table
+            .select(ExportRow::as_select())
+            .first(&mut *app.conn())
+            .optional()
+            .expect("query");
+        if let Some(row) =
+            row.filter(|r| r.status() != export::Status::Pending && r.status() != export::Status::Processing)
+        {
+            assert_eq!(row.status(), export::Status::Ready, "{:?}", row.processing_error);
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "the export was not made");
+        pause_a_moment(300).await;
+    };
+    let exported = app.media_dir().join(made.path.as_deref().expect("the export's file"));
+    assert!(exported.exists());
+
+    // The edit page: the same player and recorder as the reply form.
+    coach.goto(&format!("/comments/{reply}/edit")).await;
+    attempt_ready(&coach).await;
+    record(&coach, 2000).await;
+    coach
+        .fill(
+            "Transcript of the voice-over (optional, for those who cannot listen)",
+            "Again, slower.",
+        )
+        .await;
+    coach.check_page("the edit page, a new voice-over").await;
+    coach.press_button("Save").await;
+    coach.wait_for_text("The comment is saved.", 10).await;
+
+    let new = processed_voiceover(app, reply).await;
+    assert_ne!(new.id, old.id);
+    assert!(
+        voice::find(&mut app.conn(), old.id).expect("query").is_none(),
+        "the old voice-over is gone"
+    );
+    assert_eq!(new.transcript.as_deref(), Some("Again, slower."));
+    assert!(new.seconds().expect("a length") > 1.5, "{:?}", new.seconds());
+    assert_eq!(app.count("comments_export"), 0, "the export showed the old voice-over");
+    assert!(!exported.exists(), "the old export's file is removed");
+
+    // The student replays the new one.
+    let student = browser.tab("student").await;
+    student.log_in("stu").await;
+    student.goto(&format!("/exercises/{}", t.exercise)).await;
+    student
+        .wait_until(
+            "the new voice-over",
+            20,
+            &format!(
+                "const a = document.querySelector('[data-voiceover-id=\"{}\"] [data-voiceover-audio]'); return !!a && a.readyState >= 1 && document.querySelectorAll('[data-voiceover]').length === 1;",
+                new.id
+            ),
+        )
+        .await;
+    assert!(student.sees("Again, slower.").await);
+    student.press_button("▶ Play voice-over").await;
+    student
+        .wait_until(
+            "the new voice-over to play",
+            30,
+            "const a = document.querySelector('[data-voiceover-audio]'); return a.ended || a.currentTime > 1;",
+        )
+        .await;
     browser.finish(vec![coach, student]).await;
 }
