@@ -375,7 +375,7 @@ pub async fn delete_confirm(
 ) -> AppResult<HttpResponse> {
     let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
     let comment_id = comment.id;
-    let (replies, (voiceovers, drawings)) = db::run(&state.pool, move |c| {
+    let (replies, (voiceovers, drawings, exports)) = db::run(&state.pool, move |c| {
         Ok::<_, diesel::result::Error>((
             queries::reply_count(c, comment_id)?,
             queries::studio_counts(c, comment_id)?,
@@ -396,6 +396,7 @@ pub async fn delete_confirm(
         replies,
         voiceovers,
         drawings,
+        exports,
     })
 }
 

@@ -405,6 +405,8 @@ pub struct DeleteCommentPage {
     /// On it and its replies: they go with it.
     pub voiceovers: i64,
     pub drawings: i64,
+    /// Exported videos of it or its replies: their MP4s go too.
+    pub exports: i64,
 }
 
 #[derive(Template)]
