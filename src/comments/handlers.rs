@@ -621,7 +621,7 @@ pub async fn export_status(
     let status = row.status();
     Ok(no_store_json(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": export::label(status),
         "settled": status.is_settled(),
         "url": (status == export::Status::Ready).then(|| row.file_url()),
         "size": row.size_bytes.map(crate::videos::pages::human_size),
