@@ -320,28 +320,40 @@ async fn processed_voiceover(app: &crate::helpers::TestApp, comment: practika::d
     }
 }
 
+/// The coach (tab `coach`) replies to the attempt with a voice-over of
+/// about `ms`, processed by the worker: the reply and its voice-over.
+async fn reply_with_voiceover(
+    browser: &BrowserApp,
+    coach: &Tab,
+    t: &super::AwaitingReview,
+    ms: u64,
+) -> (practika::db::Id, voice::VoiceoverRow) {
+    use practika::db::schema::comments_videocomment;
+    coach.log_in("cora").await;
+    coach.goto(&format!("/exercises/{}", t.exercise)).await;
+    attempt_ready(coach).await;
+    record(coach, ms).await;
+    coach.press_button("Post reply").await;
+    coach.wait_for_text("Your reply is posted.", 10).await;
+    let reply: practika::db::Id = comments_videocomment::table
+        .filter(comments_videocomment::parent_id.eq(t.comment))
+        .select(comments_videocomment::id)
+        .first(&mut *browser.app.conn())
+        .expect("the reply");
+    (reply, processed_voiceover(&browser.app, reply).await)
+}
+
 #[actix_web::test]
 async fn a_coach_records_a_new_voice_over_from_the_edit_page() {
     use practika::comments::export::{self, ExportRow};
-    use practika::db::schema::{comments_export, comments_videocomment};
+    use practika::db::schema::comments_export;
     let Some(browser) = BrowserApp::start("voice-edit").await else {
         return;
     };
     let app = &browser.app;
     let t = browser.attempt_awaiting_review().await;
     let coach = browser.tab("coach").await;
-    coach.log_in("cora").await;
-    coach.goto(&format!("/exercises/{}", t.exercise)).await;
-    attempt_ready(&coach).await;
-    record(&coach, 1000).await;
-    coach.press_button("Post reply").await;
-    coach.wait_for_text("Your reply is posted.", 10).await;
-    let reply: practika::db::Id = comments_videocomment::table
-        .filter(comments_videocomment::parent_id.eq(t.comment))
-        .select(comments_videocomment::id)
-        .first(&mut *app.conn())
-        .expect("the reply");
-    let old = processed_voiceover(app, reply).await;
+    let (reply, old) = reply_with_voiceover(&browser, &coach, &t, 1000).await;
 
     // Its video, made by the worker.
     coach.goto(&format!("/exercises/{}", t.exercise)).await;
@@ -414,4 +426,80 @@ async fn a_coach_records_a_new_voice_over_from_the_edit_page() {
         )
         .await;
     browser.finish(vec![coach, student]).await;
+}
+
+#[actix_web::test]
+async fn the_author_exports_a_reply_as_a_video_that_the_student_downloads() {
+    let Some(browser) = BrowserApp::start("export").await else {
+        return;
+    };
+    let app = &browser.app;
+    let t = browser.attempt_awaiting_review().await;
+    let coach = browser.tab("coach").await;
+    reply_with_voiceover(&browser, &coach, &t, 1500).await;
+
+    // The author presses it: "Preparing…", then the link, without a reload.
+    coach.goto(&format!("/exercises/{}", t.exercise)).await;
+    coach.press_button("Export as a video").await;
+    coach.wait_for_text("Preparing your video…", 10).await;
+    coach
+        .wait_until(
+            "the export's download link",
+            90,
+            "return !!document.querySelector('[data-export-link]') && !document.querySelector('[data-export-pending]');",
+        )
+        .await;
+    assert!(coach.sees("Download the video (MP4").await);
+    coach.check_page("the thread, an exported reply").await;
+    let link = coach
+        .js(
+            "return document.querySelector('[data-export-link]').getAttribute('href');",
+            vec![],
+        )
+        .await;
+    let link = link.as_str().expect("a link").to_owned();
+
+    // The student (in the conversation) downloads an MP4.
+    let student = crate::helpers::new_client();
+    app.login_with(&student, "stu", crate::helpers::GOOD_PASSWORD).await;
+    let response = student
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .expect("the download");
+    assert_eq!(response.status().as_u16(), 200);
+    let bytes = response.bytes().await.expect("the MP4");
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("export.mp4");
+    std::fs::write(&file, &bytes).expect("written");
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=format_name:stream=codec_type",
+            "-of",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .expect("ffprobe");
+    let probe: Value = serde_json::from_slice(&probe.stdout).expect("ffprobe's JSON");
+    let format = probe["format"]["format_name"].as_str().unwrap_or_default();
+    assert!(format.contains("mp4"), "{probe}");
+    let kinds: Vec<&str> = probe["streams"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["codec_type"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.contains(&"video") && kinds.contains(&"audio"), "{probe}");
+
+    // Someone outside the conversation gets a 404.
+    let (_, stranger) = app.user_client("olga", "student").await;
+    let response = stranger
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .expect("the request");
+    assert_eq!(response.status().as_u16(), 404);
+    browser.finish(vec![coach]).await;
 }
