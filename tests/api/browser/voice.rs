@@ -302,7 +302,10 @@ async fn record(tab: &Tab, ms: u64) {
 }
 
 /// The voice-over on reply `comment` once the worker settled it.
-async fn processed_voiceover(app: &crate::helpers::TestApp, comment: practika::db::Id) -> voice::VoiceoverRow {
+pub(super) async fn processed_voiceover(
+    app: &crate::helpers::TestApp,
+    comment: practika::db::Id,
+) -> voice::VoiceoverRow {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let row: Option<voice::VoiceoverRow> = comments_voiceover::table
