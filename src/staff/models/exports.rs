@@ -195,16 +195,6 @@ impl StaffModel for Exports {
         })
     }
 
-    fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, _input: &Input) -> StaffResult<Entry> {
-        let e = find(conn, id)?;
-        // Nothing is edited here: the export is made from the reply.
-        Ok(Entry::new("change", "exports", e.id, repr(&e)))
-    }
-
-    fn related(&self, _conn: &mut DbConn, _id: &str) -> QueryResult<Vec<Related>> {
-        Ok(Vec::new())
-    }
-
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let e = find(conn, id)?;
         Ok(vec![
