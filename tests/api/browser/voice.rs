@@ -9,14 +9,11 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use fantoccini::key::Key;
-use practika::comments::queries::{self as comments, Draft};
 use practika::comments::voice::{self, Action, Status};
 use practika::db::schema::comments_voiceover;
-use practika::exercises::queries::{self as exercises, Draft as ExerciseDraft};
 use serde_json::{json, Value};
 
 use super::{BrowserApp, Tab};
-use crate::media_fixtures::Sample;
 
 const ATTEMPT: &str = "[data-attempt-player][data-video-id]";
 /// How far (ms of the recording) the replay may be from the recorded moment.
@@ -69,59 +66,12 @@ async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
         return;
     };
     let app = &browser.app;
-    let (coach_id, coach_client) = app.user_client("cora", "coach").await;
-    let (student_id, student_client) = app.user_client("stu", "student").await;
-    let demo = app
-        .upload_ok(
-            &coach_client,
-            crate::media_fixtures::sample_bytes(Sample::Player),
-            "Serve.mp4",
-        )
-        .await;
-    let attempt = app
-        .upload_ok(
-            &student_client,
-            crate::media_fixtures::sample_bytes(Sample::Player),
-            "My serve.mp4",
-        )
-        .await;
-    let demo = browser.wait_for_processing(demo).await;
-    let attempt = browser.wait_for_processing(attempt).await;
-    let exercise = exercises::create(
-        &mut app.conn(),
-        coach_id,
-        &ExerciseDraft {
-            name: "The serve".into(),
-            description: None,
-            video_asset_id: demo.id,
-        },
-    )
-    .map_err(|_| "the exercise could not be made")
-    .expect("exercise");
-    comments::create(
-        &mut app.conn(),
-        student_id,
-        &exercise,
-        &Draft {
-            text: Some("My serve".into()),
-            video: Some(attempt.id),
-            ..Default::default()
-        },
-    )
-    .expect("comment");
+    let review = browser.attempt_awaiting_review().await;
 
     let coach = browser.tab("coach").await;
     coach.log_in("cora").await;
-    coach.goto(&format!("/exercises/{}", exercise.id)).await;
-    coach
-        .wait_until(
-            "the attempt's player",
-            20,
-            &format!(
-                "const r = document.querySelector('{ATTEMPT}'); return !r.querySelector('[data-controls]').hidden && r.querySelector('video').readyState >= 2;"
-            ),
-        )
-        .await;
+    coach.goto(&format!("/exercises/{}", review.exercise)).await;
+    attempt_ready(&coach).await;
 
     // Recording: play, pause, draw a line, seek on, draw a circle, play on.
     coach.press_button("Record voice-over").await;
@@ -192,7 +142,7 @@ async fn the_coach_talks_over_the_attempt_and_the_student_replays_it_in_step() {
     // attempt pauses and when each drawing (the line, the circle) appears.
     let student = browser.tab("student").await;
     student.log_in("stu").await;
-    student.goto(&format!("/exercises/{}", exercise.id)).await;
+    student.goto(&format!("/exercises/{}", review.exercise)).await;
     student
         .wait_until(
             "the attempt and the voice-over",
