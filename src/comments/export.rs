@@ -52,44 +52,16 @@ pub const MAX_SECONDS: f64 = 600.0;
 /// the decoder may have no frame left to start from.
 const END_MARGIN: f64 = 0.25;
 
-/// Where an export is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Processing,
-    Ready,
-    Failed,
-}
+/// Where an export is in its life: the states of a video's processing
+/// (the same column values), worded for an export by [`label`].
+pub use crate::videos::Status;
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Processing => "processing",
-            Status::Ready => "ready",
-            Status::Failed => "failed",
-        }
-    }
-
-    pub fn parse(value: &str) -> Status {
-        match value {
-            "processing" => Status::Processing,
-            "ready" => Status::Ready,
-            "failed" => Status::Failed,
-            _ => Status::Pending,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Pending | Status::Processing => "Preparing your video…",
-            Status::Ready => "ready",
-            Status::Failed => "the video could not be made",
-        }
-    }
-
-    pub fn is_settled(self) -> bool {
-        matches!(self, Status::Ready | Status::Failed)
+/// An export's status as the thread's script shows it.
+pub fn label(status: Status) -> &'static str {
+    match status {
+        Status::Pending | Status::Processing => "Preparing your video…",
+        Status::Ready => "ready",
+        Status::Failed => "the video could not be made",
     }
 }
 

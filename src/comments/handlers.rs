@@ -375,7 +375,7 @@ pub async fn delete_confirm(
 ) -> AppResult<HttpResponse> {
     let (comment, exercise) = changeable(&state, &user, id.into_inner()).await?;
     let comment_id = comment.id;
-    let (replies, (voiceovers, drawings)) = db::run(&state.pool, move |c| {
+    let (replies, (voiceovers, drawings, exports)) = db::run(&state.pool, move |c| {
         Ok::<_, diesel::result::Error>((
             queries::reply_count(c, comment_id)?,
             queries::studio_counts(c, comment_id)?,
@@ -396,6 +396,7 @@ pub async fn delete_confirm(
         replies,
         voiceovers,
         drawings,
+        exports,
     })
 }
 
@@ -620,7 +621,7 @@ pub async fn export_status(
     let status = row.status();
     Ok(no_store_json(serde_json::json!({
         "status": status.as_str(),
-        "label": status.label(),
+        "label": export::label(status),
         "settled": status.is_settled(),
         "url": (status == export::Status::Ready).then(|| row.file_url()),
         "size": row.size_bytes.map(crate::videos::pages::human_size),

@@ -386,6 +386,12 @@ pub struct EditCommentPage {
     /// The voice-over the comment holds, in words ("a voice-over of 0:42"):
     /// the form offers to remove it.
     pub voiceover: Option<String>,
+    /// A reply to an attempt: that attempt, in the full player with the
+    /// studio, to draw again or record a new voice-over.
+    pub attempt: Option<VideoView>,
+    pub speeds: Vec<(String, String, bool)>,
+    /// The reply's drawings as the studio edits them (JSON; empty: none).
+    pub drawings_json: String,
 }
 
 #[derive(Template)]
@@ -399,6 +405,8 @@ pub struct DeleteCommentPage {
     /// On it and its replies: they go with it.
     pub voiceovers: i64,
     pub drawings: i64,
+    /// Exported videos of it or its replies: their MP4s go too.
+    pub exports: i64,
 }
 
 #[derive(Template)]
@@ -432,7 +440,7 @@ impl EditCommentPage {
         user: &CurrentUser,
         comment: &Comment,
         exercise: Exercise,
-        form: CommentForm,
+        mut form: CommentForm,
         errors: FieldErrors,
         max_upload_mb: u64,
     ) -> QueryResult<Self> {
@@ -448,8 +456,31 @@ impl EditCommentPage {
         let voiceover = super::voice::of_comments(conn, &[comment.id])?
             .remove(&comment.id)
             .map(|v| v.describe());
+        let parent = match comment.parent_id {
+            Some(id) => super::queries::find(conn, id)?,
+            None => None,
+        };
+        let attempt = match parent.filter(|p| p.clip_id.is_none() && p.has_own_video(&exercise)) {
+            Some(p) => crate::videos::queries::find_asset(conn, p.video_asset_id)?
+                .map(|asset| VideoView::new(&asset, None))
+                .filter(|v| v.embed_url.is_none() && !v.sources.is_empty()),
+            None => None,
+        };
+        // A recording made here is attached to that attempt; a range the
+        // reply already pins stays on what it is on.
+        if let Some(video) = &attempt {
+            if form.attempt_video_id.is_empty() && form.range_start.is_empty() && form.range_end.is_empty() {
+                form.attempt_video_id = video.id.clone();
+            }
+        }
+        let drawings = super::studio::of_comments(conn, &[comment.id])?
+            .remove(&comment.id)
+            .unwrap_or_default();
         Ok(EditCommentPage {
             voiceover,
+            attempt,
+            speeds: crate::exercises::pages::speed_choices(user.preferences.playback_speed),
+            drawings_json: StudioView::new(&drawings, None).drawings_json,
             ctx,
             own_exercise: exercise.created_by_id == user.id,
             comment_id: comment.id.to_string(),

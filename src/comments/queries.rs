@@ -445,10 +445,10 @@ pub fn delete(conn: &mut DbConn, comment: &Comment) -> QueryResult<i64> {
     })
 }
 
-/// The voice-overs and drawings on a comment and its replies (they go
-/// with it).
-pub fn studio_counts(conn: &mut DbConn, id: Id) -> QueryResult<(i64, i64)> {
-    use crate::db::schema::{comments_drawing, comments_voiceover};
+/// The voice-overs, drawings and exported videos on a comment and its
+/// replies (they go with it).
+pub fn studio_counts(conn: &mut DbConn, id: Id) -> QueryResult<(i64, i64, i64)> {
+    use crate::db::schema::{comments_drawing, comments_export, comments_voiceover};
     macro_rules! on_thread_of {
         ($table:expr) => {
             $table
@@ -464,7 +464,8 @@ pub fn studio_counts(conn: &mut DbConn, id: Id) -> QueryResult<(i64, i64)> {
     }
     let voiceovers = on_thread_of!(comments_voiceover::table)?;
     let drawings = on_thread_of!(comments_drawing::table)?;
-    Ok((voiceovers, drawings))
+    let exports = on_thread_of!(comments_export::table)?;
+    Ok((voiceovers, drawings, exports))
 }
 
 pub fn reply_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {

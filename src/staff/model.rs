@@ -511,8 +511,23 @@ pub trait StaffModel: Sync {
     fn detail(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Detail>;
     /// Saves the form; the audit entry of the change is returned (the
     /// caller records it in the same transaction).
-    fn save(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser, input: &Input) -> StaffResult<Entry>;
-    fn related(&self, conn: &mut DbConn, id: &str) -> diesel::QueryResult<Vec<Related>>;
+    ///
+    /// By default, a read-only model (no fields: drawings, voice-overs,
+    /// exports are their authors'): nothing changes, and the entry names
+    /// the object as it is.
+    fn save(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser, _input: &Input) -> StaffResult<Entry> {
+        let detail = self.detail(conn, id, actor)?;
+        Ok(Entry::new(
+            "change",
+            self.slug(),
+            parse_id::<crate::db::Id>(id)?,
+            detail.repr,
+        ))
+    }
+    /// Objects shown under this one; by default none.
+    fn related(&self, _conn: &mut DbConn, _id: &str) -> diesel::QueryResult<Vec<Related>> {
+        Ok(Vec::new())
+    }
     /// Everything a delete takes with it, one line each.
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>>;
     fn delete(&self, conn: &mut DbConn, id: &str, actor: &CurrentUser) -> StaffResult<Entry>;

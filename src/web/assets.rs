@@ -52,6 +52,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/attach.js"),
     },
     Asset {
+        name: "js/edit.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/edit.js"),
+    },
+    Asset {
         name: "js/compare.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/compare.js"),

@@ -114,9 +114,18 @@ function readDrawings(scope) {
   return found;
 }
 
+function readField(field) {
+  if (!field || !field.value) { return []; }
+  try {
+    const drawings = JSON.parse(field.value);
+    return Array.isArray(drawings) ? drawings : [];
+  } catch (ignored) { return []; }
+}
+
 /**
  * Mounts the studio on an attempt's player. `entry` is the thread entry
- * holding the attempt, its replies and the reply form.
+ * holding the attempt, its replies and the reply form (or the edit page of
+ * a reply: the attempt and the form), the form marked data-studio-form.
  */
 export function mountStudio(player, entry) {
   const root = player.root;
@@ -125,12 +134,14 @@ export function mountStudio(player, entry) {
   const tools = root.querySelector("[data-studio]");
   const markers = root.querySelector("[data-markers]");
   const videoId = root.getAttribute("data-video-id");
-  const form = entry && entry.querySelector("details.reply form");
+  const form = entry && entry.querySelector("form[data-studio-form]");
   const field = form && form.querySelector("[data-drawings-field]");
   const summary = form && form.querySelector("[data-drawings-summary]");
   let frameW = 1600, frameH = 900;
   const saved = entry ? readDrawings(entry) : [];
-  const pending = []; // drawings made here, not yet posted
+  // Drawings made here, not yet posted; on a reply's edit page, the ones it
+  // has (its field is disabled until they change, so saving keeps them).
+  const pending = readField(field);
   let editing = null; // the shapes of the drawing being made
   let replaying = null; // a voice-over replay: { comment, shown } (its drawings that have appeared)
   let voice = null; // the voice-over recorder of the reply form
@@ -357,6 +368,7 @@ export function mountStudio(player, entry) {
   }
 
   function describePending() {
+    field.disabled = false;
     field.value = pending.length ? JSON.stringify(pending) : "";
     summary.hidden = pending.length === 0;
     summary.textContent = pending.length

@@ -328,12 +328,39 @@ async fn staff_list_and_delete_exports() {
     let reply = reply_id(&app, &t);
     app.post_form_with(&t.coach, &format!("/comments/{reply}/export"), &[])
         .await;
+    let confirm = app.page_with(&t.coach, &format!("/comments/{reply}/delete")).await;
+    assert!(
+        confirm
+            .select_text("p")
+            .iter()
+            .any(|p| p.contains("The 1 exported video of it goes too.")),
+        "{}",
+        confirm.text
+    );
     app.create_staff("root", crate::helpers::GOOD_PASSWORD);
     let staff = crate::helpers::new_client();
     app.login_with(&staff, "root", crate::helpers::GOOD_PASSWORD).await;
     let list = app.page_with(&staff, "/staff/exports").await;
     assert_eq!(list.select_text("tbody tr").len(), 1, "{}", list.text);
-    let row: Id = the_export(&app).id;
+    let made = the_export(&app);
+    let row: Id = made.id;
+    // The reply's staff page lists it beside its drawings; the previews of
+    // deleting the reply, the attempt and the coach say it goes too.
+    let page = app.page_with(&staff, &format!("/staff/comments/{reply}")).await;
+    assert!(page.has(&format!("a[href='/staff/exports/{row}']")), "{}", page.text);
+    for (model, id) in [
+        ("comments", reply.to_string()),
+        ("comments", t.comment.to_string()),
+        ("videos", t.attempt.to_string()),
+        ("users", made.owner_id.to_string()),
+    ] {
+        let preview = app.page_with(&staff, &format!("/staff/{model}/{id}/delete")).await;
+        assert!(
+            preview.text.contains("1 exported video(s)"),
+            "{model} {id}: {}",
+            preview.text
+        );
+    }
     let preview = app.page_with(&staff, &format!("/staff/exports/{row}/delete")).await;
     assert!(preview.text.contains("hourly clean-up"), "{}", preview.text);
     let response = app

@@ -408,13 +408,19 @@ async fn drawings_follow_the_comment_s_permissions() {
         .await;
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(app.count("comments_drawing"), 1);
-    // The edit form (which has no drawings field) keeps them.
+    // The edit form shows the attempt in the studio and carries it (a new
+    // drawing or voice-over goes on it); its drawings field is disabled
+    // until they change, so that saving the text alone keeps them.
     let form = app.page_with(&t.coach, &format!("/comments/{reply_id}/edit")).await;
+    assert!(form.has(&format!(
+        "[data-attempt-player][data-video-id='{attempt}'] [data-studio]"
+    )));
     assert_eq!(
-        form.attr("input[name=attempt_video_id]", "value"),
-        None,
-        "no range, no attempt field"
+        form.attr("input[name=attempt_video_id]", "value").as_deref(),
+        Some(attempt.as_str()),
+        "the attempt the reply answers"
     );
+    assert!(form.has("form[data-studio-form] input[name=drawings][data-drawings-field][disabled]"));
     let response = app
         .post_form_with(
             &t.coach,

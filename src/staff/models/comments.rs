@@ -258,6 +258,7 @@ impl StaffModel for Comments {
             },
             super::drawings::of_comment(conn, id)?,
             super::voiceovers::of_comment(conn, id)?,
+            super::exports::of_comment(conn, id)?,
         ])
     }
 
@@ -265,12 +266,13 @@ impl StaffModel for Comments {
         let c = find(conn, id)?;
         let replies = queries::reply_count(conn, c.id)?;
         // Its drawings and voice-overs, and its replies', go with it.
-        let (voiceovers, drawings) = queries::studio_counts(conn, c.id)?;
+        let (voiceovers, drawings, exports) = queries::studio_counts(conn, c.id)?;
         Ok(vec![
             format!("The comment “{}”.", repr(&c)),
             format!("{replies} repl(ies) to it (their authors' counts go down)."),
             format!("{drawings} drawing(s) on it and its replies."),
             format!("{voiceovers} voice-over(s) on it and its replies, with their sound files."),
+            format!("{exports} exported video(s) of it and its replies, with their MP4 files."),
             "Videos and clips it carries stay.".into(),
         ])
     }

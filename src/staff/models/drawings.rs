@@ -212,16 +212,6 @@ impl StaffModel for Drawings {
         })
     }
 
-    fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, _input: &Input) -> StaffResult<Entry> {
-        let d = find(conn, id)?;
-        // Nothing is edited here: the shapes are the author's.
-        Ok(Entry::new("change", "drawings", d.id, repr(&d)))
-    }
-
-    fn related(&self, _conn: &mut DbConn, _id: &str) -> QueryResult<Vec<Related>> {
-        Ok(Vec::new())
-    }
-
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let d = find(conn, id)?;
         Ok(vec![

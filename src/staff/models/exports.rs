@@ -69,6 +69,29 @@ fn repr(e: &ExportRow) -> String {
     format!("The export of a reply ({}, {})", status(e), length(e))
 }
 
+/// The exports of comment `comment`, for its staff page.
+pub fn of_comment(conn: &mut DbConn, comment: Id) -> QueryResult<Related> {
+    let rows: Vec<ExportRow> = comments_export::table
+        .filter(comments_export::comment_id.eq(comment))
+        .order(comments_export::id.asc())
+        .select(ExportRow::as_select())
+        .load(conn)?;
+    Ok(Related {
+        title: "Exported video".into(),
+        model: "exports",
+        columns: vec!["Status", "Length", "Size"],
+        total: rows.len() as i64,
+        rows: rows
+            .iter()
+            .map(|e| Row {
+                id: e.id.to_string(),
+                cells: vec![Cell::text(status(e)), Cell::text(length(e)), Cell::text(size(e))],
+            })
+            .collect(),
+        list_query: format!("comment={comment}"),
+    })
+}
+
 macro_rules! filtered {
     ($params:expr) => {{
         let params = $params;
@@ -170,16 +193,6 @@ impl StaffModel for Exports {
             fields: Vec::new(),
             facts,
         })
-    }
-
-    fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, _input: &Input) -> StaffResult<Entry> {
-        let e = find(conn, id)?;
-        // Nothing is edited here: the export is made from the reply.
-        Ok(Entry::new("change", "exports", e.id, repr(&e)))
-    }
-
-    fn related(&self, _conn: &mut DbConn, _id: &str) -> QueryResult<Vec<Related>> {
-        Ok(Vec::new())
     }
 
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {

@@ -8,8 +8,8 @@ use crate::accounts::permissions::{
 };
 use crate::accounts::{queries, sessions};
 use crate::db::schema::{
-    accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_videocomment, core_videoasset,
-    exercises_exercise,
+    accounts_profile, accounts_role, accounts_usermetrics, auth_user, comments_export, comments_videocomment,
+    core_videoasset, exercises_exercise,
 };
 use crate::db::{DbConn, Json, Ts};
 use crate::staff::audit::Entry;
@@ -578,6 +578,10 @@ impl StaffModel for Users {
             .filter(core_videoasset::uploaded_by_id.eq(user.id))
             .count()
             .get_result(conn)?;
+        let exports: i64 = comments_export::table
+            .filter(comments_export::owner_id.eq(user.id))
+            .count()
+            .get_result(conn)?;
         Ok(vec![
             format!("The account {} with its profile, role and metrics.", user.username),
             format!(
@@ -586,6 +590,7 @@ impl StaffModel for Users {
                 on_exercises
             ),
             format!("{own} comment(s) they wrote elsewhere, and {replies} repl(ies) by others to them."),
+            format!("{exports} exported video(s) of their replies, with their MP4 files."),
             format!("Their {videos} video(s) stay, without an uploader."),
         ])
     }

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{auth_user, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise};
+use crate::db::schema::{
+    auth_user, comments_export, comments_videocomment, core_videoasset, core_videoclip, exercises_exercise,
+};
 use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
 
@@ -337,6 +339,11 @@ impl StaffModel for Videos {
             .filter(diesel::dsl::not(comments_videocomment::exercise_id.eq_any(&exercises)))
             .count()
             .get_result(conn)?;
+        // Replies exported as videos of this attempt go with their comments.
+        let exports: i64 = comments_export::table
+            .filter(comments_export::video_id.eq(a.id))
+            .count()
+            .get_result(conn)?;
         Ok(vec![
             format!("The video {}.", a.display_title()),
             format!("{clips} clip(s) cut from it."),
@@ -345,6 +352,7 @@ impl StaffModel for Videos {
                 exercises.len()
             ),
             format!("{attached} comment(s) elsewhere that carry this video (and their replies)."),
+            format!("{exports} exported video(s) of replies on it, with their MP4 files."),
             "Its files (original, poster, renditions, clips), unless another video shares them.".into(),
         ])
     }

@@ -224,16 +224,6 @@ impl StaffModel for Voiceovers {
         })
     }
 
-    fn save(&self, conn: &mut DbConn, id: &str, _actor: &CurrentUser, _input: &Input) -> StaffResult<Entry> {
-        let v = find(conn, id)?;
-        // Nothing is edited here: the recording is the coach's.
-        Ok(Entry::new("change", "voiceovers", v.id, repr(&v)))
-    }
-
-    fn related(&self, _conn: &mut DbConn, _id: &str) -> QueryResult<Vec<Related>> {
-        Ok(Vec::new())
-    }
-
     fn delete_preview(&self, conn: &mut DbConn, id: &str) -> StaffResult<Vec<String>> {
         let v = find(conn, id)?;
         Ok(vec![

@@ -2,7 +2,9 @@
 //! freehand stroke with a finger on the paused attempt and posts it; the
 //! student, also on a phone, shows it on the attempt and then full screen,
 //! and the stroke sits on the same place of the frame at both sizes (the
-//! SVG overlay scales with the video, letterboxing included).
+//! SVG overlay scales with the video, letterboxing included). The coach
+//! talks over it while drawing: the voice-over, recorded on the phone,
+//! keeps the drawing in its timeline.
 
 use diesel::prelude::*;
 use practika::db::schema::{comments_drawing, comments_videocomment};
@@ -100,6 +102,8 @@ async fn on_a_phone_the_coach_draws_with_a_finger_and_the_drawing_scales_to_full
             &format!("const v = document.querySelector('{ATTEMPT} video'); return !v.seeking && Math.abs(v.currentTime - 1) < 0.05;"),
         )
         .await;
+    coach.press_button("Record voice-over").await;
+    coach.wait_for_text("Recording 0:0", 10).await;
     coach.press_button("Draw").await;
     coach.press_button("Freehand").await;
 
@@ -143,6 +147,9 @@ async fn on_a_phone_the_coach_draws_with_a_finger_and_the_drawing_scales_to_full
         .await;
     coach.press_button("Add to reply").await;
     coach.wait_for_text("1 drawing attached", 5).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    coach.press_button("Stop recording").await;
+    coach.wait_for_text("is attached to your reply", 30).await;
     coach.fill("Your reply", "Follow this path with the racket.").await;
     coach.press_button("Post reply").await;
     coach.wait_for_text("Your reply is posted.", 10).await;
@@ -177,6 +184,16 @@ async fn on_a_phone_the_coach_draws_with_a_finger_and_the_drawing_scales_to_full
         "ends where it was lifted: {shape}"
     );
     assert!(points.len() >= 3, "the path, not just its ends: {shape}");
+    // The voice-over recorded on the phone, with the drawing in its timeline.
+    let voice = super::voice::processed_voiceover(app, reply).await;
+    let draws: Vec<_> = voice
+        .events()
+        .into_iter()
+        .filter(|e| e.action == practika::comments::voice::Action::Draw)
+        .collect();
+    assert_eq!(draws.len(), 1, "{:?}", voice.events());
+    assert_eq!(draws[0].value, 0.0);
+    assert!(voice.seconds().is_some_and(|s| s > 0.5), "{:?}", voice.seconds());
 
     // The student, on a phone: the stroke on the attempt, then full screen.
     let student = browser.tab("student").await;
@@ -184,6 +201,8 @@ async fn on_a_phone_the_coach_draws_with_a_finger_and_the_drawing_scales_to_full
     as_phone(&student).await;
     student.goto(&format!("/exercises/{}", review.exercise)).await;
     attempt_ready(&student).await;
+    assert!(student.sees("Holds a voice-over of 0:").await);
+    assert!(student.sees("and a drawing on the attempt").await);
     student.press_button("Show on the attempt").await;
     student
         .wait_until(
