@@ -1,17 +1,14 @@
 //! Receiving an upload: bytes stream into a temporary file, written and
 //! hashed (SHA-256) in batches on the upload I/O pool ([`super::io_pool`]),
 //! never on the threads the database work needs. Memory stays flat whatever
-//! the size: one batch fills while the one before it is written. A batch is
-//! the chunks as they came off the socket, not a copy of them: each is
-//! hashed where it lies and the batch goes to the file in one vectored
-//! write ([`Batch`]). The size
+//! the size: one batch fills while the one before it is written. The size
 //! limit is enforced as the bytes arrive, and the type is decided from the
 //! first bytes ([`super::sniff`]). A full disk is its own error.
 
-use std::io::{self, IoSlice, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
-use actix_web::web::Bytes;
+use actix_web::web::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
@@ -21,10 +18,8 @@ use super::storage::PartFile;
 use crate::db::Id;
 
 /// Bytes gathered before a write: large enough that a fast upload costs
-/// few thread hops and few system calls (one `writev` of 1 MiB), small
-/// enough that many uploads at once stay cheap (two batches each: one
-/// filling, one being written).
-const BATCH: usize = 1024 * 1024;
+/// few thread hops, small enough that many uploads at once stay cheap.
+const BATCH: usize = 256 * 1024;
 /// Every this many bytes written, the file is synced on the pool while the
 /// next bytes go on arriving (a [`Intake::flush_soon`] of its own): the
 /// disk writes along with the upload instead of all at its end, and a
@@ -105,44 +100,6 @@ impl BodyCheck {
     }
 }
 
-/// Chunks gathered for one write, kept as they arrived (cloning one or the
-/// batch copies no bytes).
-#[derive(Clone, Default)]
-struct Batch {
-    chunks: Vec<Bytes>,
-    len: usize,
-}
-
-impl Batch {
-    fn push(&mut self, chunk: Bytes) {
-        if !chunk.is_empty() {
-            self.len += chunk.len();
-            self.chunks.push(chunk);
-        }
-    }
-
-    /// The batch so far; this one starts empty again.
-    fn take(&mut self) -> Batch {
-        std::mem::take(self)
-    }
-
-    /// Writes every chunk, in order, by vectored writes (one system call
-    /// for the whole batch unless the file takes less at a time).
-    fn write_to(&self, file: &mut std::fs::File) -> io::Result<()> {
-        let mut all: Vec<IoSlice<'_>> = self.chunks.iter().map(|c| IoSlice::new(c)).collect();
-        let mut slices = &mut all[..];
-        while !slices.is_empty() {
-            match file.write_vectored(slices) {
-                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
-                Ok(n) => IoSlice::advance_slices(&mut slices, n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The open file and the hash so far; it travels to the pool and back.
 /// A resumed upload whose earlier bytes were hashed by another process has
 /// no hash: it is computed from the file once complete ([`hash_file`]).
@@ -162,25 +119,23 @@ struct Digests {
 }
 
 impl Digests {
-    fn update(&mut self, batch: &Batch) {
-        for chunk in &batch.chunks {
-            if let Some(hasher) = &mut self.hasher {
-                hasher.update(chunk);
-            }
-            if let Some(check) = &mut self.check {
-                check.update(chunk);
-            }
+    fn update(&mut self, batch: &[u8]) {
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(batch);
+        }
+        if let Some(check) = &mut self.check {
+            check.update(batch);
         }
     }
 }
 
 impl Writer {
-    fn write(&mut self, batch: &Batch) -> io::Result<()> {
+    fn write(&mut self, batch: &[u8]) -> io::Result<()> {
         let mut digests = self.take_digests();
         digests.update(batch);
         self.put_digests(digests);
-        batch.write_to(&mut self.file)?;
-        self.size += batch.len as u64;
+        self.file.write_all(batch)?;
+        self.size += batch.len() as u64;
         Ok(())
     }
 
@@ -278,7 +233,7 @@ pub struct Intake {
     /// appending to a resumable upload's file, which outlives the request.
     part: Option<PartFile>,
     slot: Slot,
-    pending: Batch,
+    pending: BytesMut,
     head: Vec<u8>,
     container: Option<Container>,
     /// What the first bytes must be.
@@ -334,7 +289,7 @@ impl Intake {
                 check: None,
                 size: 0,
             })),
-            pending: Batch::default(),
+            pending: BytesMut::with_capacity(BATCH),
             head: Vec::with_capacity(SNIFF_LEN),
             container: None,
             kind: Kind::Video,
@@ -376,7 +331,7 @@ impl Intake {
                 check,
                 size: offset,
             })),
-            pending: Batch::default(),
+            pending: BytesMut::with_capacity(BATCH),
             head,
             container,
             kind,
@@ -441,7 +396,7 @@ impl Intake {
     pub async fn sync(&mut self) -> Result<(u64, Option<Sha256>), IntakeError> {
         self.flush_done().await;
         let mut writer = self.writer().await?;
-        let rest = self.pending.take();
+        let rest = self.pending.split().freeze();
         let (writer, size, hasher) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
@@ -460,7 +415,7 @@ impl Intake {
     /// synced and recorded as usual.
     pub async fn verify(&mut self) -> Result<bool, IntakeError> {
         let mut writer = self.writer().await?;
-        let rest = self.pending.take();
+        let rest = self.pending.split().freeze();
         let (writer, matches) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
@@ -476,7 +431,7 @@ impl Intake {
     /// length at the start, and `hasher` (the hash of the bytes before,
     /// as it was then) replaces the one that took them in.
     pub async fn rewind(&mut self, hasher: Option<Sha256>) -> Result<(), IntakeError> {
-        self.pending = Batch::default();
+        self.pending.clear();
         let start = self.start;
         let writer = self.writer().await?;
         let writer = io_pool::uploads()?
@@ -520,8 +475,8 @@ impl Intake {
                 }
             }
         }
-        self.pending.push(chunk);
-        if self.pending.len >= BATCH {
+        self.pending.extend_from_slice(&chunk);
+        if self.pending.len() >= BATCH {
             self.send_batch().await?;
         }
         Ok(())
@@ -563,7 +518,7 @@ impl Intake {
         if self.flusher.wanted || writer.size >= self.flusher.started_at + FLUSH_EVERY {
             self.flusher.start(writer.size)?;
         }
-        let batch = self.pending.take();
+        let batch = self.pending.split().freeze();
         let pool = io_pool::uploads()?;
         // Both queued at once, on two threads (hashing and the copy into the
         // page cache cost about the same); the writer comes back through
@@ -578,7 +533,7 @@ impl Intake {
         let Writer { mut file, size, .. } = *writer;
         let (written, writing) = oneshot::channel();
         pool.submit(move || {
-            let _ = written.send(batch.write_to(&mut file).map(|()| (file, size + batch.len as u64)));
+            let _ = written.send(file.write_all(&batch).map(|()| (file, size + batch.len() as u64)));
         })?;
         self.slot = Slot::Writing(writing, hashing);
         Ok(())
@@ -599,7 +554,7 @@ impl Intake {
         };
         self.flush_done().await;
         let mut writer = self.writer().await?;
-        let rest = self.pending.take();
+        let rest = self.pending.split().freeze();
         let (sha256, size) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
