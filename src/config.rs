@@ -24,6 +24,7 @@
 //! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work (queries, password hashing) |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_SERVER_TIMING` | unset | `1`: each response says in `Server-Timing` how many statements it took |
+//! | `PRACTIKA_MEDIA_ACCEL_PREFIX` | unset | behind nginx: media answers `X-Accel-Redirect: <prefix>/<path>` after the access check, and nginx sends the bytes |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -75,6 +76,10 @@ pub struct Settings {
     pub production: bool,
     /// Whether responses carry `Server-Timing: db;desc="N statements";dur=ms`.
     pub server_timing: bool,
+    /// An nginx `internal` location serving the media folder (`/media-internal`,
+    /// no trailing `/`): stored files are answered with `X-Accel-Redirect`
+    /// to it instead of their bytes (`videos::handlers::serve_file`).
+    pub media_accel_prefix: Option<String>,
     /// Where the secret key came from, for `practika check`.
     pub secret_source: SecretSource,
 }
@@ -176,6 +181,10 @@ impl Settings {
             None => None,
             Some(_) => Some(number("PRACTIKA_BLOCKING_THREADS", 0, 1)? as usize),
         };
+        let media_accel_prefix = match var("PRACTIKA_MEDIA_ACCEL_PREFIX") {
+            None => None,
+            Some(prefix) => Some(accel_prefix(&prefix)?),
+        };
         let node_id = match var("PRACTIKA_NODE_ID") {
             None => None,
             Some(id) => {
@@ -224,6 +233,7 @@ impl Settings {
                 var("PRACTIKA_SERVER_TIMING").as_deref().map(str::trim),
                 Some("1" | "true" | "yes" | "on")
             ),
+            media_accel_prefix,
             secret_source,
         })
     }
@@ -282,6 +292,27 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `PRACTIKA_MEDIA_ACCEL_PREFIX`: an absolute path of plain segments
+/// (letters, digits, `-`, `_`, `.`; no `..`), kept without its trailing `/`.
+fn accel_prefix(raw: &str) -> anyhow::Result<String> {
+    let prefix = raw.trim().trim_end_matches('/');
+    let segments_ok = prefix.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+    });
+    if !segments_ok {
+        bail!(
+            "PRACTIKA_MEDIA_ACCEL_PREFIX must be the path of an nginx internal location, such as \
+             /media-internal (letters, digits, '-', '_', '.' between slashes), not {raw:?}"
+        );
+    }
+    Ok(prefix.to_owned())
 }
 
 /// This machine's name (for worker names and node ids).
@@ -389,6 +420,23 @@ mod tests {
         assert_eq!((s.node_id.as_deref(), s.disk_reserve_bytes), (Some("web-2"), 0));
         assert!(settings(&[("PRACTIKA_NODE_ID", "../x")]).is_err());
         assert!(settings(&[("PRACTIKA_UPLOADS_PER_USER", "0")]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_media_accel_prefix_is_a_plain_absolute_path() -> anyhow::Result<()> {
+        assert_eq!(settings(&[])?.media_accel_prefix, None);
+        let s = settings(&[("PRACTIKA_MEDIA_ACCEL_PREFIX", "/media-internal/")])?;
+        assert_eq!(s.media_accel_prefix.as_deref(), Some("/media-internal"));
+        for bad in ["media", "/", "/a/../b", "/a b", "/x?y", "//x"] {
+            let err = settings(&[("PRACTIKA_MEDIA_ACCEL_PREFIX", bad)])
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                err.is_some_and(|e| e.contains("PRACTIKA_MEDIA_ACCEL_PREFIX")),
+                "{bad:?}"
+            );
+        }
         Ok(())
     }
 

@@ -514,6 +514,9 @@ pub(crate) async fn serve_file(
     mime: &str,
 ) -> AppResult<HttpResponse> {
     let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
+    if let Some(prefix) = &state.settings.media_accel_prefix {
+        return accel_redirect(prefix, path, relative, mime).await;
+    }
     // Opening is a blocking call (open + stat): off the async thread. The
     // second handle is for the body (see `media::send`); NamedFile decides
     // the status and headers (ranges, `If-Range`, ETag).
@@ -569,6 +572,52 @@ pub(crate) async fn serve_file(
             .map_into_boxed_body(),
         None => response,
     })
+}
+
+/// Behind nginx (`PRACTIKA_MEDIA_ACCEL_PREFIX`): the access check is done,
+/// and nginx's `internal` location at `prefix` sends the file with its own
+/// `sendfile`, ranges included. The file is looked at first so that a
+/// missing one stays a 404 here (and is not counted as a playback).
+async fn accel_redirect(prefix: &str, path: std::path::PathBuf, relative: &str, mime: &str) -> AppResult<HttpResponse> {
+    let found = actix_web::rt::task::spawn_blocking(move || std::fs::metadata(&path).map(|m| m.is_file()))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("looking at a media file: {e}")))?;
+    match found {
+        Ok(true) => {}
+        Ok(false) => return Err(AppError::NotFound),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(path = %relative, "a stored media file is missing");
+            return Err(AppError::NotFound);
+        }
+        Err(error) => {
+            return Err(AppError::Unexpected(
+                anyhow::Error::new(error).context("looking at a media file"),
+            ))
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Accel-Redirect", accel_location(prefix, relative)))
+        .insert_header((header::CONTENT_TYPE, mime))
+        .insert_header(("Cross-Origin-Resource-Policy", "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .finish())
+}
+
+/// `<prefix>/<relative>`, every byte outside the URL's unreserved set and
+/// `/` percent-encoded (nginx decodes it). `relative` has already passed
+/// [`crate::media::Storage::resolve`]: no `..`, no absolute path.
+fn accel_location(prefix: &str, relative: &str) -> String {
+    let mut location = String::with_capacity(prefix.len() + relative.len() + 1);
+    location.push_str(prefix);
+    location.push('/');
+    for byte in relative.trim_start_matches('/').bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            location.push(char::from(byte));
+        } else {
+            location.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    location
 }
 
 /// `bytes <first>-<last>/<size>` as (offset, length).

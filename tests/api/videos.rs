@@ -502,6 +502,53 @@ async fn range_requests_are_answered_from_the_stored_file() {
     assert_eq!(app.get_with(&client, "/videos/not-a-uuid").await.status().as_u16(), 404);
 }
 
+/// Behind nginx: after the access check (and the playback count) the answer
+/// names the file in the internal location, and nginx sends the bytes.
+#[actix_web::test]
+async fn with_a_media_accel_prefix_nginx_is_told_which_file_to_send() {
+    let app = spawn_app_with(&[("PRACTIKA_MEDIA_ACCEL_PREFIX", "/media-internal/")]).await;
+    let (_, client) = app.user_client("accel_ada", "student").await;
+    let (_, other) = app.user_client("accel_otto", "student").await;
+    let id = app.upload_ok(&client, sample_bytes(Sample::Small), "accel.mp4").await;
+    let stored = app.asset(id).storage_path.expect("a stored file");
+    let url = app.url(&format!("/videos/{id}/media/original"));
+
+    let response = client.get(&url).header("range", "bytes=0-").send().await.expect("GET");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        header(&response, "x-accel-redirect"),
+        format!("/media-internal/{stored}")
+    );
+    assert_eq!(header(&response, "content-type"), "video/mp4");
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&response, "cache-control"), "private, no-cache");
+    assert!(
+        response.bytes().await.expect("body").is_empty(),
+        "nginx sends the bytes"
+    );
+    assert_eq!(app.asset(id).access_count, 1, "the playback is counted");
+    let seek = client
+        .get(&url)
+        .header("range", "bytes=5000-")
+        .send()
+        .await
+        .expect("GET");
+    assert!(!header(&seek, "x-accel-redirect").is_empty());
+    assert_eq!(app.asset(id).access_count, 1, "a seek is the same playback");
+
+    // No access, no redirect: nginx's location is internal, so this is the
+    // only way to its files.
+    let refused = other.get(&url).send().await.expect("GET");
+    assert_eq!(refused.status().as_u16(), 404);
+    assert!(header(&refused, "x-accel-redirect").is_empty());
+    // A file gone from the disk is a 404 here, not nginx's, and no playback.
+    std::fs::remove_file(app.settings.media_dir().join(&stored)).expect("remove");
+    let missing = client.get(&url).send().await.expect("GET");
+    assert_eq!(missing.status().as_u16(), 404);
+    assert!(header(&missing, "x-accel-redirect").is_empty());
+    assert_eq!(app.asset(id).access_count, 1);
+}
+
 #[actix_web::test]
 async fn a_playback_is_counted_once_not_per_range_request() {
     let app = spawn_app().await;
