@@ -75,12 +75,43 @@ need curl curl
 case " $BACKENDS " in *" postgres "*) need psql postgresql-client ;; esac
 case " $BACKENDS " in *" sqlite "*) need sqlite3 sqlite3 ;; esac
 
-say "building Practika (release)"
-(cd "$ROOT" && cargo build --release --quiet)
-PRACTIKA="${CARGO_TARGET_DIR:-$ROOT/target}/release/practika"
-say "building the bare server (release, bench/target)"
-(cd "$HERE" && CARGO_TARGET_DIR="$HERE/target" cargo build --release --quiet)
-BARE="$HERE/target/release/practika-bench-bare"
+# Both builds go to one target folder (CARGO_TARGET_DIR, else ./target).
+# The bare server used to build alone in bench/target: from scratch on a
+# fresh checkout, vendored OpenSSL, libpq and SQLite included, minutes of
+# C compiling (perl, make, cc: no rustc) behind --quiet, which looked like
+# a hang. In Practika's folder it can reuse those builds (same versions,
+# features and release profile in both lock files). Cargo's output stays
+# on, so a wait for another cargo's lock on the folder or the package
+# cache shows ("Blocking waiting for file lock"), and every 30 s the
+# script says what the build is running.
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+descendants() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do
+        echo "$child"
+        descendants "$child"
+    done
+}
+build() {
+    local what=$1 dir=$2 started=$SECONDS pid
+    say "building $what (release, $TARGET)"
+    (cd "$dir" && CARGO_TARGET_DIR="$TARGET" exec cargo build --release --locked) &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        if (((SECONDS - started) % 30 == 0)); then
+            local running
+            running=$(descendants "$pid" | xargs -r -I{} ps -o comm= -p {} 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
+            echo "  still building $what after $((SECONDS - started)) s; running:${running:- nothing}" >&2
+        fi
+    done
+    wait "$pid" || { echo "building $what failed" >&2; exit 1; }
+    echo "built $what in $((SECONDS - started)) s" >&2
+}
+build Practika "$ROOT"
+PRACTIKA="$TARGET/release/practika"
+build "the bare server" "$HERE"
+BARE="$TARGET/release/practika-bench-bare"
 
 wait_for() {
     for _ in $(seq 1 200); do

@@ -47,6 +47,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/js/choices.js"),
     },
     Asset {
+        name: "js/replies.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/js/replies.js"),
+    },
+    Asset {
         name: "js/attach.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/js/attach.js"),

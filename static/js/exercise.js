@@ -4,15 +4,19 @@
 // the comment form's range filled from the viewer's own A and B, and clips
 // that are still being cut, shown once ready; the recorder, which
 // practises against the demonstration player; the forms' video and clip
-// choices, fetched when a form opens (choices.js).
+// choices, fetched when a form opens (choices.js); the reply forms,
+// completed from one template (replies.js).
 import { mountPlayer } from "./player.js";
 import { mountStudio } from "./studio.js";
 import "./attach.js";
 import { mountRecorder } from "./recorder.js";
 import { mountChoices } from "./choices.js";
+import { mountReplyForms } from "./replies.js";
 
 const reduceMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
+// First: the studio and the choices look for the reply forms' fields.
+mountReplyForms(document.getElementById("comments"));
 mountChoices(document.querySelector("[data-choices-url]"));
 
 const root = document.querySelector("[data-player]");

@@ -86,7 +86,9 @@ export function mountPlayer(root) {
   const loopButton = controls.querySelector("[data-loop]");
   const speed = controls.querySelector("[data-speed]");
   const quality = controls.querySelector("[data-quality]");
-  const shortcuts = root.querySelector("[data-shortcuts]");
+  // One list per page, shared by its players (player_controls.html).
+  const shortcuts = root.querySelector("[data-shortcuts]") || document.querySelector("[data-shortcuts]");
+  if (shortcuts) { shortcuts.hidden = false; }
   const markListeners = [];
   const loopListeners = [];
   let loopA = null;

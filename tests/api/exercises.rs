@@ -207,7 +207,7 @@ async fn the_practice_loop_works_end_to_end() {
     let reply = format!("#comment-{comment} details.reply");
     assert!(!page.has(&format!("{reply} option[value='{clip}']")), "not in the page");
     let link = page
-        .attr(&format!("{reply} [data-choices-link] a"), "href")
+        .attr(&format!("{reply} [data-reply-more] a"), "href")
         .expect("a link to the reply's choices");
     assert_eq!(link, format!("?choose={comment}#comment-{comment}"));
     let reply_form = app

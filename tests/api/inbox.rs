@@ -337,9 +337,14 @@ async fn try_again_goes_on_the_to_do_list_and_the_next_attempt_resolves_it() {
     // Only the coach (and admins) see the checkbox; a student who sends it
     // anyway gets a clear message and nothing is stored.
     let coach_view = app.page_with(&ann_client, &thread_path).await;
-    assert!(coach_view.has(&format!("#comment-{attempt} input[name=retry]")));
+    assert!(coach_view.has(&format!("#comment-{attempt} form[data-retry]")));
     let tom_view = app.page_with(&tom_client, &thread_path).await;
-    assert!(!tom_view.has("input[name=retry]"));
+    assert!(!tom_view.has("input[name=retry]") && !tom_view.has("form[data-retry]"));
+    // Without JavaScript the reply form comes in full: the checkbox is there.
+    let full = app
+        .page_with(&ann_client, &format!("{thread_path}?choose={attempt}"))
+        .await;
+    assert!(full.has(&format!("#comment-{attempt} input[name=retry]")));
     let response = send(
         &app,
         &tom_client,

@@ -129,7 +129,10 @@ async fn the_coach_clips_pins_and_draws_on_the_attempt() {
         page.has(&format!("{player} video[data-frame-rate='15']")),
         "its own frame rate"
     );
-    assert!(page.has("details.reply input[name=attempt_video_id]"));
+    // The reply form pins a part of this attempt (its fields come from the
+    // page's one template, filled in by replies.js).
+    assert!(page.has(&format!("details.reply form[data-attempt='{attempt}']")));
+    assert!(page.has("template#reply-extras"));
     // The video page has the same player.
     let video_page = app.page_with(&t.coach, &format!("/videos/{attempt}")).await;
     assert!(video_page.has("[data-player] [data-controls] [data-step]"));
