@@ -218,16 +218,18 @@ impl BrowserApp {
     /// The path of the link in the newest email to `address` that
     /// contains `prefix` (emails are sent by the worker, over SMTP).
     pub async fn emailed_link(&self, address: &str, prefix: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.emailed_link_about(address, prefix, "").await
+    }
+
+    /// The link in the newest email to `address` that also says `words`
+    /// (another email with such a link may come first or after).
+    pub async fn emailed_link_about(&self, address: &str, prefix: &str, words: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30 * patience());
         let base = format!("{}{prefix}", crate::helpers::PUBLIC_URL);
         loop {
-            let found = self
-                .app
-                .mail
-                .received()
-                .into_iter()
-                .rev()
-                .find(|m| m.recipients.iter().any(|r| r == address) && m.text().contains(&base));
+            let found = self.app.mail.received().into_iter().rev().find(|m| {
+                m.recipients.iter().any(|r| r == address) && m.text().contains(&base) && m.text().contains(words)
+            });
             if let Some(mail) = found {
                 return self.app.path_of(&mail.link(&base));
             }
