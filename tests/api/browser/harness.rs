@@ -572,16 +572,30 @@ impl Tab {
 
     /// Clicks as a person does, after bringing the element into view at
     /// once (the site scrolls smoothly, and a moving target is missed).
+    /// Scrolls the element to the middle and clicks it. A page still
+    /// settling (a player or a script filling forms shifts the layout) can
+    /// move it between the scroll and the click; then it scrolls and tries
+    /// again, as a person would, for a few seconds.
     pub async fn click(&self, element: &Element, what: &str) {
         let arg = serde_json::to_value(element).expect("an element reference");
-        self.js(
-            "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest', behavior: 'instant' });",
-            vec![arg],
-        )
-        .await;
-        if let Err(error) = element.click().await {
-            let shot = self.snapshot(&format!("click-{}", slug(what))).await;
-            panic!("{}: cannot click {what}: {error} (screenshot {shot})", self.who);
+        let deadline = Instant::now() + Duration::from_secs(2 * patience());
+        loop {
+            self.js(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest', behavior: 'instant' });",
+                vec![arg.clone()],
+            )
+            .await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(error) => {
+                    let moved = error.to_string().contains("not clickable");
+                    if !moved || Instant::now() > deadline {
+                        let shot = self.snapshot(&format!("click-{}", slug(what))).await;
+                        panic!("{}: cannot click {what}: {error} (screenshot {shot})", self.who);
+                    }
+                }
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(150)).await;
         }
     }
 
