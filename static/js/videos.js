@@ -131,10 +131,20 @@ import { supported, startUpload, formatBytes, rateMeter } from './uploader.js';
     var delay = 2000;
     Array.prototype.forEach.call(box.querySelectorAll('.js-only'), function (el) { el.hidden = false; });
 
-    function settled() {
+    /* Someone watching the original, or writing in a form (a reply to go
+       with the clip), is not interrupted by a reload that would lose it. */
+    function busy() {
       var player = document.querySelector('video');
-      if (player && !player.paused && !player.ended) {
-        /* Do not interrupt someone watching the original. */
+      if (player && !player.paused && !player.ended) { return true; }
+      var active = document.activeElement;
+      if (active && active.form) { return true; }
+      return Array.prototype.some.call(document.querySelectorAll('form textarea, form input[type=text]'), function (field) {
+        return field.value !== field.defaultValue;
+      });
+    }
+
+    function settled() {
+      if (busy()) {
         var p = document.createElement('p');
         var button = document.createElement('button');
         button.type = 'button';
