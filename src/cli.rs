@@ -80,6 +80,24 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Media storage tools.
+    Media {
+        #[command(subcommand)]
+        action: MediaCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MediaCommand {
+    /// Copy the local media folder (<data dir>/media) into S3-compatible
+    /// object storage, verifying every object by its SHA-256. Resumable:
+    /// run it again and it skips what is there. The endpoint and
+    /// credentials come from the AWS_* variables. Then set
+    /// PRACTIKA_MEDIA_URL to the same URL on every node.
+    CopyTo {
+        /// s3://bucket/prefix
+        url: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -107,7 +125,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             seed_demo(&settings, options).await.map(|()| ExitCode::SUCCESS)
         }
+        Command::Media {
+            action: MediaCommand::CopyTo { url },
+        } => copy_media_to(&settings, &url).await,
     }
+}
+
+async fn copy_media_to(settings: &Settings, url: &str) -> anyhow::Result<ExitCode> {
+    if settings.media_s3.is_some() {
+        anyhow::bail!(
+            "PRACTIKA_MEDIA_URL is set already: media are in a bucket. `media copy-to` copies the local folder \
+             ({}); unset PRACTIKA_MEDIA_URL to run it.",
+            settings.media_dir().display()
+        );
+    }
+    let target = Settings::from_lookup(|name| {
+        if name == "PRACTIKA_MEDIA_URL" {
+            Some(url.to_owned())
+        } else {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+        }
+    })?;
+    let s3 = target.media_s3.context("the URL names no bucket")?;
+    let remote = crate::media::remote::Remote::new(&s3)?;
+    let root = settings.media_dir();
+    println!("Copying {} to {} ...", root.display(), remote.describe());
+    let started = std::time::Instant::now();
+    let copied = tokio::task::spawn_blocking(move || {
+        crate::media::copy::copy_all(&root, &remote, |done, total, relative, uploaded| {
+            if uploaded || done == total || done % 500 == 0 {
+                println!(
+                    "  [{done}/{total}] {relative}{}",
+                    if uploaded { "" } else { " (there already)" }
+                );
+            }
+        })
+    })
+    .await?
+    .context("copying the media (run the command again to resume)")?;
+    println!(
+        "Done in {:.1} s: {} files uploaded and verified ({:.1} MiB), {} there already.",
+        started.elapsed().as_secs_f64(),
+        copied.uploaded,
+        copied.bytes as f64 / 1024.0 / 1024.0,
+        copied.skipped
+    );
+    println!(
+        "Every stored file is in the bucket. Switch over: set PRACTIKA_MEDIA_URL={url} (and the same AWS_* \
+         variables) on every node and worker, and restart them. Files uploaded meanwhile: stop the nodes, run \
+         this again (it copies only what is new), then start them with the new setting."
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `f` with a connection on a blocking thread.
@@ -237,7 +305,7 @@ async fn invite(settings: Settings, email: &str, role: &str) -> anyhow::Result<E
 
 async fn seed_demo(settings: &Settings, options: crate::demo::Options) -> anyhow::Result<()> {
     apply_migrations(settings).await?;
-    let storage = crate::media::Storage::new(settings.media_dir());
+    let storage = crate::media::Storage::from_settings(settings)?;
     let ffmpeg = settings.ffmpeg.clone();
     let started = std::time::Instant::now();
     let files = tokio::task::spawn_blocking(move || crate::media::demo::ensure(&storage, &ffmpeg))
@@ -441,6 +509,31 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
     );
     println!("  upload limit    {} MiB", settings.max_upload_bytes / 1024 / 1024);
+    match crate::media::Storage::from_settings(settings) {
+        Ok(storage) => match storage.remote().cloned() {
+            None => println!("  media           {}", storage.describe()),
+            Some(remote) => {
+                // A name nothing is stored under: asking for it shows the
+                // bucket answers and the credentials are accepted.
+                let probe = tokio::task::spawn_blocking(move || remote.size(".practika-check")).await;
+                match probe {
+                    Ok(Ok(_)) => println!("  media           {} (reachable)", storage.describe()),
+                    Ok(Err(error)) => {
+                        println!("  PROBLEM: media in {} cannot be reached: {error}", storage.describe());
+                        problems += 1;
+                    }
+                    Err(error) => {
+                        println!("  PROBLEM: media check stopped: {error}");
+                        problems += 1;
+                    }
+                }
+            }
+        },
+        Err(error) => {
+            println!("  PROBLEM: {error:#}");
+            problems += 1;
+        }
+    }
     if let Err(error) = settings.ensure_dirs() {
         println!("  PROBLEM: {error:#}");
         problems += 1;

@@ -25,6 +25,11 @@
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_SERVER_TIMING` | unset | `1`: each response says in `Server-Timing` how many statements it took |
 //! | `PRACTIKA_MEDIA_ACCEL_PREFIX` | unset | behind nginx: media answers `X-Accel-Redirect: <prefix>/<path>` after the access check, and nginx sends the bytes |
+//! | `PRACTIKA_MEDIA_URL` | unset: `<data dir>/media` | `s3://bucket/prefix`: media in S3-compatible object storage (with the `AWS_*` variables below); players get presigned URLs |
+//! | `AWS_ENDPOINT` | AWS itself | the S3 endpoint (`http://127.0.0.1:9000`, `https://s3.example.net`); `AWS_ENDPOINT_URL` is read too |
+//! | `AWS_DEFAULT_REGION` | `us-east-1` | the bucket's region (`AWS_REGION` is read too) |
+//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | unset | credentials (never logged) |
+//! | `AWS_ALLOW_HTTP` | `false` | `true` allows an `http://` endpoint |
 //! | `PRACTIKA_ENV` | `development` | `production` refuses to start without `PRACTIKA_SECRET_KEY` |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -80,8 +85,94 @@ pub struct Settings {
     /// no trailing `/`): stored files are answered with `X-Accel-Redirect`
     /// to it instead of their bytes (`videos::handlers::serve_file`).
     pub media_accel_prefix: Option<String>,
+    /// Media in S3-compatible object storage (`PRACTIKA_MEDIA_URL`).
+    pub media_s3: Option<S3Config>,
     /// Where the secret key came from, for `practika check`.
     pub secret_source: SecretSource,
+}
+
+/// `PRACTIKA_MEDIA_URL=s3://bucket/prefix` and the `AWS_*` variables.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Without leading or trailing `/`; may be empty.
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials are never printed.
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Config {
+    /// The scheme and host of presigned URLs, for the pages'
+    /// Content-Security-Policy (`None`: AWS's own hosts).
+    pub fn origin(&self) -> String {
+        match self.endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()) {
+            Some(url) => url.origin().ascii_serialization(),
+            None => "https://*.amazonaws.com".to_owned(),
+        }
+    }
+}
+
+/// Reads `s3://bucket[/prefix]` and the `AWS_*` variables.
+fn media_url(url: &str, var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<S3Config> {
+    let rest = url.trim().strip_prefix("s3://").with_context(|| {
+        format!("PRACTIKA_MEDIA_URL must look like s3://bucket/prefix (the local folder is the default), not {url:?}")
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = prefix.trim_matches('/');
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if !bucket_ok {
+        bail!(
+            "PRACTIKA_MEDIA_URL: {bucket:?} is not an S3 bucket name (3 to 63 lower-case letters, digits, '-' and '.')"
+        );
+    }
+    if !prefix.is_empty()
+        && prefix
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        bail!("PRACTIKA_MEDIA_URL: the prefix {prefix:?} has an empty, '.' or '..' segment");
+    }
+    let endpoint = var("AWS_ENDPOINT").or_else(|| var("AWS_ENDPOINT_URL"));
+    if let Some(endpoint) = &endpoint {
+        let parsed = url::Url::parse(endpoint).with_context(|| format!("AWS_ENDPOINT {endpoint:?} is not a URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            bail!("AWS_ENDPOINT must be an http:// or https:// URL, not {endpoint:?}");
+        }
+    }
+    Ok(S3Config {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        endpoint,
+        region: var("AWS_DEFAULT_REGION")
+            .or_else(|| var("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned()),
+        access_key_id: var("AWS_ACCESS_KEY_ID"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+        session_token: var("AWS_SESSION_TOKEN"),
+        allow_http: matches!(
+            var("AWS_ALLOW_HTTP").as_deref().map(str::trim),
+            Some("1" | "true" | "yes" | "on")
+        ),
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +276,18 @@ impl Settings {
             None => None,
             Some(prefix) => Some(accel_prefix(&prefix)?),
         };
+        let media_s3 = match var("PRACTIKA_MEDIA_URL") {
+            None => None,
+            Some(url) => {
+                let s3 = media_url(&url, &var)?;
+                // Whatever the client would refuse, refused now.
+                crate::media::remote::Remote::new(&s3)?;
+                Some(s3)
+            }
+        };
+        if media_s3.is_some() && media_accel_prefix.is_some() {
+            bail!("PRACTIKA_MEDIA_ACCEL_PREFIX serves a local media folder; with PRACTIKA_MEDIA_URL players get presigned URLs instead: set one of the two");
+        }
         let node_id = match var("PRACTIKA_NODE_ID") {
             None => None,
             Some(id) => {
@@ -234,6 +337,7 @@ impl Settings {
                 Some("1" | "true" | "yes" | "on")
             ),
             media_accel_prefix,
+            media_s3,
             secret_source,
         })
     }
@@ -420,6 +524,48 @@ mod tests {
         assert_eq!((s.node_id.as_deref(), s.disk_reserve_bytes), (Some("web-2"), 0));
         assert!(settings(&[("PRACTIKA_NODE_ID", "../x")]).is_err());
         assert!(settings(&[("PRACTIKA_UPLOADS_PER_USER", "0")]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_media_url_names_a_bucket_and_prefix() -> anyhow::Result<()> {
+        assert_eq!(settings(&[])?.media_s3, None);
+        let s = settings(&[
+            ("PRACTIKA_MEDIA_URL", "s3://practika-media/prod/"),
+            ("AWS_ENDPOINT", "http://127.0.0.1:9000"),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("AWS_ALLOW_HTTP", "true"),
+        ])?;
+        let s3 = s.media_s3.expect("S3 media");
+        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str()), ("practika-media", "prod"));
+        assert_eq!((s3.region.as_str(), s3.allow_http), ("us-east-1", true));
+        assert_eq!(s3.origin(), "http://127.0.0.1:9000");
+        assert!(
+            !format!("{s3:?}").contains("very-secret"),
+            "credentials stay out of Debug"
+        );
+        assert_eq!(
+            settings(&[("PRACTIKA_MEDIA_URL", "s3://bucket")])?
+                .media_s3
+                .map(|s| s.prefix),
+            Some(String::new())
+        );
+        for bad in [
+            "/srv/media",
+            "s3://",
+            "s3://Bad_Bucket/x",
+            "s3://bucket/a/../b",
+            "s3://bucket/a//b",
+        ] {
+            let err = settings(&[("PRACTIKA_MEDIA_URL", bad)]).err().map(|e| e.to_string());
+            assert!(err.is_some_and(|e| e.contains("PRACTIKA_MEDIA_URL")), "{bad}");
+        }
+        let both = settings(&[
+            ("PRACTIKA_MEDIA_URL", "s3://bucket"),
+            ("PRACTIKA_MEDIA_ACCEL_PREFIX", "/m"),
+        ]);
+        assert!(both.is_err(), "local X-Accel and S3 media exclude each other");
         Ok(())
     }
 

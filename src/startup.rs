@@ -34,6 +34,10 @@ pub struct AppState {
     pub node_id: String,
     /// The running SHA-256 of resumable uploads this process receives.
     pub tus_hashes: crate::videos::tus::Hashes,
+    /// Where media live: the local folder or a bucket.
+    pub storage: crate::media::Storage,
+    /// Every page's Content-Security-Policy (it names the bucket's origin).
+    pub content_security_policy: actix_web::http::header::HeaderValue,
 }
 
 impl AppState {
@@ -44,7 +48,14 @@ impl AppState {
             .rsplit_once(':')
             .and_then(|(_, port)| port.parse().ok())
             .unwrap_or(0);
+        let storage = crate::media::Storage::from_settings(&settings)?;
+        let origin = settings.media_s3.as_ref().map(crate::config::S3Config::origin);
+        let content_security_policy = actix_web::http::header::HeaderValue::from_str(
+            &crate::web::request::content_security_policy(origin.as_deref()),
+        )?;
         Ok(AppState {
+            storage,
+            content_security_policy,
             node_id: settings.node_id.clone().unwrap_or_else(|| default_node_id(port)),
             uploads: Arc::new(UploadSlots::new(settings.uploads_per_user, settings.uploads_per_node)),
             settings,

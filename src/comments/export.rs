@@ -27,6 +27,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::ErrorKind;
 
 use diesel::prelude::*;
 
@@ -660,20 +661,27 @@ pub async fn render(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     let Some((row, drawings, voice, asset)) = blocking(&ctx.pool, move |c| sources(c, id)).await? else {
         return Ok(());
     };
-    let input = asset
-        .storage_path
-        .as_deref()
-        .and_then(|p| ctx.storage.resolve(p))
-        .filter(|p| p.is_file())
-        .ok_or_else(|| JobError::Permanent("the attempt's file is missing from storage".to_owned()))?;
+    let missing = || JobError::Permanent("the attempt's file is missing from storage".to_owned());
+    let input = match ctx
+        .storage
+        .fetch_async(asset.storage_path.as_deref().unwrap_or_default())
+        .await
+    {
+        Ok(input) => input,
+        Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => return Err(missing()),
+        Err(error) => return Err(io_error("reading the attempt")(error)),
+    };
     let sound = match &voice {
         None => None,
         Some(v) => match (v.status(), v.audio_path.as_deref(), v.duration_ms) {
             (super::voice::Status::Ready, Some(path), Some(ms)) => {
-                let path = ctx
-                    .storage
-                    .resolve(path)
-                    .ok_or_else(|| JobError::Permanent("the voice-over has no stored file".to_owned()))?;
+                let path = match ctx.storage.fetch_async(path).await {
+                    Ok(path) => path,
+                    Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
+                        return Err(JobError::Permanent("the voice-over has no stored file".to_owned()))
+                    }
+                    Err(error) => return Err(io_error("reading the voice-over")(error)),
+                };
                 Some((path, u32::try_from(ms).unwrap_or(0)))
             }
             (super::voice::Status::Pending | super::voice::Status::Processing, ..) => {
@@ -735,14 +743,14 @@ pub async fn render(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         .map_err(|e| JobError::Retry(format!("writing the drawings: {e}")))?
         .map_err(io_error("writing the drawings"))?;
     }
-    let (part, target) = ctx
+    let (part, _) = ctx
         .storage
         .part_for(&relative)
         .map_err(io_error("preparing the export"))?;
     let audio = match &sound {
-        Some((path, _)) => Some(path.as_path()),
+        Some((path, _)) => Some(path.path()),
         // No voice-over: the attempt's own sound, if it has one.
-        None => Some(input.as_path()),
+        None => Some(input.path()),
     };
     transcode::burn_in(&ctx.tools, &parts, &subtitles, audio, part.path(), plan.seconds)
         .await
@@ -754,14 +762,11 @@ pub async fn render(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         Err(ProbeError::Tool(error)) => return Err(tool_error(error)),
     };
     let seconds = made.duration.unwrap_or(plan.seconds);
-    let size_bytes = tokio::task::spawn_blocking(move || {
-        let size = std::fs::metadata(part.path())?.len();
-        part.persist(&target)?;
-        Ok::<_, std::io::Error>(size)
-    })
-    .await
-    .map_err(|e| JobError::Retry(format!("saving the export: {e}")))?
-    .map_err(io_error("saving the export"))?;
+    let size_bytes = ctx
+        .storage
+        .place_async(part, &relative, Some(row.download_name()))
+        .await
+        .map_err(io_error("saving the export"))?;
     let size_bytes = i64::try_from(size_bytes).unwrap_or(i64::MAX);
     let duration_ms = (seconds * 1000.0).round().clamp(0.0, f64::from(i32::MAX)) as i32;
     tracing::info!(export = %id, comment = %row.comment_id, pieces = plan.pieces.len(), seconds, size_bytes, "reply exported");
@@ -785,7 +790,7 @@ pub fn purge(conn: &mut DbConn, storage: &Storage) -> anyhow::Result<usize> {
                 .filter(comments_export::path.is_not_null()),
         ))
         .get_result(conn)?;
-        if !known && std::fs::remove_file(path).is_ok() {
+        if !known && storage.remove(&path).is_ok() {
             removed += 1;
         }
     }

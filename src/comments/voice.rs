@@ -28,7 +28,8 @@ use crate::jobs::registry::payload_id;
 use crate::jobs::worker::{blocking, until_recorded, JobContext};
 use crate::jobs::{Chore, JobError, JobKind, Registry};
 use crate::media::probe::{self, ProbeError};
-use crate::media::{transcode, Container, PartFile, Storage, ToolError, Tools};
+use crate::media::storage::Staging;
+use crate::media::{transcode, Container, Placed, Storage, ToolError, Tools};
 use crate::videos::pages::clock;
 
 /// The longest voice-over, in seconds.
@@ -284,24 +285,22 @@ pub async fn check_recording(tools: &Tools, path: &Path, container: Container) -
     }
 }
 
-/// Keeps a checked recording: `staged` (a temporary file beside `target`)
-/// is renamed into place, and the row, the upload's link to it and the
-/// processing job are written in one transaction.
+/// Keeps a checked recording: `staged` ([`Storage::stage`]) is put in
+/// place, and the row, the upload's link to it and the processing job are
+/// written in one transaction.
 #[allow(clippy::too_many_arguments)]
 pub fn store_recording(
     conn: &mut DbConn,
     id: Id,
     owner: i32,
-    staged: PartFile,
-    target: &Path,
+    staged: Staging,
     relative: &str,
     container: Container,
     size: u64,
     upload: Id,
 ) -> anyhow::Result<()> {
-    let placed = crate::db::write_transaction(conn, |c| -> anyhow::Result<PartFile> {
-        staged.persist(target)?;
-        let placed = PartFile::new(target.to_owned());
+    let placed = crate::db::write_transaction(conn, |c| -> anyhow::Result<Placed> {
+        let placed = staged.commit()?;
         diesel::insert_into(comments_voiceover::table)
             .values((
                 comments_voiceover::id.eq(id),
@@ -416,13 +415,16 @@ pub async fn process(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     let Some(row) = blocking(&ctx.pool, move |c| find(c, id)).await? else {
         return Ok(());
     };
-    let input = ctx
-        .storage
-        .resolve(&row.original_path)
-        .ok_or_else(|| JobError::Permanent("the voice-over has no stored file".to_owned()))?;
-    if !input.is_file() {
-        return rejected(ctx, &row, vec!["The recording is missing from storage.".to_owned()]).await;
-    }
+    let input = match ctx.storage.fetch_async(&row.original_path).await {
+        Ok(input) => input,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return rejected(ctx, &row, vec!["The recording is missing from storage.".to_owned()]).await
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(JobError::Permanent("the voice-over has no stored file".to_owned()))
+        }
+        Err(error) => return Err(JobError::Retry(format!("reading the recording: {error}"))),
+    };
     blocking(&ctx.pool, move |c| set_status(c, id, Status::Processing, None)).await?;
     let container = match row.original_mime.as_str() {
         "audio/ogg" => Container::Ogg,
@@ -445,7 +447,7 @@ pub async fn process(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     }
     let relative = audio_path(id);
     ctx.storage.remove_stale_parts(&relative);
-    let (part, target) = ctx
+    let (part, _) = ctx
         .storage
         .part_for(&relative)
         .map_err(|e| JobError::Retry(format!("preparing the voice-over: {e}")))?;
@@ -465,14 +467,11 @@ pub async fn process(ctx: &JobContext, id: Id) -> Result<(), JobError> {
             problems.join(" ")
         )));
     };
-    let size = tokio::task::spawn_blocking(move || {
-        let size = std::fs::metadata(part.path())?.len();
-        part.persist(&target)?;
-        Ok::<_, std::io::Error>(size)
-    })
-    .await
-    .map_err(|e| JobError::Retry(format!("saving the voice-over: {e}")))?
-    .map_err(|e| JobError::Retry(format!("saving the voice-over: {e}")))?;
+    let size = ctx
+        .storage
+        .place_async(part, &relative, None)
+        .await
+        .map_err(|e| JobError::Retry(format!("saving the voice-over: {e}")))?;
     let duration_ms = (seconds * 1000.0).round().clamp(0.0, f64::from(i32::MAX)) as i32;
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     until_recorded("storing a processed voice-over", None, || {
@@ -524,23 +523,10 @@ pub fn purge(conn: &mut DbConn, storage: &Storage) -> anyhow::Result<usize> {
     // files older than a few minutes can be orphans.
     let age = std::time::Duration::from_secs(10 * 60);
     for folder in ["voiceovers", "voiceovers/originals"] {
-        let Some(dir) = storage.resolve(folder) else { continue };
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(id) = name.split('.').next().and_then(|n| n.parse::<Id>().ok()) else {
-                continue;
-            };
-            let old = entry
-                .metadata()
-                .ok()
-                .filter(|m| m.is_file())
-                .and_then(|m| m.modified().ok())
-                .and_then(|at| at.elapsed().ok())
-                .is_some_and(|unwritten| unwritten > age);
+        for (id, relative) in storage.settled_files(folder, "*", age) {
             let known: bool =
                 diesel::select(diesel::dsl::exists(comments_voiceover::table.find(id))).get_result(conn)?;
-            if old && !known && std::fs::remove_file(entry.path()).is_ok() {
+            if !known && storage.remove(&relative).is_ok() {
                 removed += 1;
             }
         }

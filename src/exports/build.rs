@@ -75,6 +75,11 @@ pub fn queue(conn: &mut DbConn, id: Id) -> QueryResult<i64> {
 }
 
 /// The link of a ready export (its owner must be logged in to use it).
+/// What the ZIP is called when downloaded.
+pub fn download_name(ready_at: Ts) -> String {
+    format!("practika-export-{}.zip", ready_at.0.format("%Y-%m-%d"))
+}
+
 pub fn download_path(export: &DataExport, secret: &[u8]) -> String {
     let id = export.id.to_string();
     let token = tokens::export_token(secret, &id, export.user_id, export.expires_at);
@@ -377,13 +382,14 @@ pub fn write_zip<W: Write + Seek>(storage: &Storage, contents: Contents, out: W)
         |zip: &mut zip::ZipWriter<W>, entries: Vec<(Value, Option<MediaFile>)>| -> anyhow::Result<Vec<Value>> {
             let mut rows = Vec::with_capacity(entries.len());
             for (mut row, file) in entries {
+                // From the bucket, a downloaded copy (removed after).
                 let found = file.and_then(|f| {
-                    let path = storage.resolve(&f.stored)?;
-                    let opened = std::fs::File::open(&path).ok()?;
-                    Some((f, opened))
+                    let fetched = storage.fetch(&f.stored).ok()?;
+                    let opened = std::fs::File::open(fetched.path()).ok()?;
+                    Some((f, opened, fetched))
                 });
                 match found {
-                    Some((file, opened)) => {
+                    Some((file, opened, _fetched)) => {
                         let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
                         zip.start_file(file.name.as_str(), media.large_file(size >= u64::from(u32::MAX)))
                             .with_context(|| format!("adding {}", file.name))?;
@@ -445,8 +451,11 @@ pub async fn build(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     let storage = ctx.storage.clone();
     storage.remove_stale_parts(&relative);
     let target = relative.clone();
+    // The day in the download's name is the day it is ready.
+    let now = Ts::now();
+    let name = download_name(now);
     let size = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let (part, path) = storage.part_for(&target)?;
+        let (part, _) = storage.part_for(&target)?;
         let file = std::fs::File::create(part.path())?;
         let file = write_zip(&storage, contents, std::io::BufWriter::new(file))?
             .into_inner()
@@ -454,13 +463,17 @@ pub async fn build(ctx: &JobContext, id: Id) -> Result<(), JobError> {
         file.sync_all()?;
         let size = file.metadata()?.len();
         drop(file);
-        part.persist(&path)?;
+        let extra = crate::media::storage::Extra {
+            sha256: None,
+            download: Some(&name),
+        };
+        storage.place_with(part, &target, extra)?.keep();
         Ok(size)
     })
     .await
     .map_err(|e| JobError::Retry(format!("the export's task stopped: {e}")))?
     .map_err(|e| JobError::Retry(format!("{e:#}")))?;
-    let (now, user_id, stored) = (Ts::now(), export.user_id, relative.clone());
+    let (user_id, stored) = (export.user_id, relative.clone());
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let superseded = db::run(&ctx.pool, move |c| {
         db::write_transaction(c, |c| {
@@ -537,7 +550,7 @@ pub fn purge(conn: &mut DbConn, storage: &Storage, now: Ts) -> anyhow::Result<us
         std::time::Duration::from_secs(10 * 60),
     );
     for (id, path) in settled {
-        if !queries::exists(conn, id)? && std::fs::remove_file(path).is_ok() {
+        if !queries::exists(conn, id)? && storage.remove(&path).is_ok() {
             removed += 1;
         }
     }

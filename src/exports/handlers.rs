@@ -69,10 +69,9 @@ pub async fn download(
         .filter(|_| export.status() == super::Status::Ready)
         .ok_or(AppError::NotFound)?;
     let mut response = crate::videos::handlers::serve_file(&req, &state, &stored, "application/zip").await?;
-    let name = format!(
-        "attachment; filename=\"practika-export-{}.zip\"",
-        export.ready_at.unwrap_or(export.created_at).0.format("%Y-%m-%d")
-    );
+    let name = crate::media::storage::attachment(&super::build::download_name(
+        export.ready_at.unwrap_or(export.created_at),
+    ));
     if let Ok(value) = header::HeaderValue::from_str(&name) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }

@@ -48,7 +48,8 @@ impl JobContext {
     pub fn new(pool: Pool, settings: &Settings) -> JobContext {
         JobContext {
             pool,
-            storage: Storage::new(settings.media_dir()),
+            storage: Storage::from_settings(settings)
+                .expect("the media storage settings were checked when they were read"),
             tools: Tools::from_settings(settings),
             mailer: Mailer::from_settings(settings)
                 .map_err(|error| tracing::error!(error = %format!("{error:#}"), "email cannot be sent"))

@@ -75,8 +75,10 @@ pub fn ensure(storage: &Storage, ffmpeg: &str) -> anyhow::Result<Vec<DemoVideo>>
                     out.into(),
                 ]
             })?;
-            let video = storage.resolve(&path).context("demo path")?;
-            let video = video.to_string_lossy().into_owned();
+            // The poster and clip are made from it (a downloaded copy when
+            // media are in a bucket).
+            let fetched = storage.fetch(&path).with_context(|| format!("reading {path}"))?;
+            let video = fetched.to_string_lossy().into_owned();
             make(storage, ffmpeg, &poster_path, |out| {
                 vec![
                     "-ss".into(),
@@ -124,20 +126,20 @@ pub fn ensure(storage: &Storage, ffmpeg: &str) -> anyhow::Result<Vec<DemoVideo>>
 }
 
 fn file_size(storage: &Storage, relative: &str) -> anyhow::Result<i64> {
-    let path = storage.resolve(relative).context("demo path")?;
-    Ok(std::fs::metadata(&path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len() as i64)
+    let size = storage
+        .size(relative)
+        .with_context(|| format!("reading {relative}"))?
+        .with_context(|| format!("{relative} is missing"))?;
+    Ok(i64::try_from(size).unwrap_or(i64::MAX))
 }
 
 /// Runs ffmpeg into a temporary file beside `relative` and renames it into
 /// place, unless the file is there already.
 fn make(storage: &Storage, ffmpeg: &str, relative: &str, args: impl FnOnce(&str) -> Vec<String>) -> anyhow::Result<()> {
-    let target = storage.resolve(relative).context("demo path")?;
-    if target.is_file() {
+    if storage.exists(relative) {
         return Ok(());
     }
-    let (part, target) = storage
+    let (part, _) = storage
         .part_for(relative)
         .with_context(|| format!("preparing {relative}"))?;
     let out = part.path().to_string_lossy().into_owned();
@@ -152,7 +154,9 @@ fn make(storage: &Storage, ffmpeg: &str, relative: &str, args: impl FnOnce(&str)
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    part.persist(&target)
-        .with_context(|| format!("storing {}", Path::new(relative).display()))?;
+    storage
+        .place(part, relative)
+        .with_context(|| format!("storing {}", Path::new(relative).display()))?
+        .keep();
     Ok(())
 }

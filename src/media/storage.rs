@@ -12,7 +12,11 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use super::remote::Remote;
 use crate::db::Id;
+
+/// Where downloaded copies of stored files are kept while a job reads them.
+const FETCH_DIR: &str = ".fetched";
 
 /// The folder of data exports (ZIP files) under the media root; replies
 /// exported as videos are under `exports/`.
@@ -21,11 +25,214 @@ pub const DATA_EXPORTS_DIR: &str = "data-exports";
 #[derive(Debug, Clone)]
 pub struct Storage {
     root: PathBuf,
+    remote: Option<Remote>,
+}
+
+/// The type a stored file is served with, from its (server-chosen) name.
+pub fn content_type(relative: &str) -> &'static str {
+    let extension = relative.rsplit_once('.').map(|(_, ext)| ext);
+    if relative.starts_with("voiceovers/") {
+        // Sound only, whatever the container.
+        match extension {
+            Some("webm") => return "audio/webm",
+            Some("ogg") => return "audio/ogg",
+            Some("m4a" | "mp4") => return "audio/mp4",
+            _ => {}
+        }
+    }
+    match extension {
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("webm") => "video/webm",
+        Some("mov") => "video/quicktime",
+        Some("mkv") => "video/x-matroska",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("m4a") => "audio/mp4",
+        Some("ogg" | "oga") => "audio/ogg",
+        Some("weba") => "audio/webm",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
 }
 
 impl Storage {
+    /// Media in the local folder `root`.
     pub fn new(root: impl Into<PathBuf>) -> Storage {
-        Storage { root: root.into() }
+        Storage {
+            root: root.into(),
+            remote: None,
+        }
+    }
+
+    /// Media in object storage, with `scratch` for files being made.
+    pub fn with_remote(scratch: impl Into<PathBuf>, remote: Remote) -> Storage {
+        Storage {
+            root: scratch.into(),
+            remote: Some(remote),
+        }
+    }
+
+    /// The storage the settings name (`PRACTIKA_MEDIA_URL`).
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Storage> {
+        Ok(match &settings.media_s3 {
+            None => Storage::new(settings.media_dir()),
+            Some(s3) => Storage::with_remote(settings.media_dir(), Remote::new(s3)?),
+        })
+    }
+
+    pub fn remote(&self) -> Option<&Remote> {
+        self.remote.as_ref()
+    }
+
+    /// Where media live, for logs and the staff pages.
+    pub fn describe(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.describe(),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// Sends a finished file (written at `part`) to its place `relative`
+    /// (blocking): a rename in the media folder, an upload to the bucket.
+    /// Until [`Placed::keep`], the placed file is removed when dropped.
+    pub fn place(&self, part: PartFile, relative: &str) -> io::Result<Placed> {
+        self.place_with(part, relative, Extra::default())
+    }
+
+    /// [`Storage::place`] with what the bucket keeps with the object.
+    pub fn place_with(&self, part: PartFile, relative: &str, extra: Extra<'_>) -> io::Result<Placed> {
+        match &self.remote {
+            None => {
+                let target = self
+                    .resolve(relative)
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+                part.persist(&target)?;
+                Ok(Placed::Local(PartFile::new(target)))
+            }
+            Some(remote) => {
+                remote.upload(part.path(), relative, &extra)?;
+                drop(part);
+                Ok(Placed::Remote {
+                    remote: remote.clone(),
+                    relative: relative.to_owned(),
+                    armed: true,
+                })
+            }
+        }
+    }
+
+    /// Moves a received upload next to its final place `relative`
+    /// (blocking), before the database transaction that writes its row:
+    /// into the media folder under a temporary name of node `node` (when
+    /// that is another file system this is a copy, which must not hold the
+    /// database's lock), or into the bucket under its final (new, unique)
+    /// name (an upload that must not hold it either). [`Staging::commit`]
+    /// in the transaction puts it in place; dropped, it goes again.
+    pub fn stage(&self, file: PartFile, relative: &str, node: &str, sha256: Option<&str>) -> io::Result<Staging> {
+        if self.remote.is_some() {
+            let extra = Extra {
+                sha256,
+                ..Extra::default()
+            };
+            return Ok(Staging::Remote(self.place_with(file, relative, extra)?));
+        }
+        let (part, target) = self.part_for_node(relative, node)?;
+        file.persist(part.path())?;
+        Ok(Staging::Local { part, target })
+    }
+
+    /// A stored file as a local file for reading (blocking): the file itself
+    /// in the media folder, or a copy downloaded from the bucket into the
+    /// scratch folder, removed when the [`Fetched`] is dropped. A missing
+    /// file is `NotFound`.
+    pub fn fetch(&self, relative: &str) -> io::Result<Fetched> {
+        let path = self
+            .resolve(relative)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
+        match &self.remote {
+            None => {
+                if !path.is_file() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{relative} is missing"),
+                    ));
+                }
+                Ok(Fetched { path, copy: None })
+            }
+            Some(remote) => {
+                let extension = Path::new(relative)
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "bin".to_owned());
+                let dir = self.root.join(FETCH_DIR);
+                std::fs::create_dir_all(&dir)?;
+                let copy = PartFile::new(dir.join(format!("{}.{extension}", Id::new().0.simple())));
+                remote.download(relative, copy.path())?;
+                Ok(Fetched {
+                    path: copy.path().to_owned(),
+                    copy: Some(copy),
+                })
+            }
+        }
+    }
+
+    /// [`Storage::fetch`] from async code (on a blocking thread).
+    pub async fn fetch_async(&self, relative: &str) -> io::Result<Fetched> {
+        let (storage, relative) = (self.clone(), relative.to_owned());
+        tokio::task::spawn_blocking(move || storage.fetch(&relative))
+            .await
+            .map_err(|e| io::Error::other(format!("reading a stored file: {e}")))?
+    }
+
+    /// [`Storage::place`] and keep, from async code; returns the size.
+    /// `download`: the file is always a download, under that name (the
+    /// bucket says so itself when it answers a presigned URL).
+    pub async fn place_async(&self, part: PartFile, relative: &str, download: Option<String>) -> io::Result<u64> {
+        let (storage, relative) = (self.clone(), relative.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let size = std::fs::metadata(part.path())?.len();
+            let extra = Extra {
+                sha256: None,
+                download: download.as_deref(),
+            };
+            storage.place_with(part, &relative, extra)?.keep();
+            Ok(size)
+        })
+        .await
+        .map_err(|e| io::Error::other(format!("storing a file: {e}")))?
+    }
+
+    /// Whether a stored file is there (blocking). A storage that cannot
+    /// answer counts as "no", and is logged.
+    pub fn exists(&self, relative: &str) -> bool {
+        match &self.remote {
+            None => self.resolve(relative).is_some_and(|p| p.is_file()),
+            Some(remote) => match remote.size(relative) {
+                Ok(size) => size.is_some(),
+                Err(error) => {
+                    tracing::warn!(%error, path = relative, "could not look at a stored file");
+                    false
+                }
+            },
+        }
+    }
+
+    /// The size of a stored file, `None` when missing (blocking).
+    pub fn size(&self, relative: &str) -> io::Result<Option<u64>> {
+        match &self.remote {
+            None => {
+                let Some(path) = self.resolve(relative) else {
+                    return Ok(None);
+                };
+                match std::fs::metadata(path) {
+                    Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+                    Ok(_) => Ok(None),
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+                    Err(error) => Err(error),
+                }
+            }
+            Some(remote) => remote.size(relative),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -93,21 +300,49 @@ impl Storage {
     }
 
     /// The files `dir/<uuid>.<extension>` not written for `older_than`
-    /// (a file is renamed into place just before its row commits): the
-    /// candidates of a sweep for files whose row is gone. Blocking.
-    pub fn settled_files(&self, dir: &str, extension: &str, older_than: std::time::Duration) -> Vec<(Id, PathBuf)> {
-        let Some(dir) = self.resolve(dir) else {
-            return Vec::new();
-        };
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Vec::new();
-        };
+    /// (a file is renamed into place just before its row commits), as
+    /// relative paths: the candidates of a sweep for files whose row is
+    /// gone. `extension` `"*"` takes any. Blocking.
+    pub fn settled_files(&self, dir: &str, extension: &str, older_than: std::time::Duration) -> Vec<(Id, String)> {
         let suffix = format!(".{extension}");
+        let id_of = |name: &str| -> Option<Id> {
+            let stem = if extension == "*" {
+                name.split_once('.')?.0
+            } else {
+                name.strip_suffix(suffix.as_str())?
+            };
+            stem.parse::<Id>().ok()
+        };
+        if let Some(remote) = &self.remote {
+            let listed = match remote.list(dir) {
+                Ok(listed) => listed,
+                Err(error) => {
+                    tracing::warn!(%error, dir, "could not list stored files");
+                    return Vec::new();
+                }
+            };
+            let now = chrono::Utc::now();
+            return listed
+                .into_iter()
+                .filter_map(|object| {
+                    let name = object.relative.strip_prefix(dir)?.strip_prefix('/')?;
+                    let id = id_of(name)?;
+                    let age = (now - object.last_modified).to_std().ok()?;
+                    (age > older_than).then(|| (id, object.relative.clone()))
+                })
+                .collect();
+        }
+        let Some(path) = self.resolve(dir) else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            return Vec::new();
+        };
         entries
             .flatten()
             .filter_map(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let id = name.strip_suffix(suffix.as_str())?.parse::<Id>().ok()?;
+                let id = id_of(&name)?;
                 let settled = entry
                     .metadata()
                     .ok()
@@ -115,7 +350,7 @@ impl Storage {
                     .and_then(|m| m.modified().ok())
                     .and_then(|at| at.elapsed().ok())
                     .is_some_and(|unwritten| unwritten > older_than);
-                settled.then(|| (id, entry.path()))
+                settled.then(|| (id, format!("{dir}/{name}")))
             })
             .collect()
     }
@@ -152,6 +387,15 @@ impl Storage {
     /// Deletes a stored file (one already gone is no error), and its folder
     /// when that is left empty (a video's renditions have one of their own).
     pub fn remove(&self, relative: &str) -> io::Result<()> {
+        if let Some(remote) = &self.remote {
+            if self.resolve(relative).is_none() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "path outside the media root",
+                ));
+            }
+            return remote.delete(relative);
+        }
         let path = self
             .resolve(relative)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path outside the media root"))?;
@@ -291,6 +535,109 @@ impl Drop for PartFile {
                 }
             }
         }
+    }
+}
+
+/// What object storage keeps with an object besides its type.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extra<'a> {
+    /// The SHA-256 (hex) of an upload, as `x-amz-meta-sha256`.
+    pub sha256: Option<&'a str>,
+    /// Served as `Content-Disposition: attachment; filename="..."`.
+    pub download: Option<&'a str>,
+}
+
+/// `Content-Disposition` for a download named `name` (quotes and
+/// backslashes dropped: names are Practika's own anyway).
+pub fn attachment(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\\') && !c.is_control())
+        .collect();
+    format!("attachment; filename=\"{clean}\"")
+}
+
+/// A file sent to its place ([`Storage::place`]): removed again when
+/// dropped, unless kept (its row committed, or nothing refers to rows).
+#[derive(Debug)]
+pub enum Placed {
+    Local(PartFile),
+    Remote {
+        remote: Remote,
+        relative: String,
+        armed: bool,
+    },
+}
+
+impl Placed {
+    pub fn keep(mut self) {
+        match &mut self {
+            Placed::Local(file) => file.armed = false,
+            Placed::Remote { armed, .. } => *armed = false,
+        }
+    }
+}
+
+impl Drop for Placed {
+    fn drop(&mut self) {
+        if let Placed::Remote {
+            remote,
+            relative,
+            armed: true,
+        } = self
+        {
+            remote.delete_later(relative);
+        }
+    }
+}
+
+/// An upload on its way to its place ([`Storage::stage`]).
+#[derive(Debug)]
+pub enum Staging {
+    /// Beside its final place in the media folder, under a temporary name.
+    Local { part: PartFile, target: PathBuf },
+    /// In the bucket under its final name already.
+    Remote(Placed),
+}
+
+impl Staging {
+    /// Puts the file in place (an atomic rename in the media folder). Until
+    /// the row that names it commits and [`Placed::keep`] is called, the
+    /// placed file is removed if dropped.
+    pub fn commit(self) -> io::Result<Placed> {
+        match self {
+            Staging::Local { part, target } => {
+                part.persist(&target)?;
+                Ok(Placed::Local(PartFile::new(target)))
+            }
+            Staging::Remote(placed) => Ok(placed),
+        }
+    }
+}
+
+/// A stored file readable at a local path ([`Storage::fetch`]).
+#[derive(Debug)]
+pub struct Fetched {
+    path: PathBuf,
+    /// The downloaded copy, removed with this.
+    copy: Option<PartFile>,
+}
+
+impl Fetched {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this is a downloaded copy (removed when dropped).
+    pub fn is_copy(&self) -> bool {
+        self.copy.is_some()
+    }
+}
+
+impl std::ops::Deref for Fetched {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
     }
 }
 

@@ -508,7 +508,7 @@ pub async fn delete(
     match deleted {
         Ok((entry, files)) => {
             if !files.is_empty() {
-                let storage = crate::media::Storage::new(state.settings.media_dir());
+                let storage = state.storage.clone();
                 crate::web::blocking(move || remove_files(&storage, &files)).await?;
             }
             flash(
@@ -529,18 +529,9 @@ pub async fn delete(
 /// removed is logged: the rows are gone either way.
 fn remove_files(storage: &crate::media::Storage, files: &[String]) {
     for relative in files {
-        let Some(path) = storage.resolve(relative) else {
-            continue;
-        };
-        match std::fs::remove_file(&path) {
-            Ok(()) => {
-                if let Some(parent) = path.parent() {
-                    // Rendition folders are per video: gone once empty.
-                    let _ = std::fs::remove_dir(parent);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => tracing::warn!(%error, path = %path.display(), "could not remove a deleted video's file"),
+        // Rendition folders are per video: gone once empty.
+        if let Err(error) = storage.remove(relative) {
+            tracing::warn!(%error, path = %relative, "could not remove a deleted video's file");
         }
     }
 }

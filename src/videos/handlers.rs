@@ -26,7 +26,7 @@ const PER_PAGE: i64 = 24;
 const FORM_OVERHEAD: u64 = 1024 * 1024;
 
 pub(crate) fn storage(state: &AppState) -> Storage {
-    Storage::new(state.settings.media_dir())
+    state.storage.clone()
 }
 
 /// Staff are told when ffmpeg is missing (nobody else can do anything about it).
@@ -513,7 +513,10 @@ pub(crate) async fn serve_file(
     relative: &str,
     mime: &str,
 ) -> AppResult<HttpResponse> {
-    let path = storage(state).resolve(relative).ok_or(AppError::NotFound)?;
+    let path = state.storage.resolve(relative).ok_or(AppError::NotFound)?;
+    if let Some(remote) = state.storage.remote() {
+        return presigned_redirect(remote, relative).await;
+    }
     if let Some(prefix) = &state.settings.media_accel_prefix {
         return accel_redirect(prefix, path, relative, mime).await;
     }
@@ -572,6 +575,25 @@ pub(crate) async fn serve_file(
             .map_into_boxed_body(),
         None => response,
     })
+}
+
+/// How long a presigned URL works: long enough to watch (and seek in) a
+/// long video on one page load; every page load asks again.
+const PRESIGNED_FOR: std::time::Duration = std::time::Duration::from_secs(3 * 3600);
+
+/// Media in a bucket (`PRACTIKA_MEDIA_URL`): the access check is done, and
+/// the player is sent to a presigned URL, so that the storage answers the
+/// `Range` requests and no video byte passes through this node. The bucket
+/// keeps each object's type (and download name) from when it was stored.
+async fn presigned_redirect(remote: &crate::media::remote::Remote, relative: &str) -> AppResult<HttpResponse> {
+    let url = remote
+        .presigned(relative, PRESIGNED_FOR)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("signing a media URL")))?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, url))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .finish())
 }
 
 /// Behind nginx (`PRACTIKA_MEDIA_ACCEL_PREFIX`): the access check is done,
@@ -652,7 +674,8 @@ pub async fn media(
         (rendition.path, "video/mp4")
     };
     let response = serve_file(&req, &state, &relative, mime).await?;
-    if starts_playback(&req) && response.status().is_success() {
+    // A redirect to the bucket is a playback too (its ranges go there).
+    if starts_playback(&req) && (response.status().is_success() || response.status() == StatusCode::FOUND) {
         db::run(&state.pool, move |c| queries::record_playback(c, id)).await?;
     }
     Ok(response)

@@ -1,11 +1,11 @@
 //! The background work on videos, run by the job worker: processing an
 //! upload (probe, poster, renditions), cutting a clip, re-validating a
 //! stored file. Outputs go to fixed paths per video (written under a
-//! temporary name, then renamed), so a job that runs twice — a worker died,
+//! temporary name, then renamed, or sent to the bucket), so a job that runs twice — a worker died,
 //! another took over — still leaves exactly one set of files.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::queries::{self, Asset, Processed, Rendition};
 use super::{Status, TYPE_UPLOAD};
@@ -14,7 +14,7 @@ use crate::jobs::worker::{blocking, until_recorded, JobContext};
 use crate::jobs::JobError;
 use crate::media::probe::{self, ProbeError};
 use crate::media::storage::sha256_file;
-use crate::media::{transcode, Container, PartFile, Storage, ToolError};
+use crate::media::{transcode, Container, Fetched, PartFile, Storage, ToolError};
 
 /// A tool failure as a job error: a missing tool will not appear by
 /// retrying; the rest (a timeout, a crash) may pass.
@@ -35,24 +35,30 @@ async fn load(ctx: &JobContext, id: Id) -> Result<Option<Asset>, JobError> {
     Ok(blocking(&ctx.pool, move |c| queries::find_asset(c, id)).await?)
 }
 
-/// The stored file of an upload.
-fn original(ctx: &JobContext, asset: &Asset) -> Result<PathBuf, JobError> {
-    asset
+/// The stored file of an upload, readable at a local path (downloaded
+/// from the bucket for the job's length when media are there), or `None`
+/// when it is missing from storage.
+async fn original(ctx: &JobContext, asset: &Asset) -> Result<Option<Fetched>, JobError> {
+    let relative = asset
         .storage_path
-        .as_deref()
-        .and_then(|p| ctx.storage.resolve(p))
-        .ok_or_else(|| JobError::Permanent("the video has no stored file".to_owned()))
+        .clone()
+        .ok_or_else(|| JobError::Permanent("the video has no stored file".to_owned()))?;
+    match ctx.storage.fetch_async(&relative).await {
+        Ok(fetched) => Ok(Some(fetched)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+            Err(JobError::Permanent("the video has no stored file".to_owned()))
+        }
+        Err(error) => Err(io_error("reading the video")(error)),
+    }
 }
 
-async fn persist(part: PartFile, target: PathBuf) -> Result<u64, JobError> {
-    tokio::task::spawn_blocking(move || {
-        let size = std::fs::metadata(part.path())?.len();
-        part.persist(&target)?;
-        Ok::<_, std::io::Error>(size)
-    })
-    .await
-    .map_err(|e| JobError::Retry(format!("saving an output: {e}")))?
-    .map_err(io_error("saving an output"))
+/// Sends a finished output to its place in storage; returns its size.
+async fn persist(ctx: &JobContext, part: PartFile, relative: String) -> Result<u64, JobError> {
+    ctx.storage
+        .place_async(part, &relative, None)
+        .await
+        .map_err(io_error("saving an output"))
 }
 
 /// Probes an upload and makes its poster and renditions.
@@ -63,12 +69,11 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     if asset.video_type != TYPE_UPLOAD {
         return Ok(());
     }
-    let input = original(ctx, &asset)?;
-    if !input.is_file() {
+    let Some(input) = original(ctx, &asset).await? else {
         let problems = vec!["The uploaded file is missing from storage.".to_owned()];
         blocking(&ctx.pool, move |c| queries::set_invalid(c, id, &problems)).await?;
         return Ok(());
-    }
+    };
     blocking(&ctx.pool, move |c| queries::set_status(c, id, Status::Processing, None)).await?;
 
     // A file that is not a usable video will not become one by retrying:
@@ -99,7 +104,7 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
 
     let poster_size = plan.last().map(|(_, w, h)| (*w, *h)).unwrap_or((width, height));
     let poster_path = Storage::poster_path(id);
-    let (part, target) = ctx
+    let (part, _) = ctx
         .storage
         .part_for(&poster_path)
         .map_err(io_error("preparing the poster"))?;
@@ -114,19 +119,19 @@ pub async fn process_video(ctx: &JobContext, id: Id) -> Result<(), JobError> {
             .await
             .map_err(tool_error)?;
     }
-    persist(part, target).await?;
+    persist(ctx, part, poster_path.clone()).await?;
 
     let mut renditions = BTreeMap::new();
     for (label, w, h) in plan {
         let relative = Storage::rendition_path(id, label);
-        let (part, target) = ctx
+        let (part, _) = ctx
             .storage
             .part_for(&relative)
             .map_err(io_error("preparing a rendition"))?;
         transcode::rendition(&ctx.tools, &input, part.path(), (w, h), duration)
             .await
             .map_err(tool_error)?;
-        let size_bytes = persist(part, target).await?;
+        let size_bytes = persist(ctx, part, relative.clone()).await?;
         renditions.insert(
             label.to_owned(),
             Rendition {
@@ -202,12 +207,11 @@ pub async fn cut_clip(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     let Some(asset) = load(ctx, clip.original_video_id).await? else {
         return Ok(());
     };
-    let input = original(ctx, &asset)?;
-    if !input.is_file() {
+    let Some(input) = original(ctx, &asset).await? else {
         return Err(JobError::Permanent(
             "the video's file is missing from storage".to_owned(),
         ));
-    }
+    };
     blocking(&ctx.pool, move |c| {
         queries::set_clip_status(c, id, Status::Processing, None)
     })
@@ -222,14 +226,14 @@ pub async fn cut_clip(ctx: &JobContext, id: Id) -> Result<(), JobError> {
     };
     let size = transcode::scaled(width, height, 720);
     ctx.storage.remove_stale_parts(&clip.storage_path);
-    let (part, target) = ctx
+    let (part, _) = ctx
         .storage
         .part_for(&clip.storage_path)
         .map_err(io_error("preparing the clip"))?;
     transcode::clip(&ctx.tools, &input, part.path(), (clip.start_time, clip.end_time), size)
         .await
         .map_err(tool_error)?;
-    let size_bytes = persist(part, target).await?;
+    let size_bytes = persist(ctx, part, clip.storage_path.clone()).await?;
     until_recorded("storing a cut clip", None, || {
         blocking(&ctx.pool, move |c| queries::set_clip_ready(c, id, size_bytes))
     })
@@ -272,7 +276,15 @@ pub async fn revalidate(ctx: &JobContext, id: Id) -> Result<Validation, JobError
             problems: Vec::new(),
         });
     }
-    let path = original(ctx, &asset)?;
+    let Some(path) = original(ctx, &asset).await? else {
+        let problems = vec!["The stored file is missing.".to_owned()];
+        let saved = problems.clone();
+        blocking(&ctx.pool, move |c| queries::set_validation(c, id, false, &saved, None)).await?;
+        return Ok(Validation {
+            is_valid: false,
+            problems,
+        });
+    };
     let (mut problems, checksum) = check_file(&path, asset.checksum_sha256.clone()).await?;
     if problems.is_empty() {
         match probe::run(&ctx.tools, &path, "the video").await {

@@ -50,7 +50,7 @@ use crate::db::{self, DbConn, Id, Json, Ts};
 use crate::error::{AppError, AppResult};
 use crate::media::intake::{self, BodyCheck, Intake, IntakeError, Received};
 use crate::media::sniff::{self, Kind, SNIFF_LEN};
-use crate::media::{io_pool, PartFile, Storage, Tools};
+use crate::media::{io_pool, PartFile, Tools};
 use crate::startup::AppState;
 use crate::web::auth::CurrentUser;
 
@@ -839,20 +839,12 @@ async fn complete_voiceover(
     }
     let id = Id::new();
     let relative = voice::original_path(id, container);
-    let (storage, node, moving) = (
-        Storage::new(state.settings.media_dir()),
-        state.node_id.clone(),
-        relative.clone(),
-    );
+    let (storage, node, moving) = (state.storage.clone(), state.node_id.clone(), relative.clone());
     let staged = pool
-        .run(move || -> std::io::Result<(PartFile, PathBuf)> {
-            let (staged, target) = storage.part_for_node(&moving, &node)?;
-            received.persist(staged.path())?;
-            Ok((staged, target))
-        })
+        .run(move || storage.stage(received, &moving, &node, None))
         .await
         .map_err(|e| AppError::Unexpected(e.into()))?;
-    let (staged, target) = match staged {
+    let staged = match staged {
         Ok(staged) => staged,
         Err(error) if intake::is_storage_full(&error) => return upload_refused(state, UploadError::StorageFull),
         Err(error) => {
@@ -863,7 +855,7 @@ async fn complete_voiceover(
     };
     let (owner, upload, size) = (user.id, row.id, row.upload_length as u64);
     db::run(&state.pool, move |c| {
-        voice::store_recording(c, id, owner, staged, &target, &relative, container, size, upload)
+        voice::store_recording(c, id, owner, staged, &relative, container, size, upload)
     })
     .await?;
     state.tus_hashes.forget(row.id);
@@ -926,7 +918,7 @@ async fn complete(
         discard(state, row.id).await?;
         return upload_refused(state, error);
     }
-    let storage = Storage::new(state.settings.media_dir());
+    let storage = state.storage.clone();
     let (staging, node) = (storage.clone(), state.node_id.clone());
     let staged = pool
         .run(move || upload::stage(&staging, &node, received))

@@ -3,7 +3,7 @@
 //! (its first bytes, then ffprobe's verdict), and is then either matched to
 //! an existing copy of the same bytes or moved into the media folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use actix_multipart::Multipart;
@@ -17,7 +17,8 @@ use crate::accounts::permissions;
 use crate::db::{self, DbConn, Id, Ts};
 use crate::media::intake::{Intake, IntakeError, Received};
 use crate::media::probe::{self, ProbeError};
-use crate::media::{Container, PartFile, Storage, Tools};
+use crate::media::storage::Staging;
+use crate::media::{Container, Placed, Storage, Tools};
 use crate::web::auth::CurrentUser;
 
 /// The form field that carries the file.
@@ -319,32 +320,28 @@ pub enum Stored {
     Existing(Asset),
 }
 
-/// A checked upload moved next to its final place in the media folder,
-/// under a temporary name.
+/// A checked upload on its way to its final place.
 #[derive(Debug)]
 pub struct Staged {
     id: Id,
-    part: PartFile,
+    file: Staging,
     relative: String,
-    target: PathBuf,
     sha256: String,
     size: u64,
     container: Container,
 }
 
-/// Moves the upload into the media folder under a temporary name (blocking).
-/// Done before the database transaction: when the media folder is another
-/// file system this is a copy, which must not hold the database's lock.
+/// Moves the upload next to its final place (blocking; see
+/// [`Storage::stage`]). A duplicate found in the transaction makes the
+/// staged copy go again.
 pub fn stage(storage: &Storage, node: &str, upload: Received) -> std::io::Result<Staged> {
     let id = Id::new();
     let relative = Storage::original_path(id, upload.container.extension());
-    let (staged, target) = storage.part_for_node(&relative, node)?;
-    upload.part.persist(staged.path())?;
+    let file = storage.stage(upload.part, &relative, node, Some(&upload.sha256))?;
     Ok(Staged {
         id,
-        part: staged,
+        file,
         relative,
-        target,
         sha256: upload.sha256,
         size: upload.size,
         container: upload.container,
@@ -369,15 +366,14 @@ pub fn store(
 ) -> anyhow::Result<Stored> {
     let Staged {
         id,
-        part,
+        file,
         relative,
-        target,
         sha256,
         size,
         container,
     } = upload;
     let (stored, placed) = db::write_transaction(conn, |c| -> anyhow::Result<_> {
-        let place = || -> anyhow::Result<(Stored, Option<PartFile>)> {
+        let place = || -> anyhow::Result<(Stored, Option<Placed>)> {
             if let DbConn::Pg(_) = c {
                 // Two uploads of the same bytes at once: one after the other.
                 diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
@@ -416,11 +412,9 @@ pub fn store(
                 }
                 return Ok((Stored::New(queries::insert_asset(c, &new)?), None));
             }
-            // Same folder: an atomic rename.
-            part.persist(&target)?;
             // Until the transaction commits, the file is temporary again:
             // removed if anything below (or the commit) fails.
-            let placed = PartFile::new(target);
+            let placed = file.commit()?;
             let new = NewAsset::upload(
                 id,
                 orig_filename,
@@ -446,11 +440,7 @@ pub fn store(
 }
 
 fn file_exists(storage: &Storage, asset: &Asset) -> bool {
-    asset
-        .storage_path
-        .as_deref()
-        .and_then(|p| storage.resolve(p))
-        .is_some_and(|p| p.is_file())
+    asset.storage_path.as_deref().is_some_and(|p| storage.exists(p))
 }
 
 /// Adds a YouTube video for the user (the same link twice is one video).

@@ -43,10 +43,18 @@ pub fn with_current<R>(f: impl FnOnce(&RequestInfo) -> R) -> R {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data: https://i.ytimg.com; media-src 'self' blob:; \
-    frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'none'; \
-    form-action 'self'; frame-ancestors 'none'";
+/// The pages' Content-Security-Policy. `media` is where stored media may
+/// come from besides this origin: the object storage's origin when players
+/// get presigned URLs (`PRACTIKA_MEDIA_URL`).
+pub fn content_security_policy(media: Option<&str>) -> String {
+    let media = media.map(|origin| format!(" {origin}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' data: https://i.ytimg.com{media}; media-src 'self' blob:{media}; \
+         frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// Paths that carry a secret (setup, invitation, reset and confirmation
 /// links) are logged without it.
@@ -71,8 +79,20 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(id.clone()));
     let settings = req
         .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-        .map(|state| (state.settings.secure_cookies(), state.settings.server_timing));
-    let (secure, server_timing) = settings.unwrap_or((false, false));
+        .map(|state| {
+            (
+                state.settings.secure_cookies(),
+                state.settings.server_timing,
+                state.content_security_policy.clone(),
+            )
+        });
+    let (secure, server_timing, policy) = settings.unwrap_or_else(|| {
+        (
+            false,
+            false,
+            HeaderValue::from_str(&content_security_policy(None)).expect("a valid header"),
+        )
+    });
 
     let info = RequestInfo {
         id: id.clone(),
@@ -91,10 +111,10 @@ pub async fn request_context(
 
     let headers = response.headers_mut();
     let has_cache_control = headers.contains_key(header::CACHE_CONTROL);
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     let mut set = |name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");

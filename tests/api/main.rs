@@ -22,6 +22,7 @@ mod media_fixtures;
 mod outage;
 mod plans;
 mod practice;
+mod s3;
 mod scale;
 mod search;
 mod sessions;
