@@ -49,11 +49,37 @@ fn moto_program() -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// moto's server: where `PRACTIKA_MOTO_SERVER` or `PATH` has it, or
+/// installed from PyPI into `~/.cache/moto-venv` on first use (as `.ci/run`
+/// does), so that `cargo test` needs no step of its own.
+fn moto_or_install() -> std::path::PathBuf {
+    if let Some(found) = moto_program() {
+        return found;
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".to_owned());
+    let venv = format!("{home}/.cache/moto-venv");
+    eprintln!("installing moto[server] into {venv} for the S3 tests (once)");
+    let installed = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("python3 -m venv '{venv}' && '{venv}/bin/pip' install --quiet 'moto[server]'"),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    match moto_program() {
+        Some(found) if installed => found,
+        _ => panic!(
+            "no S3 server for the S3 tests, and installing moto failed (python3 with venv is needed: \
+             apt-get install python3-venv). Install it: {INSTALL}"
+        ),
+    }
+}
+
 /// Starts moto's server on a free port. It runs under a shell that waits
 /// on the test process's pipe, so it goes when the test process ends, even
 /// killed.
 fn start_moto() -> String {
-    let program = moto_program().unwrap_or_else(|| panic!("no S3 server for the S3 tests: install moto: {INSTALL}"));
+    let program = moto_or_install();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
