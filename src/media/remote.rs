@@ -25,10 +25,11 @@ use super::storage::Extra;
 use crate::config::S3Config;
 
 /// Parts of a multipart upload. S3's smallest part is 5 MiB; with at most
-/// [`PARTS_IN_FLIGHT`] being sent while the next one fills, an upload holds
-/// about 4 × 8 MiB whatever the file's size.
-const PART_SIZE: usize = 8 * 1024 * 1024;
-const PARTS_IN_FLIGHT: usize = 3;
+/// [`PARTS_IN_FLIGHT`] being sent while the next one is read (into a
+/// buffer of its own, handed over without a copy), an upload holds about
+/// 3 × 6 MiB whatever the file's size.
+const PART_SIZE: usize = 6 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 2;
 /// The object's user metadata that records its SHA-256 (`x-amz-meta-sha256`).
 const SHA256_METADATA: &str = "sha256";
 
@@ -183,22 +184,15 @@ impl Remote {
             };
             let upload = store.put_multipart_opts(&key, options).await.map_err(io_error)?;
             let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-            let mut buffer = vec![0u8; PART_SIZE];
             let sent = async {
                 loop {
                     writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(io_error)?;
-                    let mut filled = 0;
-                    while filled < buffer.len() {
-                        let n = file.read(&mut buffer[filled..]).await?;
-                        if n == 0 {
-                            break;
-                        }
-                        filled += n;
-                    }
-                    if filled == 0 {
+                    let mut part = Vec::with_capacity(PART_SIZE);
+                    (&mut file).take(PART_SIZE as u64).read_to_end(&mut part).await?;
+                    if part.is_empty() {
                         return Ok::<_, io::Error>(());
                     }
-                    writer.write(&buffer[..filled]);
+                    writer.put(part.into());
                 }
             }
             .await;

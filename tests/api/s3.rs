@@ -410,3 +410,52 @@ async fn a_big_upload_goes_up_in_parts_and_copy_to_moves_a_local_folder() {
         sha256_hex(b"\xFF\xD8\xFFother")
     );
 }
+
+#[actix_web::test]
+async fn a_resumable_upload_ends_in_the_bucket_with_its_checksum() {
+    let (app, remote, bucket) = app_on_s3().await;
+    let (_, client) = app.user_client("tus_tia", "student").await;
+    let token = app.csrf_token_with(&client).await;
+    let bytes = sample_bytes(Sample::Hd);
+    let created = client
+        .post(app.url("/uploads"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("X-CSRF-Token", &token)
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", "filename YXR0ZW1wdC5tcDQ=,filetype dmlkZW8vbXA0")
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 201);
+    let path = header(&created, "location");
+    let half = bytes.len() / 2;
+    for (offset, chunk) in [(0, &bytes[..half]), (half, &bytes[half..])] {
+        let response = client
+            .patch(app.url(&path))
+            .header("Tus-Resumable", "1.0.0")
+            .header("X-CSRF-Token", &token)
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(
+            response.status().as_u16(),
+            204,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    let keys = objects(&bucket).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let relative = keys[0].trim_start_matches("media/");
+    assert_eq!(
+        remote.sha256(relative).expect("read back"),
+        (sha256_hex(&bytes), bytes.len() as u64)
+    );
+    assert!(app.upload_tmp_files().is_empty(), "{:?}", app.upload_tmp_files());
+    assert!(app.media_files().is_empty(), "{:?}", app.media_files());
+    app.run_jobs().await;
+    assert_eq!(objects(&bucket).await.len(), 4, "original, poster and two renditions");
+}
