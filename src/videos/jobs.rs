@@ -29,6 +29,23 @@ pub fn register_jobs(registry: &mut Registry) {
             })
         },
     });
+    // An upload is stored under its final name before its row commits (in
+    // a bucket there is no atomic rename): a node killed in between leaves
+    // a file no row names.
+    registry.chore(crate::jobs::Chore {
+        name: "remove stored uploads whose row is gone",
+        every: std::time::Duration::from_secs(6 * 3600),
+        run: |ctx| {
+            Box::pin(async move {
+                let (pool, storage) = (ctx.pool.clone(), ctx.storage.clone());
+                tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                    let mut conn = pool.get()?;
+                    super::upload::purge_orphans(&mut conn, &storage, super::upload::ORPHAN_AFTER)
+                })
+                .await?
+            })
+        },
+    });
     registry
         .register(
             JobKind::new(PROCESS_VIDEO, |ctx, job| {

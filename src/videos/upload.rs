@@ -439,6 +439,50 @@ pub fn store(
     Ok(stored)
 }
 
+/// How old a stored upload without a row must be before it is removed: an
+/// upload's row commits seconds after its file is stored.
+pub const ORPHAN_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes the files under `originals/` that no video names (blocking):
+/// the upload of a node killed between storing the file and committing its
+/// row. Looked up by the id in the name first (one query per 500), then,
+/// for the few whose row is gone, by path: a duplicate's row may name the
+/// file of a deleted one. Returns how many went.
+pub fn purge_orphans(conn: &mut DbConn, storage: &Storage, older_than: Duration) -> anyhow::Result<usize> {
+    use crate::db::schema::core_videoasset;
+    let settled = storage.settled_files("originals", "*", older_than);
+    let mut removed = 0;
+    for batch in settled.chunks(500) {
+        let ids: Vec<Id> = batch.iter().map(|(id, _)| *id).collect();
+        let known: std::collections::HashSet<Id> = core_videoasset::table
+            .filter(core_videoasset::id.eq_any(&ids))
+            .select(core_videoasset::id)
+            .load::<Id>(conn)?
+            .into_iter()
+            .collect();
+        for (id, relative) in batch {
+            if known.contains(id) {
+                continue;
+            }
+            let named: bool = diesel::select(diesel::dsl::exists(
+                core_videoasset::table.filter(core_videoasset::storage_path.eq(relative)),
+            ))
+            .get_result(conn)?;
+            if named {
+                continue;
+            }
+            match storage.remove(relative) {
+                Ok(()) => {
+                    tracing::info!(path = %relative, "removed a stored upload no video names");
+                    removed += 1;
+                }
+                Err(error) => tracing::warn!(path = %relative, %error, "could not remove an orphaned upload"),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 fn file_exists(storage: &Storage, asset: &Asset) -> bool {
     asset.storage_path.as_deref().is_some_and(|p| storage.exists(p))
 }

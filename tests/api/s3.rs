@@ -459,3 +459,39 @@ async fn a_resumable_upload_ends_in_the_bucket_with_its_checksum() {
     app.run_jobs().await;
     assert_eq!(objects(&bucket).await.len(), 4, "original, poster and two renditions");
 }
+
+/// A node killed between storing an upload and committing its row leaves a
+/// file no video names: the sweep removes it (in a bucket and on disk),
+/// and never a file a video names.
+#[actix_web::test]
+async fn stored_uploads_without_a_row_are_swept() {
+    use practika::videos::upload::purge_orphans;
+    let (app, remote, bucket) = app_on_s3().await;
+    let (_, client) = app.user_client("sweep_sue", "student").await;
+    let kept = app.upload_ok(&client, sample_bytes(Sample::Hd), "kept.mp4").await;
+    let orphan = format!("originals/{}.mp4", Id::new().0.simple());
+    let scratch = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(scratch.path(), b"killed mid-way").expect("write");
+    remote
+        .upload(scratch.path(), &orphan, &Default::default())
+        .expect("orphan object");
+    let storage = practika::media::Storage::from_settings(&app.settings).expect("storage");
+    let swept = |older: u64| purge_orphans(&mut app.conn(), &storage, std::time::Duration::from_secs(older));
+    let swept_now = swept(3600).expect("sweep");
+    assert_eq!(swept_now, 0, "a fresh file may be an upload about to commit");
+    assert_eq!(swept(0).expect("sweep"), 1);
+    let keys = objects(&bucket).await;
+    assert_eq!(keys, vec![format!("media/originals/{}.mp4", kept.0.simple())]);
+
+    // The same on a local media folder.
+    let local = crate::helpers::spawn_app().await;
+    let (_, client) = local.user_client("sweep_sam", "student").await;
+    let kept = local.upload_ok(&client, sample_bytes(Sample::Hd), "kept.mp4").await;
+    std::fs::write(local.media_dir().join(&orphan), b"killed mid-way").expect("write");
+    let storage = practika::media::Storage::from_settings(&local.settings).expect("storage");
+    assert_eq!(
+        purge_orphans(&mut local.conn(), &storage, std::time::Duration::ZERO).expect("sweep"),
+        1
+    );
+    assert_eq!(local.media_files(), vec![format!("originals/{}.mp4", kept.0.simple())]);
+}
