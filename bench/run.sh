@@ -33,6 +33,8 @@ MEDIA_MB=${MEDIA_MB:-200}
 PRACTIKA_PORT=${PRACTIKA_PORT:-8300}
 BARE_PORT=${BARE_PORT:-8301}
 NGINX_PORT=${NGINX_PORT:-8302}
+ACCEL_PORT=${ACCEL_PORT:-8303}
+ACCEL_NGINX_PORT=${ACCEL_NGINX_PORT:-8304}
 PASSWORD=practika-demo
 
 WORK=$(mktemp -d /tmp/practika-bench.XXXXXX)
@@ -270,18 +272,40 @@ http {
         listen 127.0.0.1:$NGINX_PORT;
         root $DATA/media;
     }
+    # Practika behind nginx with PRACTIKA_MEDIA_ACCEL_PREFIX: Practika checks
+    # access and answers X-Accel-Redirect, nginx sends the bytes.
+    server {
+        listen 127.0.0.1:$ACCEL_NGINX_PORT;
+        location / {
+            proxy_pass http://127.0.0.1:$ACCEL_PORT;
+            proxy_set_header Host \$host;
+        }
+        location /media-internal/ {
+            internal;
+            alias $DATA/media/;
+        }
+    }
 }
 EOF
+        PRACTIKA_BIND="127.0.0.1:$ACCEL_PORT" PRACTIKA_MEDIA_ACCEL_PREFIX=/media-internal \
+            "$PRACTIKA" serve >"$WORK/practika-accel-$backend.log" 2>&1 &
+        ACCEL_PID=$!
+        PIDS+=("$ACCEL_PID")
         nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/out.log" 2>&1 &
         NGINX_PID=$!
         PIDS+=("$NGINX_PID")
         wait_for "http://127.0.0.1:$NGINX_PORT/bench/big.mp4"
+        wait_for "http://127.0.0.1:$ACCEL_PORT/healthz"
         for round in $(seq 1 "$ROUNDS"); do
             measure media range-half practika "http://127.0.0.1:$PRACTIKA_PORT$VIDEO/media/original" 8 "$DURATION" \
                 -H "Cookie: $COOKIE" -H "Range: bytes=$half-"
             measure media range-half nginx "http://127.0.0.1:$NGINX_PORT/bench/big.mp4" 8 "$DURATION" -H "Range: bytes=$half-"
+            measure media range-half-x-accel practika "http://127.0.0.1:$ACCEL_NGINX_PORT$VIDEO/media/original" 8 "$DURATION" \
+                -H "Cookie: $COOKIE" -H "Range: bytes=$half-"
+            measure media range-half-x-accel nginx "http://127.0.0.1:$NGINX_PORT/bench/big.mp4" 8 "$DURATION" -H "Range: bytes=$half-"
         done
         stop "$NGINX_PID"
+        stop "$ACCEL_PID"
     fi
     stop "$PRACTIKA_PID"
     stop "$BARE_PID"
