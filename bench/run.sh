@@ -103,7 +103,8 @@ build() {
         sleep 1
         if (((SECONDS - started) % 30 == 0)); then
             local running
-            running=$(descendants "$pid" | xargs -r -I{} ps -o comm= -p {} 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
+            # A process may end between the two looks (ps then fails): no matter.
+            running=$(descendants "$pid" | xargs -r -I{} ps -o comm= -p {} 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ' || true)
             echo "  still building $what after $((SECONDS - started)) s; running:${running:- nothing}" >&2
         fi
     done
