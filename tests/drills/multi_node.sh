@@ -119,7 +119,21 @@ CONF
 nginx -e "$WORK/nginx-error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -t >/dev/null 2>&1 ||
     fail "nginx refuses the rendered site: $(nginx -e "$WORK/nginx-error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -t 2>&1)"
 nginx -e "$WORK/nginx-error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >>"$WORK/nginx-error.log" 2>&1 &
-PIDS+=("$!")
+nginx_pid=$!
+# Not with the others' kill -9: nginx's workers would outlive their master
+# (and keep its ports). TERM, which stops the workers, then the master.
+stop_nginx() {
+    local workers pid
+    workers=$(pgrep -P "$nginx_pid" || true)
+    kill -TERM "$nginx_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$nginx_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    for pid in $nginx_pid $workers; do kill -KILL "$pid" 2>/dev/null || true; done
+    wait "$nginx_pid" 2>/dev/null || true
+}
+trap 'stop_nginx; cleanup' EXIT
 
 # --- the nodes ----------------------------------------------------------------
 declare -A NODE_PID NODE_PORT=([a]=$port_a [b]=$port_b) NODE_DATA=([a]=$data_a [b]=$data_b)
