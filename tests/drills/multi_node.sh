@@ -3,18 +3,19 @@
 # and one `practika worker`, all on one fresh PostgreSQL database, behind
 # nginx (TLS, round-robin) running deploy/nginx/practika.conf, the README's
 # site, rendered with sed for this machine's ports and paths. Media:
-#   PRACTIKA_DRILL_MEDIA=s3     in a bucket of a moto_server started here
-#                               (players are redirected to presigned URLs);
+#   PRACTIKA_DRILL_MEDIA=s3     (the default) in a bucket of a moto_server
+#                               started here (players are redirected to
+#                               presigned URLs);
 #   PRACTIKA_DRILL_MEDIA=local  in one media folder that every process
 #                               shares, sent by nginx (X-Accel-Redirect).
 # Checks: the practice loop works through nginx; a session made on one node
-# works on the other; kill -9 of the node receiving an upload (a form post
-# and a resumable one) loses nothing and, once the node is back, leaves
-# nothing behind; every job ran exactly once, and every video has exactly
-# its one set of stored files.
+# works on the other; kill -9 of the node receiving an upload (a form post,
+# retried through the other node, and a resumable one, resumed on its own
+# node once it is back) loses nothing and leaves nothing behind; every job
+# ran exactly once, and every video has exactly its one set of stored files.
 source "$(dirname "$0")/_lib.bash"
 
-MEDIA=${PRACTIKA_DRILL_MEDIA:-local}
+MEDIA=${PRACTIKA_DRILL_MEDIA:-s3}
 [[ $MEDIA == s3 || $MEDIA == local ]] || fail "PRACTIKA_DRILL_MEDIA must be s3 or local, not $MEDIA"
 command -v nginx >/dev/null || fail "nginx is missing (apt-get install nginx-light)"
 command -v openssl >/dev/null || fail "openssl is missing (apt-get install openssl)"
@@ -30,10 +31,13 @@ q() { psql -X -q -t -A -d "$DB" -c "$1"; }
 # --- media -------------------------------------------------------------------
 common=(DATABASE_URL="$DB" PRACTIKA_ENV=production)
 if [[ $MEDIA == s3 ]]; then
-    MOTO=${PRACTIKA_DRILL_MOTO_VENV:-$HOME/.cache/moto-venv}
-    [[ -x $MOTO/bin/moto_server ]] || fail "no moto_server in $MOTO (python3 -m venv $MOTO && $MOTO/bin/pip install 'moto[server]')"
+    # Where .ci/run installs it (and says so in PRACTIKA_MOTO_SERVER).
+    moto_server=${PRACTIKA_MOTO_SERVER:-$HOME/.cache/moto-venv/bin/moto_server}
+    MOTO=$(dirname "$(dirname "$moto_server")")
+    [[ -x $moto_server && -x $MOTO/bin/python ]] ||
+        fail "no moto_server at $moto_server (python3 -m venv $MOTO && $MOTO/bin/pip install 'moto[server]')"
     s3_port=$(free_port)
-    "$MOTO/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >>"$WORK/moto.log" 2>&1 &
+    "$moto_server" -H 127.0.0.1 -p "$s3_port" >>"$WORK/moto.log" 2>&1 &
     PIDS+=("$!")
     wait_http "http://127.0.0.1:$s3_port/" 60
     BUCKET=practika-drill
@@ -362,9 +366,10 @@ say "the client's tries (try status): $tries; the other node took it (video $big
 restart_node "$victim"
 wait_idle 120
 
-# The same with a resumable (tus) upload: the node receiving a PATCH dies;
-# the client asks for the offset (nginx sends it to the other node) and
-# resumes from there.
+# The same with a resumable (tus) upload: the node receiving its PATCH
+# dies. Its bytes are on that node's disk, and nginx sends every request for
+# the upload there: while it is down the client gets 502 and retries; once
+# it is back the client asks for the offset and resumes from it.
 size=$(stat -c %s "$WORK/big.mp4")
 python3 - "$WORK/big.mp4" "$WORK/big-tus.mp4" <<'PY'
 import sys
@@ -397,17 +402,22 @@ sleep 1
 kill9 "${NODE_PID[$tus_victim]}"
 wait "$patch_client" 2>/dev/null || true
 say "killed node $tus_victim (-9) in the middle of a resumable upload's PATCH ($recorded bytes recorded)"
+status=$(curl -s -o /dev/null -w '%{http_code}' -I -b "$WORK/student.jar" -H "Tus-Resumable: 1.0.0" "$PROXY$location")
+[[ $status == 502 ]] || fail "while its node is down the upload answered $status, not 502 (another node took it?)"
+# Other requests go to the node that is up meanwhile.
+status=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/student.jar" "$PROXY$exercise")
+[[ $status == 200 ]] || fail "with node $tus_victim down the site answered $status"
+restart_node "$tus_victim"
 offset=$(upload_offset)
 [[ $offset =~ ^[0-9]+$ ]] && ((offset >= recorded && offset < size)) ||
-    fail "after the kill the other node reports offset '$offset' for $location (recorded $recorded, size $size)"
+    fail "after the restart node $tus_victim reports offset '$offset' for $location (recorded $recorded, size $size)"
 answer=$(tail -c +$((offset + 1)) "$WORK/big-tus.mp4" | curl -s -D - -o /dev/null -b "$WORK/student.jar" "${tus[@]}" \
     -X PATCH -H "Upload-Offset: $offset" -H "Content-Type: application/offset+octet-stream" --data-binary @- \
     "$PROXY$location" | tr -d '\r')
 grep -q '^HTTP/[0-9.]* 204' <<<"$answer" || fail "the resumed PATCH was refused: $(head -1 <<<"$answer")"
 resumed=$(sed -n 's/^[Pp]ractika-[Vv]ideo: //p' <<<"$answer")
 [[ $resumed =~ ^[0-9a-f-]{36}$ ]] || fail "the resumed upload did not become a video"
-say "the other node resumed the upload at $offset of $size bytes (video $resumed)"
-restart_node "$tus_victim"
+say "node $tus_victim, back, resumed the upload at $offset of $size bytes (video $resumed)"
 
 # Nothing lost: two more videos, each once, processed, byte for byte.
 wait_idle 120
@@ -426,6 +436,11 @@ sleep 1
 wait_idle 60
 left=$(find "$data_a" "$data_b" "$data_w" -name '*.part' 2>/dev/null | sort -u)
 [[ -z $left ]] || fail "partial files left after the restarts: $left"
+if [[ $MEDIA == s3 ]]; then
+    # The jobs' scratch copies of originals go once the job is done.
+    left=$(find "$data_a" "$data_b" "$data_w" -path '*/.fetched/*' -type f 2>/dev/null | sort -u)
+    [[ -z $left ]] || fail "scratch files left by the jobs: $left"
+fi
 # Every stored file is one that the database names, and the other way round:
 # one original, one poster and one set of renditions per video, one file per clip.
 q "SELECT storage_path FROM core_videoasset WHERE storage_path IS NOT NULL
