@@ -29,7 +29,7 @@ DB=$(fresh_pg_database)
 q() { psql -X -q -t -A -d "$DB" -c "$1"; }
 
 # --- media -------------------------------------------------------------------
-common=(DATABASE_URL="$DB" PRACTIKA_ENV=production)
+common=(DATABASE_URL="$DB" PRACTIKA_ENV=production PRACTIKA_TRUSTED_PROXIES=127.0.0.1)
 if [[ $MEDIA == s3 ]]; then
     # Where .ci/run installs it (and says so in PRACTIKA_MOTO_SERVER).
     moto_server=${PRACTIKA_MOTO_SERVER:-$HOME/.cache/moto-venv/bin/moto_server}
@@ -305,6 +305,31 @@ for node in a b; do
     [[ $status == 200 ]] || fail "the coach's session (made through nginx) answers $status on node $node"
 done
 say "ok: a session made on node a works on node b, and one made through nginx on both"
+
+# Behind nginx every connection comes from nginx: login throttling must
+# count the client's address (X-Forwarded-For from a trusted proxy), or one
+# client's failures would lock everyone out. 50 failures (the limit per
+# address) from 127.0.0.2, then the coach logs in from there and from 127.0.0.3.
+from_jar() { # $1: source address; prints the login form's token
+    curl -s --interface "$1" -c "$WORK/from-$1.jar" -b "$WORK/from-$1.jar" "$PROXY/login" |
+        grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'
+}
+login_from() { # $1: source address, $2: username, $3: password; prints the status
+    curl -s -o /dev/null -w '%{http_code}' --interface "$1" -c "$WORK/from-$1.jar" -b "$WORK/from-$1.jar" \
+        --data-urlencode "csrf_token=$(from_jar "$1")" --data-urlencode "username=$2" \
+        --data-urlencode "password=$3" "$PROXY/login"
+}
+token=$(from_jar 127.0.0.2)
+[[ -n $token ]] || fail "no login form from 127.0.0.2"
+seq 50 | xargs -P 4 -I{} curl -s -o /dev/null --interface 127.0.0.2 -b "$WORK/from-127.0.0.2.jar" \
+    --data-urlencode "csrf_token=$token" --data-urlencode "username=nobody-{}" \
+    --data-urlencode "password=wrong-password" "$PROXY/login"
+status=$(login_from 127.0.0.2 coach "$DRILL_PASSWORD")
+[[ $status != 303 ]] || fail "after 50 failed logins from 127.0.0.2 a login from there still went through"
+status=$(login_from 127.0.0.3 coach "$DRILL_PASSWORD")
+[[ $status == 303 ]] ||
+    fail "50 failed logins from 127.0.0.2 locked out 127.0.0.3 ($status): the nodes count nginx's address, not the client's"
+say "ok: login throttling behind nginx counts the client's address (127.0.0.2 refused, 127.0.0.3 let in)"
 
 # --- 3. kill -9 of the node receiving an upload --------------------------------
 # The node that holds an open connection from nginx on its port.
