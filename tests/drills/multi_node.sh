@@ -389,6 +389,9 @@ big=$(json_field id <"$WORK/retry.json")
 say "the client's tries (try status): $tries; the other node took it (video $big)"
 
 restart_node "$victim"
+# nginx skips a node for fail_timeout (3 s) after it refused a connection:
+# the next kill must find the node back in the round.
+sleep 3
 wait_idle 120
 
 # The same with a resumable (tus) upload: the node receiving its PATCH
