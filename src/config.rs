@@ -25,6 +25,7 @@
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_SERVER_TIMING` | unset | `1`: each response says in `Server-Timing` how many statements it took |
 //! | `PRACTIKA_MEDIA_ACCEL_PREFIX` | unset | behind nginx: media answers `X-Accel-Redirect: <prefix>/<path>` after the access check, and nginx sends the bytes |
+//! | `PRACTIKA_TRUSTED_PROXIES` | unset | addresses of reverse proxies (nginx) whose `X-Forwarded-For` names the client, for login throttling and the sessions list |
 //! | `PRACTIKA_MEDIA_URL` | unset: `<data dir>/media` | `s3://bucket/prefix`: media in S3-compatible object storage (with the `AWS_*` variables below); players get presigned URLs |
 //! | `AWS_ENDPOINT` | AWS itself | the S3 endpoint (`http://127.0.0.1:9000`, `https://s3.example.net`); `AWS_ENDPOINT_URL` is read too |
 //! | `AWS_DEFAULT_REGION` | `us-east-1` | the bucket's region (`AWS_REGION` is read too) |
@@ -85,6 +86,9 @@ pub struct Settings {
     /// no trailing `/`): stored files are answered with `X-Accel-Redirect`
     /// to it instead of their bytes (`videos::handlers::serve_file`).
     pub media_accel_prefix: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`web::client_ip`): behind nginx every connection comes from nginx.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Media in S3-compatible object storage (`PRACTIKA_MEDIA_URL`).
     pub media_s3: Option<S3Config>,
     /// Where the secret key came from, for `practika check`.
@@ -276,6 +280,18 @@ impl Settings {
             None => None,
             Some(prefix) => Some(accel_prefix(&prefix)?),
         };
+        let trusted_proxies = match var("PRACTIKA_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse::<std::net::IpAddr>().with_context(|| {
+                        format!("PRACTIKA_TRUSTED_PROXIES must list IP addresses (such as 127.0.0.1), not {a:?}")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
         let media_s3 = match var("PRACTIKA_MEDIA_URL") {
             None => None,
             Some(url) => {
@@ -337,6 +353,7 @@ impl Settings {
                 Some("1" | "true" | "yes" | "on")
             ),
             media_accel_prefix,
+            trusted_proxies,
             media_s3,
             secret_source,
         })
@@ -566,6 +583,18 @@ mod tests {
             ("PRACTIKA_MEDIA_ACCEL_PREFIX", "/m"),
         ]);
         assert!(both.is_err(), "local X-Accel and S3 media exclude each other");
+        Ok(())
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() -> anyhow::Result<()> {
+        assert!(settings(&[])?.trusted_proxies.is_empty());
+        let s = settings(&[("PRACTIKA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.5 ::1")])?;
+        assert_eq!(s.trusted_proxies.len(), 3);
+        let err = settings(&[("PRACTIKA_TRUSTED_PROXIES", "nginx")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("PRACTIKA_TRUSTED_PROXIES")));
         Ok(())
     }
 

@@ -62,8 +62,9 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim().to_owned();
-    // The connection's address, not a header a client could forge.
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    // The connection's address (or a trusted proxy's word for it), not a
+    // header a client could forge.
+    let ip = crate::web::client_ip(&req, &state.settings.trusted_proxies);
     let (found, refused_for) = {
         let (username, ip) = (username.clone(), ip.clone());
         db::run(&state.pool, move |c| {

@@ -91,14 +91,15 @@ pub fn session_auth_hash(secret: &[u8], password_hash: &str) -> String {
 }
 
 /// Where the request comes from, as the account page shows a session.
-fn origin(req: &HttpRequest) -> Origin {
+fn origin(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Origin {
     let agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    // The connection's address, not a header a client could forge.
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    // The connection's address (or a trusted proxy's word for it), not a
+    // header a client could forge.
+    let ip = super::client_ip(req, trusted);
     Origin::new(agent, &ip)
 }
 
@@ -110,7 +111,11 @@ pub async fn start_session(req: &HttpRequest, state: &AppState, session: &Sessio
     let key = security::random_token(32);
     let hash = sessions::key_hash(&key);
     let auth_hash = session_auth_hash(state.settings.secret_key.bytes(), &user.password);
-    let (user_id, origin, idle) = (user.id, origin(req), state.settings.session_idle);
+    let (user_id, origin, idle) = (
+        user.id,
+        origin(req, &state.settings.trusted_proxies),
+        state.settings.session_idle,
+    );
     db::run(&state.pool, move |c| {
         db::write_transaction(c, |c| {
             if let Some(previous) = previous {

@@ -19,6 +19,29 @@ pub fn get() -> actix_web::Route {
     actix_web::web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
+/// The client's address: the connection's, or, when the connection comes
+/// from one of `trusted` (a reverse proxy such as nginx, which sets
+/// `X-Forwarded-For: $remote_addr`), the last address that proxy put in
+/// `X-Forwarded-For`. A header from anyone else is ignored: a client could
+/// write any address there.
+pub fn client_ip(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    // The rightmost entry: the one the proxy itself wrote.
+    let mut rightmost = None;
+    for value in req.headers().get_all("x-forwarded-for") {
+        rightmost = value.to_str().ok().and_then(|v| v.rsplit(',').next()).map(str::trim);
+    }
+    rightmost
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .unwrap_or(peer)
+        .to_string()
+}
+
 /// CPU-heavy or blocking work (password hashing, file hashing) off the
 /// async executor. Database work goes through `db::run` instead.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> crate::error::AppResult<T> {
@@ -54,7 +77,8 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{client_ip, safe_next};
+    use actix_web::test::TestRequest;
 
     #[test]
     fn next_keeps_only_local_paths() {
@@ -70,5 +94,27 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let via_proxy = |xff: &str| {
+            TestRequest::default()
+                .peer_addr("127.0.0.1:5000".parse().unwrap())
+                .insert_header(("x-forwarded-for", xff))
+                .to_http_request()
+        };
+        assert_eq!(client_ip(&via_proxy("203.0.113.7"), &[proxy]), "203.0.113.7");
+        // The last hop is the trusted proxy's; what a client wrote before it is not believed.
+        assert_eq!(client_ip(&via_proxy("6.6.6.6, 203.0.113.7"), &[proxy]), "203.0.113.7");
+        assert_eq!(client_ip(&via_proxy("not an address"), &[proxy]), "127.0.0.1");
+        assert_eq!(client_ip(&via_proxy("203.0.113.7, junk"), &[proxy]), "127.0.0.1");
+        assert_eq!(client_ip(&via_proxy("203.0.113.7"), &[]), "127.0.0.1");
+        let direct = TestRequest::default()
+            .peer_addr("198.51.100.2:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "203.0.113.7"))
+            .to_http_request();
+        assert_eq!(client_ip(&direct, &[proxy]), "198.51.100.2");
     }
 }
