@@ -98,10 +98,10 @@ mod tests {
 
     #[test]
     fn forwarded_for_counts_only_from_a_trusted_proxy() {
-        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().expect("an address");
         let via_proxy = |xff: &str| {
             TestRequest::default()
-                .peer_addr("127.0.0.1:5000".parse().unwrap())
+                .peer_addr("127.0.0.1:5000".parse().expect("an address"))
                 .insert_header(("x-forwarded-for", xff))
                 .to_http_request()
         };
@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(client_ip(&via_proxy("203.0.113.7, junk"), &[proxy]), "127.0.0.1");
         assert_eq!(client_ip(&via_proxy("203.0.113.7"), &[]), "127.0.0.1");
         let direct = TestRequest::default()
-            .peer_addr("198.51.100.2:5000".parse().unwrap())
+            .peer_addr("198.51.100.2:5000".parse().expect("an address"))
             .insert_header(("x-forwarded-for", "203.0.113.7"))
             .to_http_request();
         assert_eq!(client_ip(&direct, &[proxy]), "198.51.100.2");
