@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::accounts::queries::{display_name_of_parts, display_names, name_columns, NameParts};
+use crate::accounts::queries::{display_name_of_parts, name_columns, NameParts};
 use crate::db::schema::{accounts_profile, auth_user, comments_videocomment, core_videoclip};
 use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
@@ -67,21 +67,6 @@ impl Entry {
     }
 }
 
-fn authored(conn: &mut DbConn, comments: Vec<Comment>) -> QueryResult<Vec<Authored>> {
-    let ids: Vec<i32> = comments.iter().map(|c| c.author_id).collect();
-    let names = display_names(conn, &ids)?;
-    Ok(comments
-        .into_iter()
-        .map(|comment| {
-            let author = names
-                .get(&comment.author_id)
-                .cloned()
-                .unwrap_or_else(|| "someone".to_owned());
-            Authored { comment, author }
-        })
-        .collect())
-}
-
 /// Comments with their author's name, as one joined query loads them.
 macro_rules! with_authors {
     ($query:expr) => {
@@ -110,11 +95,6 @@ pub fn thread_count_query(
         .filter(comments_videocomment::exercise_id.eq(exercise_id))
         .filter(comments_videocomment::parent_id.is_null())
         .count()
-}
-
-/// How many top-level comments the thread has.
-pub fn thread_total(conn: &mut DbConn, exercise_id: Id) -> QueryResult<i64> {
-    thread_count_query(exercise_id).get_result(conn)
 }
 
 /// One page of the thread's top-level comments with their authors' names:
@@ -255,8 +235,10 @@ pub fn load_videos<'a>(conn: &mut DbConn, comments: impl IntoIterator<Item = &'a
 /// newest first, with their exercise and their author's name.
 pub fn attempts_with_video(conn: &mut DbConn, video_id: Id) -> QueryResult<Vec<(Authored, Exercise)>> {
     use crate::db::schema::exercises_exercise;
-    let found: Vec<(Comment, Exercise)> = comments_videocomment::table
+    let found: Vec<(Comment, NameParts, Exercise)> = comments_videocomment::table
         .inner_join(exercises_exercise::table)
+        .inner_join(auth_user::table)
+        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(comments_videocomment::author_id)))
         .filter(comments_videocomment::video_asset_id.eq(video_id))
         .filter(comments_videocomment::clip_id.is_null())
         .filter(exercises_exercise::video_asset_id.ne(video_id))
@@ -265,10 +247,15 @@ pub fn attempts_with_video(conn: &mut DbConn, video_id: Id) -> QueryResult<Vec<(
             comments_videocomment::id.desc(),
         ))
         .limit(10)
-        .select((Comment::as_select(), Exercise::as_select()))
+        .select((Comment::as_select(), name_columns!(), Exercise::as_select()))
         .load(conn)?;
-    let (comments, exercises): (Vec<Comment>, Vec<Exercise>) = found.into_iter().unzip();
-    Ok(authored(conn, comments)?.into_iter().zip(exercises).collect())
+    Ok(found
+        .into_iter()
+        .map(|(comment, name, exercise)| {
+            let author = display_name_of_parts(&name);
+            (Authored { comment, author }, exercise)
+        })
+        .collect())
 }
 
 pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Comment>> {

@@ -337,8 +337,7 @@ impl ExercisePage {
         start: Start,
         compose: Compose,
     ) -> QueryResult<Self> {
-        let (exercise, demonstration, coach) = queries::find_for_page(conn, id)?;
-        let total = comments::queries::thread_total(conn, id)?;
+        let (exercise, demonstration, coach, total) = queries::find_with_thread_total(conn, id)?;
         let start = clamp_start(start, total, comments::queries::PAGE_SIZE);
         let thread = comments::queries::thread(conn, id, start)?;
         let media = comments::queries::load_media(

@@ -235,17 +235,39 @@ pub fn find(conn: &mut DbConn, id: Id) -> QueryResult<Option<Exercise>> {
         .optional()
 }
 
+/// An exercise with its creator and its demonstration video joined.
+macro_rules! exercise_page_joins {
+    ($id:expr) => {
+        exercises_exercise::table
+            .find($id)
+            .inner_join(auth_user::table)
+            .inner_join(core_videoasset::table)
+            .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
+    };
+}
+
 /// The exercise with its demonstration video and its creator's name, in
 /// one statement (`NotFound` when there is none).
 pub fn find_for_page(conn: &mut DbConn, id: Id) -> QueryResult<(Exercise, Asset, String)> {
-    let (exercise, asset, name): (Exercise, Asset, NameParts) = exercises_exercise::table
-        .find(id)
-        .inner_join(auth_user::table)
-        .inner_join(core_videoasset::table)
-        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
+    let (exercise, asset, name): (Exercise, Asset, NameParts) = exercise_page_joins!(id)
         .select((Exercise::as_select(), Asset::as_select(), name_columns!()))
         .first(conn)?;
     Ok((exercise, asset, display_name_of_parts(&name)))
+}
+
+/// [`find_for_page`] and how many attempts (top-level comments) the
+/// thread has, in one statement: the count is a subquery on the thread's
+/// index, so the exercise page pays no round trip for it.
+pub fn find_with_thread_total(conn: &mut DbConn, id: Id) -> QueryResult<(Exercise, Asset, String, i64)> {
+    let total = comments_videocomment::table
+        .filter(comments_videocomment::exercise_id.eq(id))
+        .filter(comments_videocomment::parent_id.is_null())
+        .select(diesel::dsl::count_star())
+        .single_value();
+    let (exercise, asset, name, total): (Exercise, Asset, NameParts, Option<i64>) = exercise_page_joins!(id)
+        .select((Exercise::as_select(), Asset::as_select(), name_columns!(), total))
+        .first(conn)?;
+    Ok((exercise, asset, display_name_of_parts(&name), total.unwrap_or(0)))
 }
 
 pub fn comment_count(conn: &mut DbConn, id: Id) -> QueryResult<i64> {

@@ -288,15 +288,27 @@ pub fn access_of(conn: &mut DbConn, asset: &Asset) -> QueryResult<Access> {
     })
 }
 
-/// The video with what decides who may see it.
+/// The video with what decides who may see it, in one statement: whether
+/// an exercise or a comment uses it are `EXISTS` subqueries on their
+/// video indexes.
 pub fn find_with_access(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Asset, Access)>> {
-    match find_asset(conn, id)? {
-        Some(asset) => {
-            let access = access_of(conn, &asset)?;
-            Ok(Some((asset, access)))
-        }
-        None => Ok(None),
-    }
+    use diesel::dsl::exists;
+    let found: Option<(Asset, bool, bool)> = core_videoasset::table
+        .find(id)
+        .select((
+            Asset::as_select(),
+            exists(exercises_exercise::table.filter(exercises_exercise::video_asset_id.eq(id))),
+            exists(comments_videocomment::table.filter(comments_videocomment::video_asset_id.eq(id))),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(asset, in_exercise, in_comment)| {
+        let access = Access {
+            uploaded_by_id: asset.uploaded_by_id,
+            attached: in_exercise || in_comment,
+        };
+        (asset, access)
+    }))
 }
 
 /// A page of the videos list from `start` (seek by cursor, an offset for

@@ -172,17 +172,23 @@ async fn pages_cost_a_fixed_number_of_statements() {
             ("home", "/".to_owned(), 3),
             ("library", "/exercises".to_owned(), 4),
             ("library, filtered", format!("/exercises?coach={coach}&q=drill"), 4),
-            // 10: the page's voice-overs; the "try again" links of attempts
-            // and notes. The forms' choices are fetched as a form opens (13
-            // when the page carried them, and ~95 KB at seed-demo scale).
-            ("exercise page", format!("/exercises/{}", e.id), 10),
+            // 9: authentication; the exercise with the thread's count; the
+            // page of attempts; their replies; the videos and clips they
+            // carry (2); drawings; voice-overs; the "try again" links of
+            // attempts and notes. The forms' choices are fetched as a form
+            // opens (13 when the page carried them, and ~95 KB at
+            // seed-demo scale).
+            ("exercise page", format!("/exercises/{}", e.id), 9),
             // The exercise, the user's videos, and the clip choices in two
             // indexed statements (the thread's clips, the user's own), not
             // one `OR` that read every clip.
             ("form choices", format!("/exercises/{}/choices", e.id), 5),
-            ("video page", format!("/videos/{attempt_video}"), 7),
+            // Authentication; the video with whether anything uses it; its
+            // clips; the attempts it is posted with, named.
+            ("video page", format!("/videos/{attempt_video}"), 4),
             ("compare view", format!("/comments/{attempt}/compare"), 7),
-            ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 7),
+            // Authentication; the clip; its video; the attempts.
+            ("clip page", format!("/clips/{}", clip_of_video(attempt_video)), 4),
         ]
     };
     let first_attempt = |e: &Exercise| -> (Id, Id) {
