@@ -166,6 +166,11 @@ login() {
         echo "login as $STUDENT failed (HTTP $status)" >&2
         exit 1
     fi
+    # The page after the login shows "You are logged in as …" once, as a
+    # browser sees it. wrk never stores a cookie it is sent, so with the
+    # login's own cookie every measured request would show that message
+    # again and answer with a new session cookie.
+    curl -fs -o /dev/null -b "$jar" -c "$jar" "$base/"
     awk '!/^#/ || /^#HttpOnly_/ { if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$jar"
 }
 
