@@ -5,10 +5,10 @@
 //! limit is enforced as the bytes arrive, and the type is decided from the
 //! first bytes ([`super::sniff`]). A full disk is its own error.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
@@ -119,23 +119,50 @@ struct Digests {
 }
 
 impl Digests {
-    fn update(&mut self, batch: &[u8]) {
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(batch);
-        }
-        if let Some(check) = &mut self.check {
-            check.update(batch);
+    fn update(&mut self, batch: &[Bytes]) {
+        for chunk in batch {
+            if let Some(hasher) = &mut self.hasher {
+                hasher.update(chunk);
+            }
+            if let Some(check) = &mut self.check {
+                check.update(chunk);
+            }
         }
     }
 }
 
+/// Writes the chunks as they came off the network, with vectored writes:
+/// gathering them into one buffer first was a second copy of every byte.
+fn write_chunks(file: &mut std::fs::File, batch: &[Bytes]) -> io::Result<()> {
+    use std::io::{IoSlice, Write};
+    let mut slices: Vec<IoSlice<'_>> = batch
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| IoSlice::new(c))
+        .collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn batch_len(batch: &[Bytes]) -> u64 {
+    batch.iter().map(|c| c.len() as u64).sum()
+}
+
 impl Writer {
-    fn write(&mut self, batch: &[u8]) -> io::Result<()> {
+    fn write(&mut self, batch: &[Bytes]) -> io::Result<()> {
         let mut digests = self.take_digests();
         digests.update(batch);
         self.put_digests(digests);
-        self.file.write_all(batch)?;
-        self.size += batch.len() as u64;
+        write_chunks(&mut self.file, batch)?;
+        self.size += batch_len(batch);
         Ok(())
     }
 
@@ -233,7 +260,9 @@ pub struct Intake {
     /// appending to a resumable upload's file, which outlives the request.
     part: Option<PartFile>,
     slot: Slot,
-    pending: BytesMut,
+    /// Received, not yet handed to the pool: the network's own chunks.
+    pending: Vec<Bytes>,
+    pending_len: usize,
     head: Vec<u8>,
     container: Option<Container>,
     /// What the first bytes must be.
@@ -289,7 +318,8 @@ impl Intake {
                 check: None,
                 size: 0,
             })),
-            pending: BytesMut::with_capacity(BATCH),
+            pending: Vec::new(),
+            pending_len: 0,
             head: Vec::with_capacity(SNIFF_LEN),
             container: None,
             kind: Kind::Video,
@@ -331,7 +361,8 @@ impl Intake {
                 check,
                 size: offset,
             })),
-            pending: BytesMut::with_capacity(BATCH),
+            pending: Vec::new(),
+            pending_len: 0,
             head,
             container,
             kind,
@@ -396,7 +427,7 @@ impl Intake {
     pub async fn sync(&mut self) -> Result<(u64, Option<Sha256>), IntakeError> {
         self.flush_done().await;
         let mut writer = self.writer().await?;
-        let rest = self.pending.split().freeze();
+        let rest = self.take_pending();
         let (writer, size, hasher) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
@@ -415,7 +446,7 @@ impl Intake {
     /// synced and recorded as usual.
     pub async fn verify(&mut self) -> Result<bool, IntakeError> {
         let mut writer = self.writer().await?;
-        let rest = self.pending.split().freeze();
+        let rest = self.take_pending();
         let (writer, matches) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
@@ -431,7 +462,7 @@ impl Intake {
     /// length at the start, and `hasher` (the hash of the bytes before,
     /// as it was then) replaces the one that took them in.
     pub async fn rewind(&mut self, hasher: Option<Sha256>) -> Result<(), IntakeError> {
-        self.pending.clear();
+        self.take_pending();
         let start = self.start;
         let writer = self.writer().await?;
         let writer = io_pool::uploads()?
@@ -475,11 +506,17 @@ impl Intake {
                 }
             }
         }
-        self.pending.extend_from_slice(&chunk);
-        if self.pending.len() >= BATCH {
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= BATCH {
             self.send_batch().await?;
         }
         Ok(())
+    }
+
+    fn take_pending(&mut self) -> Vec<Bytes> {
+        self.pending_len = 0;
+        std::mem::take(&mut self.pending)
     }
 
     /// Waits for the writer to be back from the pool.
@@ -518,7 +555,7 @@ impl Intake {
         if self.flusher.wanted || writer.size >= self.flusher.started_at + FLUSH_EVERY {
             self.flusher.start(writer.size)?;
         }
-        let batch = self.pending.split().freeze();
+        let batch = self.take_pending();
         let pool = io_pool::uploads()?;
         // Both queued at once, on two threads (hashing and the copy into the
         // page cache cost about the same); the writer comes back through
@@ -533,7 +570,7 @@ impl Intake {
         let Writer { mut file, size, .. } = *writer;
         let (written, writing) = oneshot::channel();
         pool.submit(move || {
-            let _ = written.send(file.write_all(&batch).map(|()| (file, size + batch.len() as u64)));
+            let _ = written.send(write_chunks(&mut file, &batch).map(|()| (file, size + batch_len(&batch))));
         })?;
         self.slot = Slot::Writing(writing, hashing);
         Ok(())
@@ -554,7 +591,7 @@ impl Intake {
         };
         self.flush_done().await;
         let mut writer = self.writer().await?;
-        let rest = self.pending.split().freeze();
+        let rest = self.take_pending();
         let (sha256, size) = io_pool::uploads()?
             .run(move || {
                 writer.write(&rest)?;
