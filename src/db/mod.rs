@@ -108,12 +108,12 @@ pub fn establish(url: &str) -> Result<DbConn, r2d2::Error> {
             // lookup for a spinning disk: it then hash-joins all 2,000
             // users to name the 6 authors of a page's replies (1.27 ms
             // against 0.24 ms by their primary keys). 1.1 is the usual
-            // figure for SSDs and a cached database. An operator who set
-            // another value on the server keeps it.
+            // figure for SSDs and a cached database. An operator who set a
+            // value (server, database or role) keeps it.
             conn.batch_execute(
                 "SET TIME ZONE 'UTC'; \
                  SELECT set_config('random_page_cost', '1.1', false) \
-                 WHERE current_setting('random_page_cost') = '4'",
+                 WHERE (SELECT source FROM pg_settings WHERE name = 'random_page_cost') = 'default'",
             )
             .map_err(r2d2::Error::QueryError)?;
             conn.set_instrumentation(stats::Counting::default());

@@ -20,6 +20,10 @@ use crate::db::Id;
 /// Bytes gathered before a write: large enough that a fast upload costs
 /// few thread hops, small enough that many uploads at once stay cheap.
 const BATCH: usize = 256 * 1024;
+/// At most this many chunks in a batch (the `writev` limit): a client that
+/// sends its body in tiny chunks must not make a batch's list of chunks
+/// grow to megabytes.
+const BATCH_CHUNKS: usize = 1024;
 /// Every this many bytes written, the file is synced on the pool while the
 /// next bytes go on arriving (a [`Intake::flush_soon`] of its own): the
 /// disk writes along with the upload instead of all at its end, and a
@@ -508,7 +512,7 @@ impl Intake {
         }
         self.pending_len += chunk.len();
         self.pending.push(chunk);
-        if self.pending_len >= BATCH {
+        if self.pending_len >= BATCH || self.pending.len() >= BATCH_CHUNKS {
             self.send_batch().await?;
         }
         Ok(())
@@ -516,7 +520,7 @@ impl Intake {
 
     fn take_pending(&mut self) -> Vec<Bytes> {
         self.pending_len = 0;
-        std::mem::take(&mut self.pending)
+        std::mem::replace(&mut self.pending, Vec::with_capacity(64))
     }
 
     /// Waits for the writer to be back from the pool.
@@ -669,6 +673,36 @@ mod tests {
             std::fs::read_dir(&dir)?.next().is_none(),
             "a dropped upload leaves nothing"
         );
+        std::fs::remove_dir_all(dir)?;
+        Ok(())
+    }
+
+    /// A body in tiny chunks, empty ones among them (a slow or hostile
+    /// client's), arrives whole: batches are cut at `BATCH_CHUNKS`
+    /// chunks, so its list of chunks stays small.
+    #[actix_web::test]
+    async fn tiny_and_empty_chunks_arrive_whole() -> Result<(), IntakeError> {
+        let dir = std::env::temp_dir().join(format!("practika-tiny-{}", Id::new().0.simple()));
+        let mut head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+        head.resize(SNIFF_LEN, 0);
+        let mut all = Vec::new();
+        let mut intake = Intake::start(&dir, "tiny", 10 * 1024 * 1024).await?;
+        for byte in head.iter().copied().chain((0..5000u32).map(|n| (n % 251) as u8)) {
+            all.push(byte);
+            intake.push(Bytes::from(vec![byte])).await?;
+            if all.len() % 7 == 0 {
+                intake.push(Bytes::new()).await?;
+            }
+            assert!(
+                intake.pending.len() < BATCH_CHUNKS,
+                "a batch holds at most {BATCH_CHUNKS} chunks"
+            );
+        }
+        let received = intake.finish().await?;
+        assert_eq!(received.size, all.len() as u64);
+        assert_eq!(received.sha256, hex::encode(Sha256::digest(&all)));
+        assert_eq!(std::fs::read(received.part.path())?, all);
+        drop(received);
         std::fs::remove_dir_all(dir)?;
         Ok(())
     }
