@@ -70,12 +70,15 @@ wait_http() {
     fail "$url did not answer within ${limit}s"
 }
 
-# A fresh PostgreSQL database; dropped at the end.
+# A fresh PostgreSQL database, its URL in the variable named $1; dropped at
+# the end. It sets the caller's variable rather than printing the URL: as
+# `url=$(fresh_pg_database)` it ran in a subshell, whose cleanup entry was
+# lost, and every drill database stayed on the server.
 fresh_pg_database() {
     local name="practika_drill_$(date +%s%N)_$RANDOM"
     psql -q -d "$PG_ADMIN_URL" -c "CREATE DATABASE $name" >/dev/null
     CLEANUPS+=("psql -q -d '$PG_ADMIN_URL' -c 'DROP DATABASE IF EXISTS $name WITH (FORCE)' >/dev/null")
-    echo "${PG_ADMIN_URL%/*}/$name"
+    printf -v "$1" '%s' "${PG_ADMIN_URL%/*}/$name"
 }
 
 # Environment for a node whose data lives in $1.

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/_lib.bash"
 
 for round in 1 2 3 4 5; do
-    url=$(fresh_pg_database)
+    fresh_pg_database url
     for n in 1 2; do
         env $(node_env "$WORK/node$n") DATABASE_URL="$url" "$PRACTIKA" migrate >"$WORK/migrate-$round-$n.log" 2>&1 &
         eval "pid$n=$!"

@@ -25,7 +25,7 @@ started_at=$(date +%s)
 # folder as an operator's would.
 chmod 755 "$WORK"
 
-DB=$(fresh_pg_database)
+fresh_pg_database DB
 q() { psql -X -q -t -A -d "$DB" -c "$1"; }
 
 # --- media -------------------------------------------------------------------
