@@ -266,19 +266,19 @@ pub fn find_asset(conn: &mut DbConn, id: Id) -> QueryResult<Option<Asset>> {
         .optional()
 }
 
+/// Whether an exercise or a comment uses the video: two `EXISTS` on their
+/// video indexes, one expression for every statement that asks.
+macro_rules! attached {
+    ($id:expr) => {
+        diesel::dsl::exists(exercises_exercise::table.filter(exercises_exercise::video_asset_id.eq($id))).or(
+            diesel::dsl::exists(comments_videocomment::table.filter(comments_videocomment::video_asset_id.eq($id))),
+        )
+    };
+}
+
 /// Whether an exercise or a comment uses the video.
 pub fn is_attached(conn: &mut DbConn, id: Id) -> QueryResult<bool> {
-    let in_exercise: bool = diesel::select(diesel::dsl::exists(
-        exercises_exercise::table.filter(exercises_exercise::video_asset_id.eq(id)),
-    ))
-    .get_result(conn)?;
-    if in_exercise {
-        return Ok(true);
-    }
-    diesel::select(diesel::dsl::exists(
-        comments_videocomment::table.filter(comments_videocomment::video_asset_id.eq(id)),
-    ))
-    .get_result(conn)
+    diesel::select(attached!(id)).get_result(conn)
 }
 
 pub fn access_of(conn: &mut DbConn, asset: &Asset) -> QueryResult<Access> {
@@ -292,20 +292,15 @@ pub fn access_of(conn: &mut DbConn, asset: &Asset) -> QueryResult<Access> {
 /// an exercise or a comment uses it are `EXISTS` subqueries on their
 /// video indexes.
 pub fn find_with_access(conn: &mut DbConn, id: Id) -> QueryResult<Option<(Asset, Access)>> {
-    use diesel::dsl::exists;
-    let found: Option<(Asset, bool, bool)> = core_videoasset::table
+    let found: Option<(Asset, bool)> = core_videoasset::table
         .find(id)
-        .select((
-            Asset::as_select(),
-            exists(exercises_exercise::table.filter(exercises_exercise::video_asset_id.eq(id))),
-            exists(comments_videocomment::table.filter(comments_videocomment::video_asset_id.eq(id))),
-        ))
+        .select((Asset::as_select(), attached!(id)))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(asset, in_exercise, in_comment)| {
+    Ok(found.map(|(asset, attached)| {
         let access = Access {
             uploaded_by_id: asset.uploaded_by_id,
-            attached: in_exercise || in_comment,
+            attached,
         };
         (asset, access)
     }))
