@@ -72,6 +72,9 @@ impl AuthUser {
 
 /// A user row with what their profile adds, as `users_with_profile!` selects it.
 pub(crate) type UserWithProfile = (UserRow, Option<String>, Option<Ts>, Option<bool>, Option<Json>);
+/// What [`profile_columns`] selects: the role's name, email verified at,
+/// onboarding completed, preferences.
+pub(crate) type ProfileParts = (Option<String>, Option<Ts>, Option<bool>, Option<Json>);
 
 pub(crate) fn assemble((row, role, verified, onboarded, preferences): UserWithProfile) -> AuthUser {
     AuthUser {

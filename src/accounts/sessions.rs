@@ -119,15 +119,19 @@ pub fn create(
 /// The live session with this key's hash and its user: the one query an
 /// authenticated request costs.
 pub fn find_live(conn: &mut DbConn, key_hash: &str, now: Ts) -> QueryResult<Option<(SessionRow, AuthUser)>> {
-    let found: Option<(SessionRow, UserRow, _)> = accounts_session::table
-        .inner_join(auth_user::table)
-        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(auth_user::id)))
-        .left_join(accounts_role::table.on(accounts_profile::role_id.eq(accounts_role::id.nullable())))
-        .filter(accounts_session::key_hash.eq(key_hash))
-        .filter(accounts_session::expires_at.gt(now))
-        .select((SessionRow::as_select(), UserRow::as_select(), profile_columns!()))
-        .first(conn)
-        .optional()?;
+    // Every request runs it: on the inner connection (see `db::direct`),
+    // built in each arm, as `as_select` is typed by the backend.
+    let found: Option<(SessionRow, UserRow, queries::ProfileParts)> = crate::db::direct!(conn, |c| {
+        accounts_session::table
+            .inner_join(auth_user::table)
+            .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(auth_user::id)))
+            .left_join(accounts_role::table.on(accounts_profile::role_id.eq(accounts_role::id.nullable())))
+            .filter(accounts_session::key_hash.eq(key_hash))
+            .filter(accounts_session::expires_at.gt(now))
+            .select((SessionRow::as_select(), UserRow::as_select(), profile_columns!()))
+            .first(c)
+            .optional()
+    })?;
     Ok(found.map(|(session, user, (role, verified, onboarded, preferences))| {
         (
             session,

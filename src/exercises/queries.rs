@@ -98,22 +98,40 @@ pub fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     let searching = filter.search.as_deref().and_then(search::Query::parse).is_some();
     match (searching, filter.coach) {
         (true, _) => library_count_query(conn.backend(), filter).get_result(conn),
-        (false, Some(coach)) => Ok(counts::table
-            .find(coach)
-            .select(counts::exercises)
-            .first::<i32>(conn)
-            .optional()?
-            .map_or(0, i64::from)),
-        (false, None) => Ok(counts::table
-            .select(diesel::dsl::sum(counts::exercises))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)),
+        (false, Some(coach)) => {
+            let query = counts::table.find(coach).select(counts::exercises);
+            let found: Option<i32> = db::direct!(conn, |c| query.first(c).optional())?;
+            Ok(found.map_or(0, i64::from))
+        }
+        (false, None) => {
+            let query = counts::table.select(diesel::dsl::sum(counts::exercises));
+            let sum: Option<i64> = db::direct!(conn, |c| query.first(c))?;
+            Ok(sum.unwrap_or(0))
+        }
     }
 }
 
 /// The exercise, the creator's name parts, and the video's poster, YouTube
 /// link and duration.
 pub type CardRow = (Exercise, NameParts, Option<String>, Option<String>, Option<i32>);
+
+/// The library's joins and columns, up to `PAGE_SIZE + 1` rows.
+macro_rules! library_select {
+    () => {
+        exercises_exercise::table
+            .inner_join(auth_user::table)
+            .inner_join(core_videoasset::table)
+            .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
+            .select((
+                Exercise::as_select(),
+                name_columns!(),
+                core_videoasset::poster_path,
+                core_videoasset::youtube_url,
+                core_videoasset::duration_sec,
+            ))
+            .limit(PAGE_SIZE + 1)
+    };
+}
 
 /// One page of the library in one statement (public so that tests can
 /// `EXPLAIN` it): best matches first when searching (by page number, see
@@ -127,20 +145,7 @@ pub fn library_page_query(
     start: Start,
 ) -> impl LoadQuery<'static, DbConn, CardRow> + QueryFragment<MultiBackend> + QueryId {
     use exercises_exercise::{created_at, id};
-    let joined = exercises_exercise::table
-        .inner_join(auth_user::table)
-        .inner_join(core_videoasset::table)
-        .left_join(accounts_profile::table.on(accounts_profile::user_id.eq(exercises_exercise::created_by_id)))
-        .select((
-            Exercise::as_select(),
-            name_columns!(),
-            core_videoasset::poster_path,
-            core_videoasset::youtube_url,
-            core_videoasset::duration_sec,
-        ))
-        .limit(PAGE_SIZE + 1)
-        .into_boxed();
-    let query = filtered!(joined, backend, filter);
+    let query = filtered!(library_select!().into_boxed(), backend, filter);
     match (filter.search.as_deref().and_then(search::Query::parse), start) {
         (Some(search), start) => {
             let page = match start {
@@ -155,10 +160,31 @@ pub fn library_page_query(
     }
 }
 
+/// The library without a filter, the page most requests ask for: the same
+/// statement as [`library_page_query`] builds, but not boxed and on the
+/// inner connection (see `db::direct`), so that it is prepared once per
+/// shape and its SQL is not written again at each request.
+pub fn unfiltered_page(conn: &mut DbConn, start: Start) -> QueryResult<Vec<CardRow>> {
+    use exercises_exercise::{created_at, id};
+    db::direct!(conn, |c| seek_from!(
+        library_select!(),
+        start,
+        created_at,
+        id,
+        PAGE_SIZE,
+        |q| q.load(c)
+    ))
+}
+
 /// A page of the library: see [`library_page_query`].
 pub fn cards(conn: &mut DbConn, filter: &Filter, start: Start) -> QueryResult<Vec<Card>> {
     let start = library_start(filter, start);
-    let mut rows: Vec<CardRow> = library_page_query(conn.backend(), filter, start).load(conn)?;
+    let searching = filter.search.as_deref().and_then(search::Query::parse).is_some();
+    let mut rows: Vec<CardRow> = if searching || filter.coach.is_some() {
+        library_page_query(conn.backend(), filter, start).load(conn)?
+    } else {
+        unfiltered_page(conn, start)?
+    };
     if let Start::Before(_) = start {
         rows.reverse();
     }
@@ -232,7 +258,8 @@ impl<C> RunQueryDsl<C> for TopCoachesQuery {}
 /// exercises, and the one chosen (whoever it is), in one statement. Every
 /// other coach is a click away on their cards.
 pub fn top_coaches(conn: &mut DbConn, chosen: Option<i32>) -> QueryResult<Vec<(i32, String)>> {
-    let rows: Vec<(i32, String, String, String, Option<crate::db::Json>)> = top_coaches_query(chosen).load(conn)?;
+    let query = top_coaches_query(chosen);
+    let rows: Vec<(i32, String, String, String, Option<crate::db::Json>)> = db::direct!(conn, |c| query.load(c))?;
     let mut named: Vec<(i32, String)> = rows
         .into_iter()
         .map(|(id, username, first, last, preferences)| {

@@ -147,24 +147,38 @@ impl Position {
 /// With `Start::Before` the rows come oldest first: reverse them.
 macro_rules! seek_from {
     ($query:expr, $start:expr, $created_at:expr, $id:expr, $per_page:expr) => {
+        $crate::web::paging::seek_from!($query, $start, $created_at, $id, $per_page, |q| q)
+    };
+    // `then` finishes each shape (a page number, after, before) on its
+    // own: for a query that is not boxed, whose type differs between them.
+    ($query:expr, $start:expr, $created_at:expr, $id:expr, $per_page:expr, |$q:ident| $then:expr) => {
         match $start {
-            $crate::web::paging::Start::Page(page) => $query
-                .order(($created_at.desc(), $id.desc()))
-                .offset($crate::web::paging::offset(page, $per_page)),
-            $crate::web::paging::Start::After(c) => $query
-                .filter(
-                    $created_at
-                        .le(c.created_at)
-                        .and($created_at.lt(c.created_at).or($id.lt(c.id))),
-                )
-                .order(($created_at.desc(), $id.desc())),
-            $crate::web::paging::Start::Before(c) => $query
-                .filter(
-                    $created_at
-                        .ge(c.created_at)
-                        .and($created_at.gt(c.created_at).or($id.gt(c.id))),
-                )
-                .order(($created_at.asc(), $id.asc())),
+            $crate::web::paging::Start::Page(page) => {
+                let $q = $query
+                    .order(($created_at.desc(), $id.desc()))
+                    .offset($crate::web::paging::offset(page, $per_page));
+                $then
+            }
+            $crate::web::paging::Start::After(c) => {
+                let $q = $query
+                    .filter(
+                        $created_at
+                            .le(c.created_at)
+                            .and($created_at.lt(c.created_at).or($id.lt(c.id))),
+                    )
+                    .order(($created_at.desc(), $id.desc()));
+                $then
+            }
+            $crate::web::paging::Start::Before(c) => {
+                let $q = $query
+                    .filter(
+                        $created_at
+                            .ge(c.created_at)
+                            .and($created_at.gt(c.created_at).or($id.gt(c.id))),
+                    )
+                    .order(($created_at.asc(), $id.asc()));
+                $then
+            }
         }
     };
 }

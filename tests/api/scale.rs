@@ -969,3 +969,55 @@ async fn the_progress_page_costs_a_fixed_number_of_statements() {
     let n = statements(&app, &student_client, &format!("{progress}{older}")).await;
     assert!(n <= PROGRESS, "progress by cursor: {n}");
 }
+
+/// The unfiltered library runs its statement unboxed on the inner
+/// connection (`exercises::unfiltered_page`): it returns what the boxed
+/// query for any filter returns without one, at every shape of position
+/// (a page number, after a cursor, before one), ties on the time included.
+#[actix_web::test]
+async fn the_unfiltered_library_matches_the_general_query() {
+    use practika::exercises::queries::{library_page_query, unfiltered_page, CardRow, Filter};
+    use practika::web::paging::{Cursor, Start};
+    let app = counting_app().await;
+    let coach = app.create_user("coach", GOOD_PASSWORD, "coach");
+    let other = quick_user(&app, "other", "coach");
+    let made: Vec<Exercise> = (0..45)
+        .map(|n| exercise(&app, if n % 3 == 0 { other } else { coach }, n))
+        .collect();
+    // Ten exercises share one time: the id orders them.
+    let tied = made[10].created_at;
+    let ids: Vec<Id> = made[10..20].iter().map(|e| e.id).collect();
+    diesel::update(exercises_exercise::table.filter(exercises_exercise::id.eq_any(&ids)))
+        .set(exercises_exercise::created_at.eq(tied))
+        .execute(&mut *app.conn())
+        .expect("tie");
+    let key = |rows: &[CardRow]| -> Vec<(Id, String, String)> {
+        rows.iter()
+            .map(|(e, name, ..)| (e.id, e.name.clone(), name.0.clone()))
+            .collect()
+    };
+    let mut conn = app.conn();
+    let backend = conn.backend();
+    let general = |conn: &mut practika::db::DbConn, start: Start| -> Vec<CardRow> {
+        library_page_query(backend, &Filter::default(), start)
+            .load(conn)
+            .expect("general query")
+    };
+    let first = general(&mut conn, Start::Page(1));
+    assert_eq!(first.len(), 21, "a page and one more");
+    let at = |i: usize| Cursor::new(first[i].0.created_at, first[i].0.id);
+    for start in [
+        Start::Page(1),
+        Start::Page(2),
+        Start::Page(3),
+        Start::After(at(5)),
+        Start::After(at(12)),
+        Start::Before(at(15)),
+        Start::Before(at(20)),
+    ] {
+        let direct = unfiltered_page(&mut conn, start).expect("direct query");
+        let expected = general(&mut conn, start);
+        assert!(!expected.is_empty(), "{start:?}");
+        assert_eq!(key(&direct), key(&expected), "{start:?}");
+    }
+}
