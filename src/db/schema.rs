@@ -150,6 +150,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One row (id 1): how many exercises there are, kept by triggers.
+    exercises_librarytotal (id) {
+        id -> SmallInt,
+        exercises -> BigInt,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::{Integer, Nullable, Text, Varchar};
     use crate::db::types::sql::{UtcTime, Uuid};
 
@@ -495,6 +503,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     core_videoclip,
     exercises_exercise,
     exercises_coachcount,
+    exercises_librarytotal,
     comments_videocomment,
     comments_drawing,
     comments_voiceover,

@@ -164,6 +164,15 @@ async fn seed_demo_makes_realistic_rows_with_exact_counters_from_a_seed() {
     assert_eq!(rows(&mut conn, "auth_user"), 80);
     assert_eq!(rows(&mut conn, "comments_videocomment"), 1200);
     assert_eq!(wrong_metrics(&mut conn), 0, "metrics still exact");
+    // The library's total follows batched inserts (one statement for many
+    // rows: a statement-level trigger on PostgreSQL).
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT CAST(exercises AS BIGINT) AS n FROM exercises_librarytotal WHERE id = 1"
+        ),
+        rows(&mut conn, "exercises_exercise")
+    );
     drop(conn);
 
     // The pages work: the demo student logs in, browses, and a video plays.

@@ -1,0 +1,3 @@
+DROP TRIGGER exercises_librarytotal_delete;
+DROP TRIGGER exercises_librarytotal_insert;
+DROP TABLE exercises_librarytotal;
