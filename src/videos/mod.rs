@@ -15,22 +15,30 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     tus::routes(cfg);
-    cfg.route("/videos", web::get().to(handlers::list))
-        .route("/videos", web::post().to(handlers::upload))
-        .route("/videos/new", web::get().to(handlers::new_form))
-        .route("/videos/youtube", web::post().to(handlers::add_youtube))
-        .route("/videos/{id}", web::get().to(handlers::show))
-        .route("/videos/{id}/status", web::get().to(handlers::status))
-        .route("/videos/{id}/title", web::post().to(handlers::rename))
-        .route("/videos/{id}/media/{variant}", web::get().to(handlers::media))
-        .route("/videos/{id}/media/{variant}", web::head().to(handlers::media))
-        .route("/videos/{id}/poster", web::get().to(handlers::poster))
-        .route("/videos/{id}/poster", web::head().to(handlers::poster))
-        .route("/videos/{id}/clips", web::post().to(handlers::create_clip))
-        .route("/clips/{id}", web::get().to(handlers::show_clip))
-        .route("/clips/{id}/status", web::get().to(handlers::clip_status))
-        .route("/clips/{id}/media", web::get().to(handlers::clip_media))
-        .route("/clips/{id}/media", web::head().to(handlers::clip_media));
+    // A scope per prefix: a request elsewhere is not matched against every
+    // video pattern (each a regular expression) on its way to its own route.
+    cfg.service(
+        web::scope("/videos")
+            .route("", web::get().to(handlers::list))
+            .route("", web::post().to(handlers::upload))
+            .route("/new", web::get().to(handlers::new_form))
+            .route("/youtube", web::post().to(handlers::add_youtube))
+            .route("/{id}", web::get().to(handlers::show))
+            .route("/{id}/status", web::get().to(handlers::status))
+            .route("/{id}/title", web::post().to(handlers::rename))
+            .route("/{id}/media/{variant}", web::get().to(handlers::media))
+            .route("/{id}/media/{variant}", web::head().to(handlers::media))
+            .route("/{id}/poster", web::get().to(handlers::poster))
+            .route("/{id}/poster", web::head().to(handlers::poster))
+            .route("/{id}/clips", web::post().to(handlers::create_clip)),
+    )
+    .service(
+        web::scope("/clips")
+            .route("/{id}", web::get().to(handlers::show_clip))
+            .route("/{id}/status", web::get().to(handlers::clip_status))
+            .route("/{id}/media", web::get().to(handlers::clip_media))
+            .route("/{id}/media", web::head().to(handlers::clip_media)),
+    );
 }
 
 /// `core_videoasset.video_type`.
