@@ -5,6 +5,7 @@
 //! through [`run`], which takes a pooled connection on the blocking thread
 //! pool so that no connection is ever held across an `.await`.
 
+pub mod executor;
 pub mod explain;
 pub mod hint;
 pub mod migrations;
@@ -235,9 +236,9 @@ impl r2d2::ManageConnection for Manager {
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     backend: Backend,
-    /// One permit per connection: requests wait here, in arrival order,
+    /// One thread per connection: requests wait here, in arrival order,
     /// for their turn at the database (see [`run`]).
-    gate: std::sync::Arc<tokio::sync::Semaphore>,
+    executor: std::sync::Arc<executor::Executor>,
 }
 
 /// How long a request waits for its turn at the database before it gets
@@ -264,8 +265,12 @@ impl Pool {
             .test_on_check_out(false)
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
             .build_unchecked(Manager { url: url.to_owned() });
-        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(max_size as usize));
-        Pool { inner, backend, gate }
+        let executor = std::sync::Arc::new(executor::Executor::new(max_size as usize));
+        Pool {
+            inner,
+            backend,
+            executor,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -284,33 +289,29 @@ impl Pool {
     }
 }
 
-/// Runs blocking database work for an async handler: takes a connection on
-/// the blocking pool, runs `f`, and maps failures to [`AppError`] (pool
-/// timeout → 503, `NotFound` → 404, a lost connection → 503). The caller's
-/// tracing span and statement counter go with it onto the blocking thread.
+/// Runs blocking database work for an async handler: queues `f` for a
+/// database thread (see [`executor`]), which takes a pooled connection,
+/// runs `f`, and maps failures to [`AppError`] (no turn within
+/// [`QUEUE_TIMEOUT`] or a pool timeout → 503, `NotFound` → 404, a lost
+/// connection → 503). The caller's tracing span and statement counter go
+/// with it onto the database thread.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: Into<AppError> + Send + 'static,
 {
-    let pool = pool.clone();
+    let inner = pool.clone();
     let span = tracing::Span::current();
     let counter = stats::current_task_counter();
-    // Wait for a connection's turn here, not on a blocking thread: the
-    // semaphore is first come, first served, where r2d2's wait lets a late
-    // arrival overtake and starves some requests past any timeout under a
+    // The queue is first come, first served: r2d2's own wait lets a late
+    // arrival overtake, and starved some requests past any timeout under a
     // burst (256 connections on the library: 1,443 errors). Nor does a
-    // queue of requests hold hundreds of blocking threads.
-    let permit = tokio::time::timeout(QUEUE_TIMEOUT, pool.gate.clone().acquire_owned())
-        .await
-        .map_err(|_| AppError::Unavailable("every database connection stayed busy".into()))?
-        .map_err(|_| AppError::Unavailable("the database pool is closed".into()))?;
-    actix_web::rt::task::spawn_blocking(move || {
-        let _permit = permit;
+    // queue of requests hold hundreds of threads.
+    let ticket = pool.executor.submit(move || {
         let _span = span.enter();
         let _counting = counter.as_ref().map(stats::StatementCounter::enter);
-        let mut conn = pool.get()?;
+        let mut conn = inner.get()?;
         let result = f(&mut conn).map_err(Into::into);
         if stats::take_lost() {
             // Seen again by `has_broken` as the connection goes back.
@@ -321,9 +322,12 @@ where
             }
         }
         result
-    })
-    .await
-    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("database task panicked: {e}")))?
+    });
+    match ticket.result(QUEUE_TIMEOUT).await {
+        Ok(result) => result,
+        Err(executor::Failed::Waited) => Err(AppError::Unavailable("every database connection stayed busy".into())),
+        Err(executor::Failed::Panicked) => Err(AppError::Unexpected(anyhow::anyhow!("database task panicked"))),
+    }
 }
 
 /// A transaction for read-then-write work. On SQLite it starts with
