@@ -21,7 +21,7 @@
 //! | `PRACTIKA_UPLOAD_EXPIRE_HOURS` | `24` | a resumable upload not continued this long is removed (its bytes and row) |
 //! | `PRACTIKA_STORAGE_QUOTA_MB` | `0` (none) | the storage quota of a user without one of their own, until an admin sets it on `/staff/settings` |
 //! | `PRACTIKA_NODE_ID` | `<host name>-<port>` | names this node's temporary upload files (letters, digits, `-`) |
-//! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work (queries, password hashing) |
+//! | `PRACTIKA_BLOCKING_THREADS` | `512` ÷ HTTP workers | threads per HTTP worker for blocking work other than queries (password hashing, files); queries have their own threads, one per pooled connection |
 //! | `PRACTIKA_SESSION_IDLE_MINUTES` | `20160` (2 weeks) | a session unused this long ends |
 //! | `PRACTIKA_SERVER_TIMING` | unset | `1`: each response says in `Server-Timing` how many statements it took |
 //! | `PRACTIKA_MEDIA_ACCEL_PREFIX` | unset | behind nginx: media answers `X-Accel-Redirect: <prefix>/<path>` after the access check, and nginx sends the bytes |
