@@ -103,7 +103,17 @@ impl Executor {
                 .spawn(move || work(&shared));
             if let Err(error) = spawned {
                 tracing::error!(%error, "could not start a database thread");
-                self.shared.lock().threads -= 1;
+                let mut state = self.shared.lock();
+                state.threads -= 1;
+                // With no thread at all, nothing would ever take the queue:
+                // its requests fail now (503) instead of after the wait.
+                let stranded: Vec<Job> = if state.threads == 0 {
+                    state.queue.drain(..).collect()
+                } else {
+                    Vec::new()
+                };
+                drop(state);
+                drop(stranded);
             }
         }
         // Otherwise every thread is busy: the first to finish takes it.
@@ -131,7 +141,8 @@ pub struct Ticket<T> {
 /// Why a job gave no result.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Failed {
-    /// Still queued after the wait allowed: it will not run.
+    /// Not run: still queued after the wait allowed, or no thread could
+    /// be started for it.
     Waited,
     /// It panicked.
     Panicked,
@@ -142,20 +153,35 @@ impl<T> Ticket<T> {
     /// `wait` (it is then dropped from the queue, unrun). Once started, a
     /// job is waited for to the end.
     pub async fn result(mut self, wait: Duration) -> Result<T, Failed> {
-        match tokio::time::timeout(wait, &mut self.receive).await {
-            Ok(result) => result.map_err(|_| Failed::Panicked),
+        let outcome = match tokio::time::timeout(wait, &mut self.receive).await {
+            Ok(result) => result,
             Err(_) => {
                 let gave_up = self
                     .status
                     .compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok();
                 if gave_up {
-                    Err(Failed::Waited)
-                } else {
-                    self.receive.await.map_err(|_| Failed::Panicked)
+                    return Err(Failed::Waited);
                 }
+                (&mut self.receive).await
             }
-        }
+        };
+        // No value: the job panicked, or was dropped without running.
+        outcome.map_err(|_| match self.status.load(Ordering::Acquire) {
+            STARTED => Failed::Panicked,
+            _ => Failed::Waited,
+        })
+    }
+}
+
+/// A request that stops waiting (its client went away, the server shuts
+/// down) takes its job out of the queue, as leaving the old semaphore's
+/// queue did: a burst of requests that gave up costs no work.
+impl<T> Drop for Ticket<T> {
+    fn drop(&mut self) {
+        let _ = self
+            .status
+            .compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
     }
 }
 
@@ -164,7 +190,10 @@ fn work(shared: &Shared) {
     loop {
         if let Some(job) = state.queue.pop_front() {
             drop(state);
-            job();
+            // The job catches its own panics; this one is for what could
+            // still panic around them (dropping a skipped job's closure),
+            // so that the thread and its count never go astray.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             state = shared.lock();
             continue;
         }
@@ -225,5 +254,23 @@ mod tests {
             .await
             .expect("after");
         assert_eq!(ran.load(Ordering::SeqCst), 0, "the abandoned job was skipped");
+    }
+
+    #[actix_web::test]
+    async fn a_request_that_stops_waiting_takes_its_job_out() {
+        let executor = Executor::new(1);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let busy = executor.submit(move || hold.recv().ok());
+        let ran = Arc::new(AtomicU8::new(0));
+        let flag = ran.clone();
+        drop(executor.submit(move || flag.store(1, Ordering::SeqCst)));
+        release.send(()).expect("release");
+        busy.result(Duration::from_secs(5)).await.expect("held");
+        executor
+            .submit(|| ())
+            .result(Duration::from_secs(5))
+            .await
+            .expect("after");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "the dropped request's job was skipped");
     }
 }
